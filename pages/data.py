@@ -1,0 +1,168 @@
+"""Data page: choose a file, check how its columns were recognised, and see what cleaning did."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+import ui
+from rfm import schema
+from rfm.charts import ledger_waterfall
+
+FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet"]
+NONE = "(none)"
+
+
+def _use_upload() -> None:
+    uploaded = st.session_state.get("upload")
+    if uploaded is not None:
+        ui.set_dataset(ui.Dataset.from_bytes(uploaded.name, uploaded.getvalue()))
+
+
+def _use_demo() -> None:
+    ui.set_dataset(ui.demo_dataset())
+
+
+st.title("Data")
+st.caption(
+    "Upload a transaction export (one row per invoice line: customer, invoice, date, quantity, price) "
+    "or explore the built-in demo data. Every row cleaning removes is counted below under a named rule."
+)
+
+upload_column, demo_column = st.columns([4, 1], vertical_alignment="center")
+upload_column.file_uploader(
+    f"Transaction file (CSV, TSV, TXT, Excel, ODS or Parquet; up to {ui.upload_limit_mb()} MB)",
+    type=FILE_TYPES,
+    key="upload",
+    on_change=_use_upload,
+)
+demo_column.button("Use demo data", key="demo", on_click=_use_demo, width="stretch")
+
+dataset = ui.current_dataset()
+choices = ui.current_choices()
+st.subheader(f"{'Demo data: ' if dataset.is_demo else ''}{dataset.name}")
+
+sheets = ui.sheet_names(dataset)
+if len(sheets) > 1:
+    st.multiselect(
+        "Sheets to combine",
+        sheets,
+        default=list(choices.sheets),
+        key="sheets",
+        placeholder="Every sheet with transaction columns",
+        help="Invoices found in more than one sheet are kept once; the ledger counts the rows merged.",
+        on_change=lambda: ui.update_choices(sheets=tuple(st.session_state["sheets"])),
+    )
+
+raw = ui.guarded(lambda: ui.read_raw(dataset, choices))
+st.caption(f"Read as {raw.info.describe()}.")
+
+# --- columns ------------------------------------------------------------------------------------
+guess = ui.mapping_guess(dataset, choices)
+overrides = dict(choices.overrides)
+st.markdown("#### Columns")
+mapping_rows = []
+for field in schema.FIELDS:
+    by_hand = field in overrides
+    column = overrides[field] if by_hand else guess.mapping.as_dict()[field]
+    mapping_rows.append(
+        {
+            "field": schema.FIELD_LABELS[field],
+            "column": column or "—",
+            "confidence": 1.0 if by_hand and column else guess.confidence_of(field) if column else 0.0,
+            "how": "chosen by you" if by_hand else guess.reason_of(field),
+        }
+    )
+st.dataframe(
+    mapping_rows,
+    hide_index=True,
+    width="stretch",
+    column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="%.2f")},
+)
+
+with st.expander("Change the column mapping or the date order"), st.form("mapping"):
+    options = [NONE] + raw.columns
+    picked = {}
+    for field, row in zip(schema.FIELDS, mapping_rows):
+        current = row["column"] if row["column"] in raw.columns else NONE
+        picked[field] = st.selectbox(schema.FIELD_LABELS[field], options, index=options.index(current), key=f"map_{field}")
+    date_orders = {"auto": "Decide from the values", "dayfirst": "Day first (31/12/2010)", "monthfirst": "Month first (12/31/2010)"}
+    date_order = st.radio(
+        "Dates like 01/02/2010 are",
+        list(date_orders),
+        index=list(date_orders).index(choices.settings.date_order),
+        format_func=date_orders.get,
+        horizontal=True,
+        key="date_order",
+    )
+    if st.form_submit_button("Apply mapping"):
+        detected = guess.mapping.as_dict()
+        new_overrides = tuple(
+            (field, None if column == NONE else column)
+            for field, column in picked.items()
+            if (None if column == NONE else column) != detected[field]
+        )
+        ui.update_choices(overrides=new_overrides, settings=replace(choices.settings, date_order=date_order))
+        st.rerun()
+
+# --- cleaning options ---------------------------------------------------------------------------
+with st.expander("Cleaning options"), st.form("cleaning"):
+    settings = choices.settings
+    cancel_prefix = st.text_input("Cancelled invoices start with", settings.cancel_prefix, key="cancel_prefix", help="Leave empty to keep every invoice.")
+    drop_duplicates = st.checkbox("Remove exact duplicate rows", settings.drop_duplicates, key="drop_duplicates")
+    window = st.date_input("Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d), key="date_window")
+    countries = st.multiselect("Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries), key="countries")
+    analysis_date = st.date_input("Analysis date (default: the latest purchase)", value=settings.analysis_date, key="analysis_date")
+    if st.form_submit_button("Apply cleaning options"):
+        window = tuple(window) if isinstance(window, (tuple, list)) else (window,)
+        ui.update_choices(
+            settings=replace(
+                settings,
+                cancel_prefix=cancel_prefix,
+                drop_duplicates=drop_duplicates,
+                date_from=window[0] if len(window) > 0 else None,
+                date_to=window[1] if len(window) > 1 else None,
+                countries=tuple(countries),
+                analysis_date=analysis_date,
+            )
+        )
+        st.rerun()
+
+# --- results ------------------------------------------------------------------------------------
+result = ui.guarded(lambda: ui.analysis_with_progress(dataset, choices))
+report = result.report
+st.markdown("#### Cleaning")
+metrics = st.columns(6)
+metrics[0].metric("Rows read", f"{report.rows_read:,}")
+metrics[1].metric("Rows removed", f"{report.rows_removed:,}", f"-{report.rows_removed / report.rows_read:.1%}", delta_color="off")
+metrics[2].metric("Rows kept", f"{report.rows_clean:,}")
+metrics[3].metric("Customers", f"{report.customers:,}")
+metrics[4].metric("Revenue", ui.money(report.revenue))
+metrics[5].metric("Date range", f"{report.first_date:%Y-%m-%d}", f"to {report.last_date:%Y-%m-%d}", delta_color="off")
+st.caption(f"Dates: {report.date_decision.note}. Analysis date: {report.analysis_date}.")
+for note in report.notes:
+    st.info(note)
+for warning in report.warnings:
+    st.warning(warning)
+
+ledger_column, chart_column = st.columns([1, 1])
+with ledger_column:
+    ledger = report.ledger_frame()
+    ledger["share of rows"] = ledger["rows"] / report.rows_read
+    ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
+    st.dataframe(
+        ledger[["rule", "applied", "rows", "share of rows", "revenue", "description", "example"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "rows": st.column_config.NumberColumn(format="%d"),
+            "share of rows": st.column_config.NumberColumn(format="percent"),
+            "revenue": st.column_config.NumberColumn(format="%.2f"),
+        },
+        key="ledger",
+    )
+    st.caption(f"Rows read {report.rows_read:,} = rows kept {report.rows_clean:,} + removed {report.rows_removed:,}.")
+chart_column.plotly_chart(ledger_waterfall(report), width="stretch", key="waterfall")
+
+st.markdown("#### Clean transactions (first rows)")
+st.dataframe(result.preview, hide_index=True, width="stretch")
+st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon="➡️")

@@ -1,0 +1,5 @@
+import sys
+
+from rfm.cli import main
+
+sys.exit(main())

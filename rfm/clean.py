@@ -1,0 +1,497 @@
+"""Cleaning with a ledger: every row removed is counted under a named rule.
+
+Rows in = rows kept + the sum of the ledger, always. Rules are data (:class:`Rule`): a name, a
+description and an ibis predicate; the first rule that matches a row claims it. Optional rules
+(exact duplicates, a date window, a country filter) are always evaluated and reported as
+"would remove N" when they are off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from rfm import engine, schema
+from rfm.errors import RFMInputError
+from rfm.parse import DateDecision, DateOrder, normalise_ids, normalise_text, parse_dates, parse_numbers
+from rfm.read import RawTable
+from rfm.schema import ColumnMapping
+
+RULE = "rule"
+_FIRST_SHEET = "first_sheet_of_key"
+_DUPLICATE_RANK = "duplicate_rank"
+
+
+@dataclass(frozen=True)
+class CleaningSettings:
+    """What the cleaning step does; frozen so it can key a cache.
+
+    ``date_from``/``date_to`` and ``countries`` set the optional filters (inclusive dates; an empty
+    ``countries`` keeps every country). ``analysis_date`` (default: the latest purchase date kept)
+    also removes purchases after it.
+    """
+
+    date_order: DateOrder = "auto"
+    cancel_prefix: str = "C"
+    analysis_date: dt.date | None = None
+    drop_duplicates: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cleaning rule: ``predicate(table)`` is true for the rows the rule removes."""
+
+    name: str
+    description: str
+    predicate: Callable = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One rule's line: rows and revenue it removed (or would remove) and up to two example rows."""
+
+    rule: str
+    description: str
+    rows: int
+    revenue: float
+    examples: tuple[tuple[tuple[str, str], ...], ...] = ()  # each example: (column, value) pairs
+    applied: bool = True
+
+    def example_dicts(self) -> list[dict[str, str]]:
+        return [dict(example) for example in self.examples]
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What cleaning did: the ledger, what was kept, and every decision taken on the way."""
+
+    rows_read: int
+    rows_clean: int
+    customers: int
+    revenue: float
+    first_date: dt.datetime | None
+    last_date: dt.datetime | None
+    analysis_date: dt.date | None
+    ledger: tuple[LedgerLine, ...]
+    optional: tuple[LedgerLine, ...]
+    mapping: ColumnMapping
+    date_decision: DateDecision
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def rows_removed(self) -> int:
+        return sum(line.rows for line in self.ledger)
+
+    def ledger_frame(self, include_optional: bool = True) -> pd.DataFrame:
+        """The ledger as a table: rule, description, rows, revenue, applied, example."""
+        lines = list(self.ledger) + (list(self.optional) if include_optional else [])
+        return pd.DataFrame(
+            {
+                "rule": [line.rule for line in lines],
+                "description": [line.description for line in lines],
+                "rows": [line.rows for line in lines],
+                "revenue": [line.revenue for line in lines],
+                "applied": [line.applied for line in lines],
+                "example": [_example_text(line) for line in lines],
+            }
+        )
+
+    def as_json(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_clean": self.rows_clean,
+            "customers": self.customers,
+            "revenue": round(self.revenue, 2),
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
+            "analysis_date": self.analysis_date.isoformat() if self.analysis_date else None,
+            "mapping": self.mapping.mapped(),
+            "date_order": self.date_decision.order,
+            "date_note": self.date_decision.note,
+            "ledger": [_line_json(line) for line in self.ledger],
+            "optional_rules": [_line_json(line) for line in self.optional],
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+        }
+
+
+def _line_json(line: LedgerLine) -> dict:
+    return {
+        "rule": line.rule,
+        "description": line.description,
+        "rows": line.rows,
+        "revenue": round(line.revenue, 2),
+        "applied": line.applied,
+        "examples": line.example_dicts(),
+    }
+
+
+def _example_text(line: LedgerLine) -> str:
+    if not line.examples:
+        return ""
+    return " | ".join(", ".join(f"{k}={v}" for k, v in example) for example in line.examples[:1])
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Clean transactions (an ibis table in the engine) and the :class:`CleaningReport`."""
+
+    transactions: object  # ibis.Table of kept rows with canonical columns
+    report: CleaningReport
+
+    def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
+        """Kept transactions with canonical columns, in file order."""
+        table = self.transactions.order_by(schema.ROW)
+        if limit is not None:
+            table = table.limit(limit)
+        return table.select(*_CANONICAL_OUTPUT).to_pandas()
+
+
+_CANONICAL_OUTPUT = (
+    schema.CUSTOMER_ID,
+    schema.INVOICE_ID,
+    schema.INVOICE_DATE,
+    schema.QUANTITY,
+    schema.UNIT_PRICE,
+    schema.AMOUNT,
+    schema.LINE_VALUE,
+    schema.COUNTRY,
+    schema.PRODUCT,
+)
+
+
+# --- typing the raw columns -------------------------------------------------------------------
+
+
+def validate_mapping(raw: RawTable, mapping: ColumnMapping) -> None:
+    """Raise :class:`RFMInputError` if required fields are unmapped or mapped to absent columns."""
+    absent = {f: c for f, c in mapping.mapped().items() if c not in raw.frame.columns}
+    if absent:
+        field_name, column = next(iter(absent.items()))
+        raise RFMInputError(
+            f"Column {column!r} (mapped to {field_name}) is not in {raw.info.file_name}; its columns are {raw.columns}."
+        )
+    missing = mapping.missing_required()
+    if missing:
+        example = raw.frame.drop(columns=schema.SHEET).iloc[0].to_dict() if len(raw.frame) else {}
+        raise RFMInputError(
+            f"No column of {raw.info.file_name} could be recognised as {' or '.join(missing)} "
+            f"(looked at {len(raw.columns)} columns: {raw.columns}; first row: {_short(example)}). "
+            "Map the column by hand (app: Data page; CLI: --map field=COLUMN)."
+        )
+
+
+def _short(row: dict, limit: int = 6) -> str:
+    items = list(row.items())[:limit]
+    return "{" + ", ".join(f"{k}: {v!r}" for k, v in items) + (", ..." if len(row) > limit else "") + "}"
+
+
+def typed_transactions(
+    raw: RawTable, mapping: ColumnMapping, date_order: DateOrder = "auto"
+) -> tuple[pd.DataFrame, DateDecision, list[str]]:
+    """Canonical, typed columns for every raw row (nothing dropped here).
+
+    Returns
+    -------
+    frame : DataFrame
+        One row per raw row: ``customer_id`` and ``invoice_id`` (str), ``invoice_date``
+        (datetime64), ``quantity``, ``unit_price``, ``amount``, ``line_value`` (float; NaN where not
+        a number), ``country``, ``product`` (str), ``source_sheet``, ``source_row``, ``row_hash``.
+    date_decision : DateDecision
+    notes : list of str
+        Decisions a user should know about (number formats, no invoice column...).
+    """
+    validate_mapping(raw, mapping)
+    source = raw.frame
+    n_rows = len(source)
+    notes: list[str] = []
+    out = pd.DataFrame(index=pd.RangeIndex(n_rows))
+    out[schema.CUSTOMER_ID] = normalise_ids(source[mapping.customer_id]).to_numpy()
+    if mapping.invoice_id:
+        out[schema.INVOICE_ID] = normalise_ids(source[mapping.invoice_id]).to_numpy()
+    else:
+        out[schema.INVOICE_ID] = pd.Series(np.arange(n_rows), dtype="int64").astype("str").radd("row-").to_numpy()
+        notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
+    dates, decision = parse_dates(source[mapping.invoice_date], date_order)
+    out[schema.INVOICE_DATE] = dates.astype("datetime64[us]").to_numpy()
+    for field_name in (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT):
+        column = getattr(mapping, field_name)
+        if column is None:
+            out[field_name] = np.nan
+            continue
+        numbers, number_note = parse_numbers(source[column], column)
+        out[field_name] = numbers.to_numpy()
+        if number_note.describe():
+            notes.append(number_note.describe())
+    if mapping.uses_amount:
+        out[schema.LINE_VALUE] = out[schema.AMOUNT]
+    else:
+        out[schema.LINE_VALUE] = out[schema.QUANTITY] * out[schema.UNIT_PRICE]
+    for field_name in (schema.COUNTRY, schema.PRODUCT):
+        column = getattr(mapping, field_name)
+        out[field_name] = normalise_text(source[column]).to_numpy() if column else pd.Series(pd.NA, index=out.index, dtype="str")
+    out[schema.SHEET] = source[schema.SHEET].to_numpy(dtype="int64")
+    out[schema.ROW] = np.arange(n_rows, dtype="int64")
+    out[schema.ROW_HASH] = pd.util.hash_pandas_object(source.drop(columns=schema.SHEET), index=False).to_numpy().view("int64")
+    return out, decision, notes
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def build_rules(
+    mapping: ColumnMapping, settings: CleaningSettings, n_sheets: int
+) -> tuple[list[Rule], list[Rule]]:
+    """The rules that apply (in order, first match wins) and the optional ones reported as "would remove"."""
+    prefix = settings.cancel_prefix.strip().upper()
+    value_field = "amount" if mapping.uses_amount else "unit price"
+    value_column = schema.AMOUNT if mapping.uses_amount else schema.UNIT_PRICE
+    candidates: list[tuple[bool, Rule]] = [
+        (
+            n_sheets > 1,
+            Rule(
+                "repeated across sheets",
+                "invoice already read from an earlier sheet (the sheets overlap in time); kept once",
+                lambda t: t[_FIRST_SHEET] < t[schema.SHEET],
+            ),
+        ),
+        (True, Rule("unparseable date", "date missing or not readable as a date", lambda t: t[schema.INVOICE_DATE].isnull())),
+        (True, Rule("missing customer id", "no customer id: the purchase cannot be attributed", lambda t: t[schema.CUSTOMER_ID].isnull())),
+        (
+            bool(mapping.invoice_id and prefix),
+            Rule(
+                "cancelled invoice",
+                f"invoice id starts with {prefix!r} (a cancellation or return)",
+                lambda t: t[schema.INVOICE_ID].upper().startswith(prefix),
+            ),
+        ),
+        (
+            mapping.quantity is not None,
+            Rule("quantity not a number", "quantity missing or not a number", lambda t: t[schema.QUANTITY].isnull()),
+        ),
+        (mapping.quantity is not None, Rule("quantity ≤ 0", "zero or negative quantity (returns, adjustments)", lambda t: t[schema.QUANTITY] <= 0)),
+        (True, Rule(f"{value_field} not a number", f"{value_field} missing or not a number", lambda t: t[value_column].isnull())),
+        (True, Rule(f"{value_field} ≤ 0", f"zero or negative {value_field} (free items, bad-debt adjustments)", lambda t: t[value_column] <= 0)),
+    ]
+    if settings.analysis_date is not None:
+        limit = settings.analysis_date
+        candidates.append(
+            (True, Rule("after analysis date", f"purchase after the analysis date {limit.isoformat()}", lambda t: t[schema.INVOICE_DATE].date() > limit))
+        )
+    active = [rule for applies, rule in candidates if applies]
+
+    duplicates = Rule("exact duplicate row", "same values in every column as an earlier row", lambda t: t[_DUPLICATE_RANK] > 0)
+    window = Rule("outside date window", _window_text(settings), lambda t: _outside_window(t, settings))
+    countries = Rule("country not selected", _countries_text(settings), lambda t: _country_excluded(t, settings))
+    optional: list[Rule] = []
+    (active if settings.drop_duplicates else optional).append(duplicates)
+    (active if settings.date_from or settings.date_to else optional).append(window)
+    if mapping.country is not None:
+        (active if settings.countries else optional).append(countries)
+    return active, optional
+
+
+def _window_text(settings: CleaningSettings) -> str:
+    if not (settings.date_from or settings.date_to):
+        return "purchase outside a chosen date window (no window set)"
+    return f"purchase outside {settings.date_from or '…'} – {settings.date_to or '…'}"
+
+
+def _outside_window(t, settings: CleaningSettings):
+    import ibis
+
+    day = t[schema.INVOICE_DATE].date()
+    outside = ibis.literal(False)
+    if settings.date_from:
+        outside = outside | (day < settings.date_from)
+    if settings.date_to:
+        outside = outside | (day > settings.date_to)
+    return outside
+
+
+def _countries_text(settings: CleaningSettings) -> str:
+    if not settings.countries:
+        return "country not in a chosen list (no filter set)"
+    shown = ", ".join(settings.countries[:5]) + (" …" if len(settings.countries) > 5 else "")
+    return f"country not among {shown}"
+
+
+def _country_excluded(t, settings: CleaningSettings):
+    import ibis
+
+    if not settings.countries:
+        return ibis.literal(False)
+    return t[schema.COUNTRY].isnull() | ~t[schema.COUNTRY].isin(list(settings.countries))
+
+
+# --- running the rules ------------------------------------------------------------------------
+
+
+def clean(
+    raw: RawTable, mapping: ColumnMapping, settings: CleaningSettings = CleaningSettings(), *, connection=None
+) -> CleanResult:
+    """Type the mapped columns, apply the rules in the engine and count every removed row.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The file as read by :func:`rfm.read.read_transactions`.
+    mapping : ColumnMapping
+        Which column holds each field (see :func:`rfm.detect.detect_mapping`).
+    settings : CleaningSettings
+    connection : ibis backend, optional
+        Where the rules run; a new in-process DuckDB by default.
+
+    Returns
+    -------
+    CleanResult
+        ``transactions``: an ibis table of the kept rows; ``report``: the ledger and totals.
+
+    Raises
+    ------
+    RFMInputError
+        A required field is not mapped, or every row was removed.
+    """
+    import ibis
+
+    frame, decision, notes = typed_transactions(raw, mapping, settings.date_order)
+    connection = connection or engine.connect()
+    table = engine.load_frame(connection, frame)
+    sheets = int(frame[schema.SHEET].nunique())
+    active, optional = build_rules(mapping, settings, sheets)
+
+    key = ibis.coalesce(table[schema.INVOICE_ID], table[schema.ROW_HASH].cast("string")) if mapping.invoice_id else table[schema.ROW_HASH]
+    table = table.mutate(
+        **{
+            _FIRST_SHEET: table[schema.SHEET].min().over(group_by=key),
+            _DUPLICATE_RANK: ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW]),
+        }
+    )
+    rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in active], else_=ibis.null("string"))
+    tagged = table.mutate(**{RULE: rule_of_row}).cache()
+
+    removed = _count_by_rule(tagged.filter(tagged[RULE].notnull()), RULE)
+    examples = _example_rows(tagged.filter(tagged[RULE].notnull()), RULE)
+    kept = tagged.filter(tagged[RULE].isnull())
+    optional_expr = ibis.cases(*[(rule.predicate(kept), rule.name) for rule in optional], else_=ibis.null("string")) if optional else None
+    would_remove = (
+        _count_by_rule(kept.mutate(**{RULE: optional_expr}).filter(ibis._[RULE].notnull()), RULE) if optional else {}
+    )
+    optional_examples = _example_rows(kept.mutate(**{RULE: optional_expr}).filter(ibis._[RULE].notnull()), RULE) if optional else {}
+
+    ledger = tuple(_ledger_line(rule, removed, examples, raw, True) for rule in active)
+    optional_lines = tuple(_ledger_line(rule, would_remove, optional_examples, raw, False) for rule in optional)
+    totals = kept.aggregate(
+        rows=kept.count(),
+        customers=kept[schema.CUSTOMER_ID].nunique(),
+        revenue=kept[schema.LINE_VALUE].sum(),
+        first_date=kept[schema.INVOICE_DATE].min(),
+        last_date=kept[schema.INVOICE_DATE].max(),
+    ).to_pandas().iloc[0]
+    rows_clean = int(totals["rows"])
+    if rows_clean + sum(line.rows for line in ledger) != len(frame):  # the ledger's promise; never expected to fail
+        raise AssertionError("ledger does not add up to the rows read")
+    if rows_clean == 0:
+        raise RFMInputError(_all_removed_message(raw, ledger))
+
+    last_date = pd.Timestamp(totals["last_date"]).to_pydatetime()
+    analysis_date = settings.analysis_date or last_date.date()
+    report = CleaningReport(
+        rows_read=len(frame),
+        rows_clean=rows_clean,
+        customers=int(totals["customers"]),
+        revenue=float(totals["revenue"]),
+        first_date=pd.Timestamp(totals["first_date"]).to_pydatetime(),
+        last_date=last_date,
+        analysis_date=analysis_date,
+        ledger=ledger,
+        optional=optional_lines,
+        mapping=mapping,
+        date_decision=decision,
+        notes=tuple(raw.info.notes) + tuple(notes),
+        warnings=tuple(_warnings(int(totals["customers"]), ledger, len(frame))),
+    )
+    return CleanResult(transactions=kept, report=report)
+
+
+def _count_by_rule(table, column: str) -> dict[str, tuple[int, float]]:
+    counts = table.group_by(column).aggregate(rows=table.count(), revenue=table[schema.LINE_VALUE].sum()).to_pandas()
+    return {
+        row[column]: (int(row["rows"]), float(row["revenue"]) if pd.notna(row["revenue"]) else 0.0)
+        for _, row in counts.iterrows()
+    }
+
+
+def _example_rows(table, column: str, per_rule: int = 2) -> dict[str, list[int]]:
+    import ibis
+
+    ranked = table.mutate(example_rank=ibis.row_number().over(group_by=table[column], order_by=table[schema.ROW]))
+    rows = ranked.filter(ranked.example_rank < per_rule).select(column, schema.ROW).to_pandas()
+    examples: dict[str, list[int]] = {}
+    for rule, row in zip(rows[column], rows[schema.ROW]):
+        examples.setdefault(rule, []).append(int(row))
+    return {rule: sorted(positions) for rule, positions in examples.items()}
+
+
+def _ledger_line(rule: Rule, counts: dict, examples: dict, raw: RawTable, applied: bool) -> LedgerLine:
+    rows, revenue = counts.get(rule.name, (0, 0.0))
+    return LedgerLine(
+        rule=rule.name,
+        description=rule.description,
+        rows=rows,
+        revenue=revenue,
+        examples=tuple(_raw_row(raw, position) for position in examples.get(rule.name, [])),
+        applied=applied,
+    )
+
+
+def _raw_row(raw: RawTable, position: int) -> tuple[tuple[str, str], ...]:
+    """The original row as the user sees it in their file: sheet, row number and every column."""
+    frame = raw.frame
+    sheet_index = int(frame[schema.SHEET].iat[position])
+    first_of_sheet = int(np.argmax(frame[schema.SHEET].to_numpy() == sheet_index))
+    where: list[tuple[str, str]] = []
+    if raw.info.sheets:
+        where.append(("sheet", raw.info.sheets[sheet_index]))
+    # +2: one for the header row, one because spreadsheets count from 1.
+    where.append(("row", str(position - first_of_sheet + 2 + raw.info.header_line)))
+    values = [(str(c), _display(frame[c].iat[position])) for c in raw.columns]
+    return tuple(where + values)
+
+
+def _display(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _all_removed_message(raw: RawTable, ledger: tuple[LedgerLine, ...]) -> str:
+    biggest = max(ledger, key=lambda line: line.rows)
+    example = f" Example: {_short(dict(biggest.examples[0]))}." if biggest.examples else ""
+    return (
+        f"Every one of the {sum(line.rows for line in ledger):,} rows of {raw.info.file_name} was removed by cleaning; "
+        f"the largest rule is '{biggest.rule}' with {biggest.rows:,} rows ({biggest.description}).{example} "
+        "Check the column mapping and the date order."
+    )
+
+
+def _warnings(customers: int, ledger: tuple[LedgerLine, ...], rows_read: int) -> list[str]:
+    warnings = []
+    if customers < 10:
+        warnings.append(f"Only {customers} customer(s) remain after cleaning: scores and segments will be rough.")
+    for line in ledger:
+        if line.rule in ("unparseable date", "quantity not a number") and line.rows > 0.2 * rows_read:
+            warnings.append(
+                f"{line.rows:,} of {rows_read:,} rows were removed as '{line.rule}': check the column mapping."
+            )
+    return warnings

@@ -1,0 +1,85 @@
+"""One call from a file to the RFM table, shared by the CLI and the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from rfm.clean import CleaningReport, CleaningSettings, clean
+from rfm.detect import MappingGuess, detect_mapping
+from rfm.parse import normalise_text
+from rfm.read import RawTable, ReadInfo, read_transactions
+from rfm.schema import FIELDS, ColumnMapping
+from rfm.table import DEFAULT_PROFIT_MARGIN, rfm_table
+
+PREVIEW_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything a page or a command shows about one file: small, picklable, cacheable."""
+
+    read_info: ReadInfo
+    guess: MappingGuess
+    report: CleaningReport
+    customers: pd.DataFrame  # the RFM table, see rfm.table.rfm_table
+    preview: pd.DataFrame  # the first clean transactions, canonical columns
+    countries: tuple[str, ...] = ()  # every country in the file, most rows first
+
+
+def resolve_mapping(raw: RawTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:
+    """Detected mapping with the user's overrides applied (``None`` or ``""`` unmaps a field)."""
+    guess = detect_mapping(raw.frame)
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(FIELDS))
+    if unknown:
+        from rfm.errors import RFMInputError
+
+        raise RFMInputError(f"Unknown field {unknown[0]!r} in the mapping; fields are {', '.join(FIELDS)}.")
+    changes = {field: (column or None) for field, column in overrides.items()}
+    return guess, guess.mapping.replace(**changes)
+
+
+def analyse(
+    raw: RawTable,
+    overrides: Mapping[str, str | None] | None = None,
+    settings: CleaningSettings = CleaningSettings(),
+    profit_margin: float = DEFAULT_PROFIT_MARGIN,
+) -> Analysis:
+    """Detect columns, clean and build the RFM table for a file already read."""
+    guess, mapping = resolve_mapping(raw, overrides)
+    result = clean(raw, mapping, settings)
+    return Analysis(
+        read_info=raw.info,
+        guess=guess,
+        report=result.report,
+        customers=rfm_table(result, profit_margin=profit_margin),
+        preview=result.to_pandas(limit=PREVIEW_ROWS),
+        countries=country_values(raw, mapping),
+    )
+
+
+def country_values(raw: RawTable, mapping: ColumnMapping) -> tuple[str, ...]:
+    """Distinct countries of every row read (before any filter), most rows first."""
+    if mapping.country is None:
+        return ()
+    return tuple(normalise_text(raw.frame[mapping.country]).value_counts().index)
+
+
+def analyse_file(
+    source: bytes | str | Path,
+    file_name: str | None = None,
+    *,
+    sheets: Sequence[str] | None = None,
+    overrides: Mapping[str, str | None] | None = None,
+    settings: CleaningSettings = CleaningSettings(),
+    profit_margin: float = DEFAULT_PROFIT_MARGIN,
+) -> Analysis:
+    """Read a file and :func:`analyse` it."""
+    return analyse(read_transactions(source, file_name, sheets=sheets), overrides, settings, profit_margin)
+
+
+__all__ = ["Analysis", "analyse", "analyse_file", "resolve_mapping"]

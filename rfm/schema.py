@@ -1,0 +1,117 @@
+"""Canonical column names: the one place that names the fields of a transaction and of the RFM table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Transaction fields a file's columns are mapped onto.
+CUSTOMER_ID = "customer_id"
+INVOICE_ID = "invoice_id"
+INVOICE_DATE = "invoice_date"
+QUANTITY = "quantity"
+UNIT_PRICE = "unit_price"
+AMOUNT = "amount"
+COUNTRY = "country"
+PRODUCT = "product"
+
+FIELDS: tuple[str, ...] = (
+    CUSTOMER_ID,
+    INVOICE_ID,
+    INVOICE_DATE,
+    QUANTITY,
+    UNIT_PRICE,
+    AMOUNT,
+    COUNTRY,
+    PRODUCT,
+)
+
+FIELD_LABELS: dict[str, str] = {
+    CUSTOMER_ID: "Customer ID",
+    INVOICE_ID: "Invoice / order ID",
+    INVOICE_DATE: "Invoice date",
+    QUANTITY: "Quantity",
+    UNIT_PRICE: "Unit price",
+    AMOUNT: "Line amount (instead of quantity × price)",
+    COUNTRY: "Country",
+    PRODUCT: "Product",
+}
+
+# Columns the cleaning step adds to the transaction table.
+LINE_VALUE = "line_value"  # amount, or quantity × unit_price
+SHEET = "source_sheet"  # index of the sheet a row came from (0 for single-table files)
+ROW = "source_row"  # 0-based row position in the combined input
+ROW_HASH = "row_hash"  # hash of every original column, for exact-duplicate detection
+
+# RFM table columns (one row per customer, indexed by CUSTOMER_ID).
+RECENCY = "recency_days"
+FREQUENCY = "frequency"
+MONETARY = "monetary"
+FIRST_PURCHASE = "first_purchase"
+LAST_PURCHASE = "last_purchase"
+TENURE = "tenure_days"
+AVG_ORDER_VALUE = "avg_order_value"
+HISTORICAL_CLV = "historical_clv"
+
+RFM_COLUMNS: tuple[str, ...] = (
+    RECENCY,
+    FREQUENCY,
+    MONETARY,
+    FIRST_PURCHASE,
+    LAST_PURCHASE,
+    TENURE,
+    AVG_ORDER_VALUE,
+    HISTORICAL_CLV,
+)
+
+RFM_LABELS: dict[str, str] = {
+    RECENCY: "Recency (days)",
+    FREQUENCY: "Frequency (invoices)",
+    MONETARY: "Monetary (revenue)",
+    FIRST_PURCHASE: "First purchase",
+    LAST_PURCHASE: "Last purchase",
+    TENURE: "Tenure (days)",
+    AVG_ORDER_VALUE: "Average order value",
+    HISTORICAL_CLV: "Historical CLV",
+}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column of the file holds each canonical field (``None`` when absent).
+
+    Required: ``customer_id``, ``invoice_date`` and either ``amount`` or both ``quantity`` and
+    ``unit_price``. Without ``invoice_id`` each row counts as one purchase.
+    """
+
+    customer_id: str | None = None
+    invoice_id: str | None = None
+    invoice_date: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    amount: str | None = None
+    country: str | None = None
+    product: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {field: getattr(self, field) for field in FIELDS}
+
+    def mapped(self) -> dict[str, str]:
+        """Field -> column for the fields that are mapped."""
+        return {field: column for field, column in self.as_dict().items() if column is not None}
+
+    def replace(self, **changes: str | None) -> "ColumnMapping":
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; fields are {list(FIELDS)}")
+        return ColumnMapping(**{**self.as_dict(), **changes})
+
+    @property
+    def uses_amount(self) -> bool:
+        return self.amount is not None
+
+    def missing_required(self) -> list[str]:
+        """Names of required fields this mapping lacks, in a readable form."""
+        missing = [f for f in (CUSTOMER_ID, INVOICE_DATE) if getattr(self, f) is None]
+        if self.amount is None and (self.quantity is None or self.unit_price is None):
+            missing.append("amount (or quantity and unit_price)")
+        return missing

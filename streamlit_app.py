@@ -1,0 +1,13 @@
+"""RFM Studio: the entry script only routes between pages."""
+
+import streamlit as st
+
+st.set_page_config(page_title="RFM Studio", page_icon="📊", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Prepare": [st.Page("pages/data.py", title="Data", icon="📥", default=True)],
+        "Analyse": [st.Page("pages/rfm_table.py", title="RFM", icon="📈")],
+    }
+)
+navigation.run()

@@ -1,0 +1,181 @@
+"""The app's one UI helper: session keys, cached wrappers around :mod:`rfm`, and error display.
+
+Pages import this module and lay out what it returns; nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import streamlit as st
+
+from rfm.clean import CleaningSettings
+from rfm.errors import RFMInputError
+from rfm.table import DEFAULT_PROFIT_MARGIN
+
+# Session keys.
+DATASET = "dataset"
+CHOICES = "choices"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The file a session works on. ``digest`` keys the caches, so the bytes are hashed once."""
+
+    name: str
+    data: bytes = field(repr=False)
+    digest: str
+    is_demo: bool = False
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes, is_demo: bool = False) -> "Dataset":
+        return cls(name=name, data=data, digest=hashlib.sha256(data).hexdigest(), is_demo=is_demo)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the user chose on the Data page; frozen so it keys the analysis cache."""
+
+    sheets: tuple[str, ...] = ()  # empty: every sheet with transactions
+    overrides: tuple[tuple[str, str | None], ...] = ()  # field -> column chosen by hand
+    settings: CleaningSettings = CleaningSettings()
+    profit_margin: float = DEFAULT_PROFIT_MARGIN
+
+
+def upload_limit_mb() -> int:
+    """The upload limit set in .streamlit/config.toml (server.maxUploadSize)."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def demo_dataset() -> Dataset:
+    from rfm.demo import DEMO_PATH
+
+    return Dataset.from_bytes(Path(DEMO_PATH).name, Path(DEMO_PATH).read_bytes(), is_demo=True)
+
+
+def current_dataset() -> Dataset:
+    """The session's dataset; a new session starts on the demo data."""
+    if DATASET not in st.session_state:
+        st.session_state[DATASET] = demo_dataset()
+    return st.session_state[DATASET]
+
+
+def set_dataset(dataset: Dataset) -> None:
+    st.session_state[DATASET] = dataset
+    st.session_state[CHOICES] = Choices()
+
+
+def current_choices() -> Choices:
+    return st.session_state.setdefault(CHOICES, Choices())
+
+
+def update_choices(**changes) -> None:
+    st.session_state[CHOICES] = replace(current_choices(), **changes)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
+    from rfm.read import read_transactions
+
+    return read_transactions(_data, name, sheets=sheets or None, max_bytes=upload_limit_mb() * 1024**2)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _sheet_names(digest: str, name: str, _data: bytes) -> list[str]:
+    from rfm.read import list_sheets
+
+    return list_sheets(_data, name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _analyse(digest: str, name: str, choices: Choices, _data: bytes):
+    from rfm.pipeline import analyse
+
+    raw = _read(digest, name, choices.sheets, _data)
+    return analyse(raw, dict(choices.overrides), choices.settings, choices.profit_margin)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _guess(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
+    from rfm.detect import detect_mapping
+
+    return detect_mapping(_read(digest, name, sheets, _data).frame)
+
+
+def mapping_guess(dataset: Dataset, choices: Choices):
+    """The detected column mapping of the file (cached)."""
+    return _guess(dataset.digest, dataset.name, choices.sheets, dataset.data)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _countries(digest: str, name: str, sheets: tuple[str, ...], overrides: tuple, _data: bytes) -> tuple[str, ...]:
+    from rfm.pipeline import country_values, resolve_mapping
+
+    raw = _read(digest, name, sheets, _data)
+    return country_values(raw, resolve_mapping(raw, dict(overrides))[1])
+
+
+def country_options(dataset: Dataset, choices: Choices) -> tuple[str, ...]:
+    """Every country in the file, most rows first (for the country filter)."""
+    return guarded(lambda: _countries(dataset.digest, dataset.name, choices.sheets, choices.overrides, dataset.data))
+
+
+def sheet_names(dataset: Dataset) -> list[str]:
+    return guarded(lambda: _sheet_names(dataset.digest, dataset.name, dataset.data))
+
+
+def read_raw(dataset: Dataset, choices: Choices):
+    """The file as read (cached on its bytes and the chosen sheets)."""
+    return _read(dataset.digest, dataset.name, choices.sheets, dataset.data)
+
+
+def analysis(dataset: Dataset, choices: Choices):
+    """The :class:`rfm.pipeline.Analysis` for the session's file and choices (cached)."""
+    return _analyse(dataset.digest, dataset.name, choices, dataset.data)
+
+
+def current_analysis():
+    """Analysis of the current dataset with the current choices; shows the error and stops on bad input."""
+    return guarded(lambda: analysis(current_dataset(), current_choices()))
+
+
+def analysis_with_progress(dataset: Dataset, choices: Choices):
+    """Like :func:`analysis`, showing each long step in an ``st.status`` box with a progress bar."""
+    import time
+
+    started = time.perf_counter()
+    with st.status(f"Reading {dataset.name}…", expanded=False) as status:
+        bar = st.progress(0, text="Reading the file")
+        try:
+            raw = read_raw(dataset, choices)
+            bar.progress(50, text=f"Read {len(raw.frame):,} rows; recognising columns, cleaning, computing RFM")
+            result = analysis(dataset, choices)
+        except RFMInputError:
+            status.update(label=f"{dataset.name} could not be used", state="error")
+            raise
+        bar.progress(100, text="Done")
+        status.update(
+            label=f"{dataset.name}: {result.report.rows_read:,} rows read, {result.report.customers:,} customers "
+            f"({time.perf_counter() - started:.1f} s)",
+            state="complete",
+        )
+    return result
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; on bad input show the one clear message and stop the page (no traceback)."""
+    try:
+        return action()
+    except RFMInputError as exc:
+        st.error(str(exc), icon="⚠️")
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers honest
+
+
+def money(value: float) -> str:
+    return f"{value:,.2f}"
