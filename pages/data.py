@@ -131,38 +131,45 @@ with st.expander("Cleaning options"), st.form("cleaning"):
 result = ui.guarded(lambda: ui.analysis_with_progress(dataset, choices))
 report = result.report
 st.markdown("#### Cleaning")
-metrics = st.columns(6)
-metrics[0].metric("Rows read", f"{report.rows_read:,}")
-metrics[1].metric("Rows removed", f"{report.rows_removed:,}", f"-{report.rows_removed / report.rows_read:.1%}", delta_color="off")
-metrics[2].metric("Rows kept", f"{report.rows_clean:,}")
-metrics[3].metric("Customers", f"{report.customers:,}")
-metrics[4].metric("Revenue", ui.money(report.revenue))
-metrics[5].metric("Date range", f"{report.first_date:%Y-%m-%d}", f"to {report.last_date:%Y-%m-%d}", delta_color="off")
+first_row, second_row = st.columns(3), st.columns(3)
+first_row[0].metric("Rows read", f"{report.rows_read:,}", border=True)
+first_row[1].metric(
+    "Rows removed", f"{report.rows_removed:,}", f"{report.rows_removed / report.rows_read:.1%} of rows", delta_color="off", delta_arrow="off", border=True
+)
+first_row[2].metric("Rows kept", f"{report.rows_clean:,}", border=True)
+second_row[0].metric("Customers", f"{report.customers:,}", border=True)
+second_row[1].metric("Revenue", ui.money(report.revenue), border=True)
+second_row[2].metric("Date range", f"{report.first_date:%Y-%m-%d} → {report.last_date:%Y-%m-%d}", border=True)
 st.caption(f"Dates: {report.date_decision.note}. Analysis date: {report.analysis_date}.")
 for note in report.notes:
     st.info(note)
 for warning in report.warnings:
     st.warning(warning)
 
-ledger_column, chart_column = st.columns([1, 1])
-with ledger_column:
-    ledger = report.ledger_frame()
-    ledger["share of rows"] = ledger["rows"] / report.rows_read
-    ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
-    st.dataframe(
-        ledger[["rule", "applied", "rows", "share of rows", "revenue", "description", "example"]],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "rows": st.column_config.NumberColumn(format="%d"),
-            "share of rows": st.column_config.NumberColumn(format="percent"),
-            "revenue": st.column_config.NumberColumn(format="%.2f"),
-        },
-        key="ledger",
-    )
-    st.caption(f"Rows read {report.rows_read:,} = rows kept {report.rows_clean:,} + removed {report.rows_removed:,}.")
-chart_column.plotly_chart(ledger_waterfall(report), width="stretch", key="waterfall")
+ledger = report.ledger_frame()
+ledger["share of rows"] = ledger["rows"] / report.rows_read
+ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
+st.dataframe(
+    ledger[["rule", "applied", "rows", "share of rows", "revenue", "description", "example"]],
+    hide_index=True,
+    width="stretch",
+    height="content",
+    column_config={
+        "rows": st.column_config.NumberColumn(format="%d"),
+        "share of rows": st.column_config.NumberColumn(format="percent"),
+        "revenue": st.column_config.NumberColumn(format="%.2f"),
+        "example": st.column_config.TextColumn(width="large"),
+    },
+    key="ledger",
+)
+st.caption(f"Rows read {report.rows_read:,} = rows kept {report.rows_clean:,} + removed {report.rows_removed:,}.")
+st.plotly_chart(ledger_waterfall(report), width="stretch", key="waterfall")
 
 st.markdown("#### Clean transactions (first rows)")
-st.dataframe(result.preview, hide_index=True, width="stretch")
+st.dataframe(
+    result.preview.dropna(axis="columns", how="all"),
+    hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.NumberColumn(format="%.2f") for c in (schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)},
+)
 st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon="➡️")

@@ -82,14 +82,16 @@ def distribution_figure(table: pd.DataFrame, column: str, log_scale: bool = Fals
         line_dash="dash",
         line_color="#444444",
         annotation_text=f"median {median:,.0f}",
+        annotation_position="top right",
+        annotation_yshift=12,
     )
     figure.update_layout(
         title=label,
         xaxis_title=f"{label} (log scale)" if log_scale else label,
         yaxis_title="customers",
         bargap=0.05,
-        margin={"t": 50, "b": 40},
-        height=320,
+        margin={"t": 70, "b": 40},
+        height=340,
     )
     if log_scale:
         # Bins are even in log10(1 + x); the ticks still read in the column's own units.

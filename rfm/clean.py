@@ -22,6 +22,7 @@ from rfm.read import RawTable
 from rfm.schema import ColumnMapping
 
 RULE = "rule"
+DUPLICATE_RULE = "exact duplicate row"
 _FIRST_SHEET = "first_sheet_of_key"
 _DUPLICATE_RANK = "duplicate_rank"
 
@@ -210,15 +211,15 @@ def typed_transactions(
         Decisions a user should know about (number formats, no invoice column...).
     """
     validate_mapping(raw, mapping)
-    source = raw.frame
+    source = raw.frame.reset_index(drop=True)  # rows are aligned by position from here on
     n_rows = len(source)
     notes: list[str] = []
     out = pd.DataFrame(index=pd.RangeIndex(n_rows))
-    out[schema.CUSTOMER_ID] = normalise_ids(source[mapping.customer_id]).to_numpy()
+    out[schema.CUSTOMER_ID] = normalise_ids(source[mapping.customer_id])
     if mapping.invoice_id:
-        out[schema.INVOICE_ID] = normalise_ids(source[mapping.invoice_id]).to_numpy()
+        out[schema.INVOICE_ID] = normalise_ids(source[mapping.invoice_id])
     else:
-        out[schema.INVOICE_ID] = pd.Series(np.arange(n_rows), dtype="int64").astype("str").radd("row-").to_numpy()
+        out[schema.INVOICE_ID] = pd.Series(np.arange(n_rows), dtype="int64").astype("str").radd("row-")
         notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
     dates, decision = parse_dates(source[mapping.invoice_date], date_order)
     out[schema.INVOICE_DATE] = dates.astype("datetime64[us]").to_numpy()
@@ -237,11 +238,17 @@ def typed_transactions(
         out[schema.LINE_VALUE] = out[schema.QUANTITY] * out[schema.UNIT_PRICE]
     for field_name in (schema.COUNTRY, schema.PRODUCT):
         column = getattr(mapping, field_name)
-        out[field_name] = normalise_text(source[column]).to_numpy() if column else pd.Series(pd.NA, index=out.index, dtype="str")
+        out[field_name] = normalise_text(source[column]) if column else pd.Series(pd.NA, index=out.index, dtype="str")
     out[schema.SHEET] = source[schema.SHEET].to_numpy(dtype="int64")
     out[schema.ROW] = np.arange(n_rows, dtype="int64")
     out[schema.ROW_HASH] = pd.util.hash_pandas_object(source.drop(columns=schema.SHEET), index=False).to_numpy().view("int64")
+    # Explicit types: a column that is wholly missing must still reach the engine as text or float.
+    out = out.astype({**{c: "str" for c in _TEXT_COLUMNS}, **{c: "float64" for c in _NUMBER_COLUMNS}})
     return out, decision, notes
+
+
+_TEXT_COLUMNS = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.COUNTRY, schema.PRODUCT)
+_NUMBER_COLUMNS = (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -288,7 +295,7 @@ def build_rules(
         )
     active = [rule for applies, rule in candidates if applies]
 
-    duplicates = Rule("exact duplicate row", "same values in every column as an earlier row", lambda t: t[_DUPLICATE_RANK] > 0)
+    duplicates = Rule(DUPLICATE_RULE, "same values in every column as an earlier row", lambda t: t[_DUPLICATE_RANK] > 0)
     window = Rule("outside date window", _window_text(settings), lambda t: _outside_window(t, settings))
     countries = Rule("country not selected", _countries_text(settings), lambda t: _country_excluded(t, settings))
     optional: list[Rule] = []
@@ -368,39 +375,44 @@ def clean(
     sheets = int(frame[schema.SHEET].nunique())
     active, optional = build_rules(mapping, settings, sheets)
 
-    key = ibis.coalesce(table[schema.INVOICE_ID], table[schema.ROW_HASH].cast("string")) if mapping.invoice_id else table[schema.ROW_HASH]
-    table = table.mutate(
-        **{
-            _FIRST_SHEET: table[schema.SHEET].min().over(group_by=key),
-            _DUPLICATE_RANK: ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW]),
-        }
-    )
+    # Window columns cost a sort of every row: compute only those an active rule reads.
+    windows = {}
+    if sheets > 1:
+        key = ibis.coalesce(table[schema.INVOICE_ID], table[schema.ROW_HASH].cast("string")) if mapping.invoice_id else table[schema.ROW_HASH]
+        windows[_FIRST_SHEET] = table[schema.SHEET].min().over(group_by=key)
+    if settings.drop_duplicates:
+        windows[_DUPLICATE_RANK] = ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW])
+    table = table.mutate(**windows) if windows else table
     rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in active], else_=ibis.null("string"))
     tagged = table.mutate(**{RULE: rule_of_row}).cache()
-
-    removed = _count_by_rule(tagged.filter(tagged[RULE].notnull()), RULE)
-    examples = _example_rows(tagged.filter(tagged[RULE].notnull()), RULE)
     kept = tagged.filter(tagged[RULE].isnull())
-    optional_expr = ibis.cases(*[(rule.predicate(kept), rule.name) for rule in optional], else_=ibis.null("string")) if optional else None
-    would_remove = (
-        _count_by_rule(kept.mutate(**{RULE: optional_expr}).filter(ibis._[RULE].notnull()), RULE) if optional else {}
-    )
-    optional_examples = _example_rows(kept.mutate(**{RULE: optional_expr}).filter(ibis._[RULE].notnull()), RULE) if optional else {}
 
+    # One pass counts every rule's rows and revenue; the group of unclaimed rows holds the totals.
+    summary = (
+        tagged.group_by(RULE)
+        .aggregate(
+            rows=tagged.count(),
+            revenue=tagged[schema.LINE_VALUE].sum(),
+            customers=tagged[schema.CUSTOMER_ID].nunique(),
+            first_date=tagged[schema.INVOICE_DATE].min(),
+            last_date=tagged[schema.INVOICE_DATE].max(),
+        )
+        .to_pandas()
+    )
+    removed = {
+        row[RULE]: (int(row["rows"]), _number(row["revenue"])) for _, row in summary.iterrows() if pd.notna(row[RULE])
+    }
+    examples = _example_rows(tagged.filter(tagged[RULE].notnull()), RULE)
     ledger = tuple(_ledger_line(rule, removed, examples, raw, True) for rule in active)
-    optional_lines = tuple(_ledger_line(rule, would_remove, optional_examples, raw, False) for rule in optional)
-    totals = kept.aggregate(
-        rows=kept.count(),
-        customers=kept[schema.CUSTOMER_ID].nunique(),
-        revenue=kept[schema.LINE_VALUE].sum(),
-        first_date=kept[schema.INVOICE_DATE].min(),
-        last_date=kept[schema.INVOICE_DATE].max(),
-    ).to_pandas().iloc[0]
-    rows_clean = int(totals["rows"])
+    optional_lines = tuple(_would_remove(rule, kept, raw) for rule in optional)
+
+    totals = summary[summary[RULE].isna()]
+    rows_clean = int(totals["rows"].sum())
     if rows_clean + sum(line.rows for line in ledger) != len(frame):  # the ledger's promise; never expected to fail
         raise AssertionError("ledger does not add up to the rows read")
     if rows_clean == 0:
         raise RFMInputError(_all_removed_message(raw, ledger))
+    totals = totals.iloc[0]
 
     last_date = pd.Timestamp(totals["last_date"]).to_pydatetime()
     analysis_date = settings.analysis_date or last_date.date()
@@ -422,12 +434,34 @@ def clean(
     return CleanResult(transactions=kept, report=report)
 
 
-def _count_by_rule(table, column: str) -> dict[str, tuple[int, float]]:
-    counts = table.group_by(column).aggregate(rows=table.count(), revenue=table[schema.LINE_VALUE].sum()).to_pandas()
-    return {
-        row[column]: (int(row["rows"]), float(row["revenue"]) if pd.notna(row["revenue"]) else 0.0)
-        for _, row in counts.iterrows()
-    }
+def _number(value) -> float:
+    return float(value) if pd.notna(value) else 0.0
+
+
+def _would_remove(rule: Rule, kept, raw: RawTable) -> LedgerLine:
+    """What an optional rule that is off would remove from the kept rows.
+
+    Only the duplicate rule has something to count while off: a date window or a country filter
+    that is off has no window or list, so it would remove nothing.
+    """
+    if rule.name == DUPLICATE_RULE:
+        return _would_remove_duplicates(rule, kept, raw)
+    return _ledger_line(rule, {}, {}, raw, False)
+
+
+def _would_remove_duplicates(rule: Rule, kept, raw: RawTable) -> LedgerLine:
+    """Exact duplicates among the kept rows by grouping on the row hash: cheaper than a window."""
+    groups = kept.group_by(schema.ROW_HASH).aggregate(
+        copies=kept.count(),
+        value=kept[schema.LINE_VALUE].max(),
+        first_row=kept[schema.ROW].min(),
+        last_row=kept[schema.ROW].max(),
+    )
+    repeated = groups.filter(groups.copies > 1).to_pandas().sort_values("first_row")
+    extra = repeated["copies"] - 1
+    counts = {rule.name: (int(extra.sum()), float((extra * repeated["value"]).sum()))}
+    # An example is a later copy: in a group of identical rows the last one repeats an earlier one.
+    return _ledger_line(rule, counts, {rule.name: repeated["last_row"].head(2).tolist()}, raw, False)
 
 
 def _example_rows(table, column: str, per_rule: int = 2) -> dict[str, list[int]]:

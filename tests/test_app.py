@@ -1,0 +1,137 @@
+"""The Data and RFM pages, headless (streamlit.testing AppTest): what the user sees, and no exception."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import ui
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKBOOK = ROOT.parent / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
+TINY = b"""Invoice,Customer ID,InvoiceDate,Quantity,Price,Country
+1,A,2024-01-01 10:00,2,5.00,UK
+2,B,2024-01-05 09:00,1,10.00,France
+C3,A,2024-01-06 09:00,-1,5.00,UK
+"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def _ledger(at: AppTest) -> dict[str, int]:
+    frame = next(df.value for df in at.dataframe if "rule" in df.value.columns)
+    return dict(zip(frame["rule"], frame["rows"]))
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    at.file_uploader(key="upload").upload(name, data, mime)
+    return at.run()
+
+
+def test_opens_on_demo_data():
+    at = _app().run()
+    assert not at.exception
+    assert at.subheader[0].value == "Demo data: demo_online_retail.xlsx"
+    metrics = _metrics(at)
+    assert int(metrics["Rows read"].replace(",", "")) > 40_000
+    assert int(metrics["Customers"].replace(",", "")) > 2_000
+    # The demo workbook's two sheets overlap, so the ledger merges repeated invoices.
+    assert any("Rows read" in caption.value for caption in at.caption)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_upload_a_csv_then_back_to_demo():
+    at = _upload(_app().run(), "tiny.csv", TINY)
+    assert not at.exception
+    assert at.subheader[0].value == "tiny.csv"
+    assert _metrics(at)["Rows read"] == "3"
+    assert _metrics(at)["Rows kept"] == "2"
+    assert _metrics(at)["Customers"] == "2"
+    assert _metrics(at)["Revenue"] == "20.00"
+    assert _ledger(at)["cancelled invoice"] == 1
+    at.button(key="demo").click().run()
+    assert at.subheader[0].value.startswith("Demo data")
+
+
+@pytest.mark.skipif(not WORKBOOK.exists(), reason="real data not present")
+def test_upload_real_workbook():
+    at = _upload(_app().run(), WORKBOOK.name, WORKBOOK.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert not at.exception
+    metrics = _metrics(at)
+    assert (metrics["Rows read"], metrics["Rows kept"], metrics["Customers"]) == ("34,766", "32,959", "260")
+    assert at.multiselect(key="sheets").options == ["Year 2009-2010", "Year 2010-2011"]
+
+
+def test_bad_file_shows_one_clear_error_and_the_app_stays_usable():
+    at = _upload(_app().run(), "empty.csv", b"")
+    assert not at.exception
+    assert [error.value for error in at.error] == ["empty.csv is empty: it has no header and no rows."]
+    at.button(key="demo").click().run()
+    assert not at.error
+    assert at.subheader[0].value.startswith("Demo data")
+
+
+def test_mapping_change_is_applied():
+    at = _upload(_app().run(), "tiny.csv", TINY)
+    at.selectbox(key="map_customer_id").set_value("(none)")
+    at.button[1].click().run()  # "Apply mapping" (the demo button is the first)
+    assert not at.exception
+    assert "could be recognised as customer_id" in at.error[0].value
+    # The mapping form stays on screen: map the column back.
+    at.selectbox(key="map_customer_id").set_value("Customer ID")
+    at.button[1].click().run()
+    assert not at.error
+    assert _metrics(at)["Customers"] == "2"
+
+
+def test_cleaning_option_changes_the_ledger():
+    at = _upload(_app().run(), "tiny.csv", TINY)
+    at.text_input(key="cancel_prefix").set_value("")
+    at.button[2].click().run()  # "Apply cleaning options"
+    assert not at.exception
+    # Without the cancel rule the C-invoice line (quantity -1) falls to the quantity rule instead.
+    assert _metrics(at)["Rows kept"] == "2"
+    ledger = _ledger(at)
+    assert "cancelled invoice" not in ledger
+    assert ledger["quantity ≤ 0"] == 1
+
+
+def test_file_over_the_upload_limit(monkeypatch):
+    monkeypatch.setattr(ui, "upload_limit_mb", lambda: 0)
+    at = _upload(_app().run(), "tiny.csv", TINY)
+    assert not at.exception
+    assert "tiny.csv is 155 bytes, over the upload limit" in at.error[0].value
+
+
+def test_rfm_page_shows_the_table_and_histograms():
+    at = _upload(_app().run(), "tiny.csv", TINY)
+    at.switch_page("pages/rfm_table.py").run()
+    assert not at.exception
+    assert _metrics(at)["Customers"] == "2"
+    assert len(at.get("plotly_chart")) == 3
+    at.toggle(key="log_scale").set_value(False).run()
+    assert not at.exception
+    at.text_input(key="search").set_value("B").run()
+    assert any(caption.value.startswith("1 of 2 customers") for caption in at.caption)
+
+
+def test_rfm_page_opens_on_demo_data():
+    at = _app().run()
+    at.switch_page("pages/rfm_table.py").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 3
+    assert int(_metrics(at)["Customers"].replace(",", "")) > 2_000

@@ -1,0 +1,43 @@
+"""House rules that keep the library a plain Python library."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = sorted((ROOT / "rfm").rglob("*.py"))
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+def test_library_never_imports_streamlit():
+    assert LIBRARY, "rfm/ has no modules"
+    offenders = [path.name for path in LIBRARY if "streamlit" in _imported_modules(path)]
+    assert offenders == []
+
+
+def _calls(path: Path) -> set[str]:
+    """Dotted names of everything the module calls, e.g. ``pickle.loads``, ``eval``."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                names.add(func.id)
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                names.add(f"{func.value.id}.{func.attr}")
+    return names
+
+
+def test_nothing_unpickles_or_evaluates_user_data():
+    forbidden = {"eval", "exec", "pickle.load", "pickle.loads", "joblib.load"}
+    sources = LIBRARY + sorted((ROOT / "pages").glob("*.py")) + [ROOT / "ui.py", ROOT / "streamlit_app.py"]
+    offenders = {path.name: sorted(_calls(path) & forbidden) for path in sources if _calls(path) & forbidden}
+    assert offenders == {}
