@@ -1,0 +1,284 @@
+"""One real-browser journey through the app: demo data -> upload the shared UCI workbook -> RFM page.
+
+Runs the app with ``streamlit run`` on a free port and drives Debian's Chromium with Playwright (sync API).
+Skips cleanly when Chromium, the Playwright package or the shared workbook is missing, unless
+``RFM_REQUIRE_BROWSER=1`` (set by CI), in which case it fails and says what is missing.
+
+Environment:
+    RFM_REQUIRE_BROWSER=1   fail instead of skipping when a prerequisite is missing.
+    RFM_CHROMIUM=PATH       the Chromium binary (default /usr/bin/chromium).
+
+Streamlit's dataframes draw their cells on a canvas; the text is only in the grid's accessible
+``<table role="grid">`` (visible rows only), so assertions use that, metrics, headings and captions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+WORKBOOK = REPO.parent / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
+CHROMIUM = os.environ.get("RFM_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("RFM_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",  # the app is on 127.0.0.1: never go through a proxy
+]
+PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy"}
+HEALTH_TIMEOUT_S = 60
+WAIT_MS = 30_000  # the longest any one expectation may wait (the first run imports the whole stack)
+
+# What the library computes for the shared workbook; test_expected_figures_match_pandas checks them.
+ROWS_READ, ROWS_KEPT, CUSTOMERS = 34_766, 32_959, 260
+LEDGER = {"repeated across sheets": 441, "missing customer id": 601, "cancelled invoice": 756}
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when the environment promises a browser (CI sets RFM_REQUIRE_BROWSER=1)."""
+    if REQUIRE_BROWSER:
+        pytest.fail(f"RFM_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(f"{reason} (set RFM_REQUIRE_BROWSER=1 to make this a failure)")
+
+
+@pytest.fixture(scope="module")
+def workbook() -> Path:
+    if not WORKBOOK.is_file():
+        _unavailable(f"the shared workbook {WORKBOOK} is absent")
+    return WORKBOOK
+
+
+@pytest.fixture(scope="module")
+def browser(workbook: Path):
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed (pip install -r requirements-test.txt)")
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+        yield chromium
+        chromium.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def app_url(browser, tmp_path_factory: pytest.TempPathFactory):
+    """The app served by ``streamlit run`` (its own process group, killed at the end)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                state = f"exited with code {server.returncode}" if server.poll() is not None else f"not healthy after {HEALTH_TIMEOUT_S} s"
+                pytest.fail(f"streamlit server {state}; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
+            time.sleep(0.2)
+        yield url
+    finally:
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, SIGKILL it after 10 s, then kill anything left in the group."""
+    group = server.pid  # start_new_session=True: the server leads its own group
+    try:
+        os.killpg(group, signal.SIGTERM)
+        server.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(group, signal.SIGKILL)
+    server.wait()
+    try:
+        os.killpg(group, signal.SIGKILL)  # children that outlived the leader
+    except ProcessLookupError:
+        pass
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def live(page, css: str = ""):
+    """Elements of the current run only: during a rerun Streamlit keeps the previous run's elements (marked
+    ``data-stale="true"``, keyed ones even beside their replacement), which would match twice."""
+    return page.locator(f'[data-testid="stElementContainer"]{css}[data-stale="false"]')
+
+
+def metric_value(page, label: str):
+    """The value element of the ``st.metric`` whose label is exactly ``label``."""
+    label_element = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    return live(page).get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")
+
+
+def caption(page, text: str):
+    """The live caption containing ``text``."""
+    return live(page).get_by_test_id("stCaptionContainer").filter(has_text=text)
+
+
+def assert_no_exception(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+# --- the journey ----------------------------------------------------------------------------------
+
+
+def test_expected_figures_match_pandas(workbook: Path) -> None:
+    """The pinned figures, recomputed with plain pandas from the workbook (rules as the ledger applies them)."""
+    import pandas as pd
+
+    columns = ["Invoice", "Customer ID", "InvoiceDate", "Quantity", "Price"]
+    sheets = list(pd.read_excel(workbook, sheet_name=None, usecols=columns, dtype={"Invoice": str}).values())
+    assert len(sheets) == 2
+    first, second = sheets
+    assert len(first) + len(second) == ROWS_READ
+
+    repeated = second["Invoice"].isin(set(first["Invoice"]))  # invoice already read from the first sheet
+    assert repeated.sum() == LEDGER["repeated across sheets"]
+    rows = pd.concat([first, second[~repeated]])
+    assert rows["InvoiceDate"].isna().sum() == 0
+    no_customer = rows["Customer ID"].isna()
+    assert no_customer.sum() == LEDGER["missing customer id"]
+    rows = rows[~no_customer]
+    cancelled = rows["Invoice"].str.upper().str.startswith("C")
+    assert cancelled.sum() == LEDGER["cancelled invoice"]
+    rows = rows[~cancelled]
+    rows = rows[(rows["Quantity"] > 0) & (rows["Price"] > 0)]
+    assert len(rows) == ROWS_KEPT
+    assert rows["Customer ID"].nunique() == CUSTOMERS
+
+
+def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        # 1. A new session opens on the demo data.
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="Demo data: demo_online_retail.xlsx")).to_be_visible(timeout=WAIT_MS)
+        expect(metric_value(page, "Rows read")).to_have_text(re.compile(r"^\d{1,3}(,\d{3})*$"), timeout=WAIT_MS)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "1-data-demo.png")
+
+        # 2. Upload the shared workbook: heading, metrics, ledger and waterfall follow.
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(workbook)
+        expect(page.get_by_role("heading", name=workbook.name)).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_role("heading", name="Demo data:")).to_have_count(0)
+        expect(metric_value(page, "Rows read")).to_have_text(f"{ROWS_READ:,}", timeout=WAIT_MS)
+        expect(metric_value(page, "Rows kept")).to_have_text(f"{ROWS_KEPT:,}", timeout=WAIT_MS)
+        expect(metric_value(page, "Customers")).to_have_text(f"{CUSTOMERS:,}", timeout=WAIT_MS)
+        removed = ROWS_READ - ROWS_KEPT
+        expect(metric_value(page, "Rows removed")).to_have_text(f"{removed:,}")
+        expect(caption(page, "Rows read ")).to_have_text(
+            f"Rows read {ROWS_READ:,} = rows kept {ROWS_KEPT:,} + removed {removed:,}."
+        )
+
+        ledger = live(page).get_by_test_id("stDataFrame").filter(has_text="repeated across sheets")
+        expect(ledger).to_have_count(1)
+        for rule, rows in LEDGER.items():
+            row = ledger.locator('tr[role="row"]').filter(has_text=rule)  # canvas fallback: no ARIA roles for Playwright
+            expect(row.locator('[aria-colindex="1"]')).to_have_text(rule)
+            expect(row.locator('[aria-colindex="2"]')).to_have_text("removed")
+            expect(row.locator('[aria-colindex="3"]')).to_have_text(str(rows))
+
+        waterfall = live(page, ".st-key-waterfall").get_by_test_id("stPlotlyChart").locator(".js-plotly-plot")
+        expect(waterfall).to_be_visible()
+        expect(waterfall.locator(".main-svg").first).to_be_visible()
+        for text in ["Rows read", "Rows kept", *LEDGER]:
+            expect(waterfall).to_contain_text(text)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "2-data-workbook.png")
+
+        # 3. The RFM page of the same session.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="RFM").click()
+        expect(page.get_by_role("heading", name="RFM table")).to_be_visible(timeout=WAIT_MS)
+        expect(metric_value(page, "Customers")).to_have_text(f"{CUSTOMERS:,}", timeout=WAIT_MS)
+        expect(caption(page, f"{workbook.name}: {CUSTOMERS:,} customers")).to_have_count(1)
+        histograms = live(page).get_by_test_id("stPlotlyChart").locator(".js-plotly-plot")
+        expect(histograms).to_have_count(3, timeout=WAIT_MS)
+        recency = live(page, ".st-key-hist_recency_days")
+        expect(recency).to_contain_text("(log scale)")
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "3-rfm-log.png")
+
+        # 4. Log scale off: the histograms are redrawn on a linear axis.
+        toggle = live(page, ".st-key-log_scale")
+        switch = toggle.get_by_role("switch", name="Log scale")
+        expect(switch).to_be_checked()
+        toggle.get_by_text("Log scale").click()
+        expect(switch).not_to_be_checked()
+        expect(recency).not_to_contain_text("(log scale)", timeout=WAIT_MS)
+        expect(recency).to_contain_text("Recency (days)")
+        expect(histograms).to_have_count(3)
+        assert_no_exception(page)
+
+        # 5. Search one customer.
+        search = page.get_by_label("Search customer id")
+        search.fill("12349")
+        search.press("Enter")
+        expect(caption(page, f"of {CUSTOMERS:,} customers")).to_have_text(
+            re.compile(rf"^1 of {CUSTOMERS:,} customers\."), timeout=WAIT_MS
+        )
+        table = live(page).get_by_test_id("stDataFrame")
+        expect(table.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", "2")  # header + one customer
+        expect(table).to_contain_text("12349")
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "4-rfm-search.png")
+    finally:
+        try:
+            page.screenshot(path=tmp_path / "last.png")  # the state at a failure, for debugging
+        except Exception:  # never hide the test's own error behind a screenshot error
+            pass
+        context.close()
