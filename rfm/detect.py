@@ -72,6 +72,11 @@ def normalise_header(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
+def header_words(name: object) -> list[str]:
+    """A header's words, lower case: ``"Customer ID (old)"`` and ``"CustomerIdOld"`` -> customer, id, old."""
+    return [word.lower() for word in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", str(name))]
+
+
 @dataclass(frozen=True)
 class _Profile:
     date_share: float
@@ -80,11 +85,12 @@ class _Profile:
     positive_share: float
     distinct_share: float
     alpha_share: float
+    number_date_share: float = 0.0  # numbers that read as Excel serials or yyyymmdd: dates only under a date header
 
 
 def profile_column(values: pd.Series) -> _Profile:
     """Shares of a column's sampled non-missing values that look like dates, numbers, ids..."""
-    from rfm.parse import looks_like_dates, to_numbers_quick
+    from rfm.parse import looks_like_dates, parse_dates, to_numbers_quick
 
     sample = values.dropna()
     if len(sample) > _SAMPLE:
@@ -102,6 +108,7 @@ def profile_column(values: pd.Series) -> _Profile:
         positive_share=float(np.mean(finite > 0)) if len(finite) else 0.0,
         distinct_share=sample.nunique() / len(sample),
         alpha_share=float(text.str.contains(r"[A-Za-z]", regex=True).mean()),
+        number_date_share=float(parse_dates(pd.Series(numbers))[0].notna().mean()),
     )
 
 
@@ -126,12 +133,17 @@ def _values_fit(field: str, p: _Profile) -> float:
     return 0.0
 
 
-def _header_score(field: str, header: str) -> float:
+def _header_score(field: str, column: object) -> float:
     synonyms = HEADER_SYNONYMS[field]
+    header = normalise_header(column)
     if header in synonyms:
         return 1.0 - 0.01 * synonyms.index(header)
+    # A partial match is a synonym made of the header's first or last whole words ("Shipping Country",
+    # "Customer ID (old)"), never part of a word: "Discount" is not a "count", "Salesperson" not "sales".
+    words = header_words(column)
+    edges = {"".join(words[:n]) for n in range(1, len(words))} | {"".join(words[n:]) for n in range(1, len(words))}
     for synonym in synonyms:
-        if len(synonym) >= 4 and (header.startswith(synonym) or header.endswith(synonym)):
+        if len(synonym) >= 4 and synonym in edges:
             return 0.6
     return 0.0
 
@@ -156,8 +168,10 @@ def detect_mapping(frame: pd.DataFrame) -> MappingGuess:
     candidates: list[tuple[float, str, str, str]] = []
     for field in schema.FIELDS:
         for column in columns:
-            header = _header_score(field, normalise_header(column))
+            header = _header_score(field, column)
             fit = _values_fit(field, profiles[column])
+            if header and field == schema.INVOICE_DATE:
+                fit = max(fit, profiles[column].number_date_share)  # "InvoiceDate" holding 40513 (2010-12-01)
             if header:
                 score = header * (0.35 + 0.65 * fit)
                 reason = f"header {column!r}" + ("" if fit > 0.5 else ", but the values look unlike it")

@@ -27,7 +27,14 @@ _SLASH_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T].*)?$")
 _YYYYMMDD = re.compile(r"^\s*(19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(\.0+)?\s*$")
-_CURRENCY = re.compile(r"[$€£¥₹₽₩¢]|\b(?:USD|EUR|GBP|JPY|CHF|AUD|CAD|SEK|NOK|DKK|PLN|INR)\b|\s|\u00a0|\u202f|'")
+# Currency codes may touch the digits ("USD12.50", "12.50EUR"), so they are delimited by non-letters, not \b.
+_CURRENCY_SYMBOL = re.compile(
+    r"[$€£¥₹₽₩¢]|(?<![A-Za-z])(?:USD|EUR|GBP|JPY|CHF|AUD|CAD|SEK|NOK|DKK|PLN|INR)(?![A-Za-z])"
+)
+_CURRENCY = re.compile(_CURRENCY_SYMBOL.pattern + r"|\s|\u00a0|\u202f|'")
+# A month name marks a written-out date ("1 Dec 2010"); without one, free parsing turns "2,55" into a date.
+_MONTH_NAME = re.compile(r"(?i)(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?![a-z])")
+_BARE_NUMBER = re.compile(r"^\s*[+-]?\d+(?:[.,]\d+)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -63,22 +70,39 @@ class NumberNote:
 # --- ids and text -----------------------------------------------------------------------------
 
 
+def _by_distinct_value(values: pd.Series, transform) -> pd.Series:
+    """Apply ``transform`` to the distinct values only and spread the result back over the rows.
+
+    Ids, countries and products repeat a lot: a million rows hold a few thousand distinct values.
+    """
+    import pyarrow as pa
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = pa.array(transform(pd.Series(uniques)).astype("str"), type=pa.large_string())
+    rows = mapped.take(pa.array(codes, mask=codes < 0))  # Arrow take: no Python objects per row
+    return pd.Series(rows, index=values.index, dtype="str")
+
+
+def _id_text(uniques: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(uniques.dtype):
+        finite = uniques.where(np.isfinite(uniques))
+        whole = finite.notna() & (finite == np.round(finite))
+        text = pd.Series(pd.NA, index=uniques.index, dtype="str")
+        text[whole] = finite[whole].astype("int64").astype("str")
+        text[finite.notna() & ~whole] = finite[finite.notna() & ~whole].astype("str")
+        return text
+    if pd.api.types.is_integer_dtype(uniques.dtype):
+        return uniques.astype("str")
+    # Mixed columns (Excel numbers among text) reach here as objects: 12346.0 becomes "12346.0" first.
+    return _clean_text(uniques).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
 def normalise_ids(values: pd.Series) -> pd.Series:
     """Ids as text: ``12346.0`` (Excel's float) -> ``"12346"``, zero padding kept, blanks -> missing.
 
     Returns a pandas ``str`` Series aligned with ``values``.
     """
-    if pd.api.types.is_float_dtype(values.dtype):
-        finite = values.where(np.isfinite(values))
-        whole = finite.notna() & (finite == np.round(finite))
-        text = pd.Series(pd.NA, index=values.index, dtype="str")
-        text[whole] = finite[whole].astype("int64").astype("str")
-        fractional = finite.notna() & ~whole
-        text[fractional] = finite[fractional].astype("str")
-        return text
-    if pd.api.types.is_integer_dtype(values.dtype):
-        return values.astype("str")
-    return _clean_text(values).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return _by_distinct_value(values, _id_text)
 
 
 def _clean_text(values: pd.Series) -> pd.Series:
@@ -89,7 +113,7 @@ def _clean_text(values: pd.Series) -> pd.Series:
 
 def normalise_text(values: pd.Series) -> pd.Series:
     """Free text (country, product) stripped, blanks -> missing."""
-    return _clean_text(values)
+    return _by_distinct_value(values, _clean_text)
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -117,14 +141,17 @@ def parse_numbers(values: pd.Series, column: str) -> tuple[pd.Series, NumberNote
     uniques = pd.Series(text.dropna().unique(), dtype="str")
     if uniques.empty:
         return pd.Series(np.nan, index=values.index), NumberNote(column, False, 0, 0)
-    symbols = uniques.str.contains(_CURRENCY.pattern, regex=True)
+    symbols = uniques.str.contains(_CURRENCY_SYMBOL.pattern, regex=True)
     bare = uniques.str.replace(_CURRENCY.pattern, "", regex=True)
     negative = bare.str.fullmatch(r"\(.*\)") | bare.str.endswith("-")
     bare = bare.str.strip("()").str.rstrip("-")
     decimal_comma = _decimal_comma(bare)
     thousands = "." if decimal_comma else ","
     has_thousands = bare.str.contains(re.escape(thousands), regex=True)
-    bare = bare.str.replace(thousands, "", regex=False)
+    # A thousands separator groups digits by three: "3,50" in a dot-decimal column is not 350.
+    decimal = "," if decimal_comma else "."
+    grouped = bare.str.fullmatch(rf"-?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{re.escape(decimal)}\d*)?")
+    bare = bare.where(~has_thousands | grouped).str.replace(thousands, "", regex=False)
     if decimal_comma:
         bare = bare.str.replace(",", ".", regex=False)
     parsed = pd.to_numeric(bare, errors="coerce").astype("float64")
@@ -133,6 +160,7 @@ def parse_numbers(values: pd.Series, column: str) -> tuple[pd.Series, NumberNote
     lookup = pd.Series(parsed.to_numpy(), index=uniques.to_numpy())
     numbers = text.map(lookup).astype("float64")
     read = parsed.notna()
+    has_thousands = has_thousands & grouped.fillna(False)
     note = NumberNote(column, bool(decimal_comma), int((symbols & read).sum()), int((has_thousands & read).sum()))
     return numbers, note
 
@@ -153,7 +181,9 @@ def looks_like_dates(values: pd.Series) -> float:
         return 1.0
     if pd.api.types.is_numeric_dtype(values.dtype):
         return 0.0  # bare numbers are dates only when the header says so
-    dates, _ = parse_dates(values)
+    # The same for numbers written as text (a CSV's ids and stock codes can fall in the Excel-serial range).
+    bare_number = values.astype("str").str.match(_BARE_NUMBER.pattern).fillna(False).astype(bool)
+    dates, _ = parse_dates(values.where(~bare_number))
     return float(dates.notna().mean()) if len(values) else 0.0
 
 
@@ -169,13 +199,16 @@ def parse_dates(values: pd.Series, order: DateOrder = "auto") -> tuple[pd.Series
     """
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         dates = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        return dates.astype("datetime64[ns]"), DateDecision("n/a", order == "auto", ("datetime",), "real dates")
+        return _as_ns(dates), DateDecision("n/a", order == "auto", ("datetime",), "real dates")
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.astype("float64")
         dates, formats = _dates_from_numbers(numbers)
         return dates, DateDecision("n/a", order == "auto", formats, ", ".join(formats) or "no dates")
     text = values.astype("str").str.strip().mask(values.isna())
     uniques = pd.Series(text.dropna().unique(), dtype="str")
+    if uniques.empty:  # an all-blank column (mapping it by hand must not crash)
+        none = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        return none, DateDecision("n/a", order == "auto", (), "no value could be read as a date")
     parsed, decision = _parse_unique_dates(uniques, order)
     lookup = pd.Series(parsed.to_numpy(), index=uniques.to_numpy())
     dates = text.map(lookup)
@@ -225,7 +258,7 @@ def _parse_unique_dates(uniques: pd.Series, order: DateOrder) -> tuple[pd.Series
         parsed[slashed] = slash_dates
         formats.append("d/m/Y" if decision_order == "dayfirst" else "m/d/Y")
 
-    rest = parsed.isna() & ~numeric.notna() & ~slashed
+    rest = parsed.isna() & ~numeric.notna() & ~slashed & uniques.str.contains(_MONTH_NAME.pattern, regex=True)
     if rest.any():
         # Month names and other spelled-out forms ("1 Dec 2010", "Dec 1, 2010 08:26").
         guessed = _to_naive_datetimes(uniques[rest], format="mixed", dayfirst=decision_order == "dayfirst")
@@ -241,14 +274,23 @@ def _parse_unique_dates(uniques: pd.Series, order: DateOrder) -> tuple[pd.Series
 def _to_naive_datetimes(values: pd.Series, **options) -> pd.Series:
     """Parse strings to naive datetimes; values with a UTC offset are converted to UTC wall time."""
     dates = pd.to_datetime(values, errors="coerce", utc=True, **options)
-    return dates.dt.tz_convert(None).astype("datetime64[ns]")
+    return _as_ns(dates.dt.tz_convert(None))
+
+
+def _as_ns(dates: pd.Series) -> pd.Series:
+    """``datetime64[ns]``; dates outside its range (placeholders like 9999-12-31 or 0001-01-01) become NaT."""
+    inside = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)
+    return dates.where(inside).astype("datetime64[ns]")
 
 
 def _slash_dates(parts: pd.DataFrame, order: DateOrder) -> tuple[Literal["dayfirst", "monthfirst"], str, pd.Series]:
     a = parts["a"].astype("int64")
     b = parts["b"].astype("int64")
-    only_dayfirst = (a > 12) & (b <= 12)
-    only_monthfirst = (b > 12) & (a <= 12)
+    read_dayfirst = _dates_from_parts(parts, day=a, month=b)
+    read_monthfirst = _dates_from_parts(parts, day=b, month=a)
+    # Evidence is a value that is a real date in one order only (31/02/2010 fits neither: no evidence).
+    only_dayfirst = read_dayfirst.notna() & read_monthfirst.isna()
+    only_monthfirst = read_monthfirst.notna() & read_dayfirst.isna()
     n_day, n_month = int(only_dayfirst.sum()), int(only_monthfirst.sum())
     if order == "auto":
         chosen: Literal["dayfirst", "monthfirst"] = "dayfirst" if n_day > n_month else "monthfirst"
@@ -268,10 +310,15 @@ def _slash_dates(parts: pd.DataFrame, order: DateOrder) -> tuple[Literal["dayfir
     dayfirst = only_dayfirst if order == "auto" else pd.Series(chosen == "dayfirst", index=parts.index)
     if order == "auto":
         dayfirst = dayfirst | ((chosen == "dayfirst") & ~only_monthfirst)
-    day = a.where(dayfirst, b)
-    month = b.where(dayfirst, a)
+    return chosen, note, read_dayfirst.where(dayfirst, read_monthfirst)
+
+
+def _dates_from_parts(parts: pd.DataFrame, day: pd.Series, month: pd.Series) -> pd.Series:
+    """Dates from the regex parts of ``a/b/year [H:M[:S] [AM|PM]]`` in one day/month order (NaT if invalid)."""
     year = parts["year"].astype("int64")
-    year = year.where(year >= 100, 2000 + year.where(year < 70, year - 100))
+    # Two-digit years by their digits, not their value ("0001" is year 1, not 2001): 00-69 -> 20xx, 70-99 -> 19xx.
+    two_digit = parts["year"].str.len() == 2
+    year = year.where(~two_digit, year + 2000).where(~two_digit | (year < 70), year + 1900)
     hour = parts["hour"].fillna("0").astype("int64")
     pm = parts["ampm"].fillna("").str.lower() == "pm"
     am = parts["ampm"].fillna("").str.lower() == "am"
@@ -289,7 +336,7 @@ def _slash_dates(parts: pd.DataFrame, order: DateOrder) -> tuple[Literal["dayfir
         ),
         errors="coerce",
     )
-    return chosen, note, dates
+    return _as_ns(dates)
 
 
 def _format_parts(row: pd.Series) -> str:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ MAX_INFLATED_BYTES = 3 * 1024**3
 
 _DELIMITERS = {",": ",", ";": ";", "\t": "tab", "|": "|"}
 _SNIFF_LINES = 200
-_LEGACY_ENCODINGS = ("cp1252", "cp437", "latin_1")
+_LEGACY_ENCODINGS = ("cp1252", "latin_1", "cp437")  # on a tie, the first wins (cp1252 is by far the most common)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def read_transactions(
     file_name = file_name or "uploaded file"
     if max_bytes is not None and len(data) > max_bytes:
         raise RFMInputError(
-            f"{file_name} is {len(data) / 1024**2:,.1f} MB, over the upload limit of {max_bytes / 1024**2:,.0f} MB."
+            f"{file_name} is {_size_text(len(data), max_bytes)}, over the upload limit of {_size_text(max_bytes)}; "
+            "it was not read."
         )
     if not data.strip():
         raise RFMInputError(f"{file_name} is empty: it has no header and no rows.")
@@ -160,6 +162,25 @@ def read_transactions(
     return _read_text(data, file_name)
 
 
+def _size_text(size: int, limit: int | None = None) -> str:
+    """``"250.3 MB"``; exact bytes when rounding would make ``size`` read the same as ``limit``."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            text = f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+            break
+    else:
+        text = f"{size:,} bytes"
+    if limit is not None and text == _size_text(limit):
+        text = f"{size:,} bytes"
+    return text
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of a library's error message: messages are shown on one line (CLI stderr, st.error)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 # --- text files -------------------------------------------------------------------------------
 
 
@@ -167,8 +188,8 @@ def decode_text(data: bytes, file_name: str = "") -> tuple[str, str]:
     """Decode a text file, returning ``(text, encoding_name)``.
 
     BOMs decide first (utf-8-sig, utf-16); then strict utf-8; then utf-16 without BOM (NUL bytes in
-    every other position); then the legacy single-byte code pages cp1252, cp437 and latin-1, chosen by
-    charset-normalizer among those three only.
+    every other position); then the legacy single-byte code page (cp1252, latin-1 or cp437) whose reading
+    of the non-ASCII bytes looks most like words (see :func:`_text_plausibility`).
     """
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8 with BOM"
@@ -185,14 +206,76 @@ def decode_text(data: bytes, file_name: str = "") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000], cp_isolation=list(_LEGACY_ENCODINGS)).best()
-    encoding = best.encoding if best is not None else "cp1252"
+    # charset-normalizer reads cp437 files with a few accents (Caf\x82, M\x81ller) as cp1252 or latin-1: score
+    # the readings instead. The three code pages agree on ASCII, so only the non-ASCII characters matter.
+    sample = data[:200_000]
+    scores = {}
+    for encoding in _LEGACY_ENCODINGS:
+        try:
+            scores[encoding] = _text_plausibility(sample.decode(encoding))
+        except UnicodeDecodeError:  # cp1252 leaves five bytes undefined
+            continue
+    encoding = max(scores, key=lambda name: (scores[name], -_LEGACY_ENCODINGS.index(name)))
     try:
         return data.decode(encoding), encoding
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # an undefined cp1252 byte after the sample
         return data.decode("latin_1"), "latin_1"
+
+
+_RARE_PUNCTUATION = set("‚„†‡‰‹›")  # where cp437's é ä å ç ë ï ¢ land when read as cp1252
+_RARE_LATIN = set("ƒŠšŒœŽžŸ")  # cp1252 letters outside Western European words (cp437's â è Ü î £ Ä ₧ land here)
+
+
+def _text_plausibility(text: str, limit: int = 5_000) -> int:
+    """How much the non-ASCII characters of ``text`` look like real text: + for a Latin letter inside a word
+    of ASCII letters (same case), a currency sign beside digits, a run of box drawing, typographic
+    punctuation where it belongs; - for other scripts, symbols inside words and control characters."""
+    score = 0
+    for count, match in enumerate(re.finditer(r"[^\x00-\x7f]", text)):
+        if count == limit:
+            break
+        i = match.start()
+        char = text[i]
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        category = unicodedata.category(char)
+        if category == "Cc":
+            score -= 2
+        elif char.isalpha():
+            score += _letter_plausibility(text, i)
+        elif category == "Sc":
+            score += -1 if before.isalpha() or after.isalpha() else 1
+        elif "\u2500" <= char <= "\u259f":  # box drawing and blocks
+            score += 1 if "\u2500" <= before <= "\u259f" or "\u2500" <= after <= "\u259f" else -1
+        elif char in _RARE_PUNCTUATION:
+            score -= 1
+        elif before.isalpha() and after.isalpha():
+            score += 1 if char == "\u2019" else -1  # only an apostrophe sits inside a word
+        elif char in "…–—" and not after.isalpha():
+            score += 1
+        elif (char in "“‘" and after.isalnum()) or (char in "”’" and before.isalnum()):
+            score += 1  # quotes at the edges of a word
+    return score
+
+
+def _letter_plausibility(text: str, i: int) -> int:
+    char = text[i]
+    if not unicodedata.name(char, "").startswith("LATIN"):
+        return -1  # Greek, superscripts, modifier letters: cp1252's é è à read as cp437
+    start, end = i, i + 1
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    ascii_letters = [c for c in text[start:end] if c.isascii()]
+    if not ascii_letters or char in _RARE_LATIN:
+        return 0
+    before = text[i - 1] if i else " "
+    if char.isupper() and before.islower():
+        return -1  # "crŠme"
+    if char.islower() and len(ascii_letters) >= 2 and all(c.isupper() for c in ascii_letters):
+        return -1  # "MšLLER"
+    return 1
 
 
 def _not_a_table(file_name: str, why: str) -> RFMInputError:
@@ -264,7 +347,9 @@ def _read_text(data: bytes, file_name: str) -> RawTable:
             engine="c" if delimiter != "whitespace" else "python",
         )
     except pd.errors.ParserError as exc:
-        raise RFMInputError(f"{file_name} could not be split into columns with delimiter {delimiter!r}: {exc}") from None
+        raise RFMInputError(
+            f"{file_name} could not be split into columns with delimiter {delimiter!r}: {_one_line(exc)}"
+        ) from None
     except pd.errors.EmptyDataError:
         raise RFMInputError(f"{file_name} is empty.") from None
     if frame.empty:
@@ -304,7 +389,9 @@ def _open_workbook(data: bytes, file_name: str):
     try:
         return fastexcel.read_excel(data)
     except Exception as exc:  # fastexcel raises several unrelated types for a damaged file
-        raise RFMInputError(f"{file_name or 'The workbook'} cannot be opened as a workbook; it may be damaged ({exc}).") from None
+        raise RFMInputError(
+            f"{file_name or 'The workbook'} cannot be opened as a workbook; it may be damaged ({_one_line(exc)})."
+        ) from None
 
 
 def _check_inflated_size(data: bytes, file_name: str) -> None:
@@ -369,7 +456,9 @@ def _load_sheet(workbook, name: str, file_name: str) -> pd.DataFrame:
         sheet = workbook.load_sheet(name, schema_sample_rows=None)
         frame = sheet.to_pandas()
     except Exception as exc:  # a damaged sheet: fastexcel has no single error type
-        raise RFMInputError(f"Sheet {name!r} of {file_name} cannot be read; it may be damaged ({exc}).") from None
+        raise RFMInputError(
+            f"Sheet {name!r} of {file_name} cannot be read; it may be damaged ({_one_line(exc)})."
+        ) from None
     frame.columns = [_column_name(c, i) for i, c in enumerate(frame.columns)]
     return frame
 
@@ -388,7 +477,7 @@ def _read_parquet(data: bytes, file_name: str) -> RawTable:
     try:
         frame = pd.read_parquet(io.BytesIO(data))
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise RFMInputError(f"{file_name} cannot be read as Parquet; it may be damaged ({exc}).") from None
+        raise RFMInputError(f"{file_name} cannot be read as Parquet; it may be damaged ({_one_line(exc)}).") from None
     if frame.empty:
         raise RFMInputError(f"{file_name} has columns but no data rows.")
     frame = frame.reset_index(drop=True)
