@@ -131,7 +131,7 @@ with st.expander("Cleaning options"), st.form("cleaning"):
 result = ui.guarded(lambda: ui.analysis_with_progress(dataset, choices))
 report = result.report
 st.markdown("#### Cleaning")
-first_row, second_row = st.columns(3), st.columns(3)
+first_row, second_row = st.columns(3), st.columns(4)
 first_row[0].metric("Rows read", f"{report.rows_read:,}", border=True)
 first_row[1].metric(
     "Rows removed", f"{report.rows_removed:,}", f"{report.rows_removed / report.rows_read:.1%} of rows", delta_color="off", delta_arrow="off", border=True
@@ -139,7 +139,8 @@ first_row[1].metric(
 first_row[2].metric("Rows kept", f"{report.rows_clean:,}", border=True)
 second_row[0].metric("Customers", f"{report.customers:,}", border=True)
 second_row[1].metric("Revenue", ui.money(report.revenue), border=True)
-second_row[2].metric("Date range", f"{report.first_date:%Y-%m-%d} → {report.last_date:%Y-%m-%d}", border=True)
+second_row[2].metric("First purchase", f"{report.first_date:%Y-%m-%d}", border=True)
+second_row[3].metric("Last purchase", f"{report.last_date:%Y-%m-%d}", border=True)
 st.caption(f"Dates: {report.date_decision.note}. Analysis date: {report.analysis_date}.")
 for note in report.notes:
     st.info(note)
@@ -150,15 +151,15 @@ ledger = report.ledger_frame()
 ledger["share of rows"] = ledger["rows"] / report.rows_read
 ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
 st.dataframe(
-    ledger[["rule", "applied", "rows", "share of rows", "revenue", "description", "example"]],
+    ledger[["rule", "applied", "rows", "share of rows", "revenue", "example", "description"]],
     hide_index=True,
     width="stretch",
     height="content",
     column_config={
-        "rows": st.column_config.NumberColumn(format="%d"),
+        "rows": st.column_config.NumberColumn(format="localized"),
         "share of rows": st.column_config.NumberColumn(format="percent"),
-        "revenue": st.column_config.NumberColumn(format="%.2f"),
-        "example": st.column_config.TextColumn(width="large"),
+        "revenue": st.column_config.NumberColumn(format="localized"),
+        "example": st.column_config.TextColumn("first example (original row)", width="large"),
     },
     key="ledger",
 )

@@ -1,34 +1,37 @@
 """RFM Studio's library: read transaction files, clean them with a ledger, compute RFM tables.
 
-No UI code lives here (no streamlit import anywhere under ``rfm/``).
+No UI code lives here (no streamlit import anywhere under ``rfm/``). Names are imported on first
+use, so that ``import rfm.read`` (or a worker process reading one sheet) does not pay for the rest.
 """
 
-from rfm.clean import CleaningReport, CleaningSettings, CleanResult, LedgerLine, clean
-from rfm.detect import MappingGuess, detect_mapping
-from rfm.errors import RFMInputError
-from rfm.pipeline import Analysis, analyse, analyse_file
-from rfm.read import RawTable, ReadInfo, list_sheets, read_transactions
-from rfm.schema import ColumnMapping
-from rfm.table import rfm_table
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Analysis",
-    "CleanResult",
-    "CleaningReport",
-    "CleaningSettings",
-    "ColumnMapping",
-    "LedgerLine",
-    "MappingGuess",
-    "RFMInputError",
-    "RawTable",
-    "ReadInfo",
-    "analyse",
-    "analyse_file",
-    "clean",
-    "detect_mapping",
-    "list_sheets",
-    "read_transactions",
-    "rfm_table",
-]
+_EXPORTS = {
+    "Analysis": "rfm.pipeline",
+    "analyse": "rfm.pipeline",
+    "analyse_file": "rfm.pipeline",
+    "CleanResult": "rfm.clean",
+    "CleaningReport": "rfm.clean",
+    "CleaningSettings": "rfm.clean",
+    "LedgerLine": "rfm.clean",
+    "clean": "rfm.clean",
+    "ColumnMapping": "rfm.schema",
+    "MappingGuess": "rfm.detect",
+    "detect_mapping": "rfm.detect",
+    "RFMInputError": "rfm.errors",
+    "RawTable": "rfm.read",
+    "ReadInfo": "rfm.read",
+    "list_sheets": "rfm.read",
+    "read_transactions": "rfm.read",
+    "rfm_table": "rfm.table",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'rfm' has no attribute {name!r}")
