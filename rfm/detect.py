@@ -51,6 +51,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 _SAMPLE = 2000
+_ROW_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,10 @@ def detect_mapping(frame: pd.DataFrame) -> MappingGuess:
         header match, below 0.5 when only the values suggest it.
     """
     columns = [c for c in frame.columns if c != schema.SHEET]
-    profiles = {c: profile_column(frame[c]) for c in columns}
+    # Profiles look at a sample of values anyway; sampling the rows first spares a scan of every
+    # column of a million-row file. Sparse columns keep enough values: 20,000 rows are sampled.
+    rows = frame.sample(_ROW_SAMPLE, random_state=0) if len(frame) > _ROW_SAMPLE else frame
+    profiles = {c: profile_column(rows[c]) for c in columns}
     candidates: list[tuple[float, str, str, str]] = []
     for field in schema.FIELDS:
         for column in columns:

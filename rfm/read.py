@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import unicodedata
 import zipfile
@@ -27,6 +28,9 @@ from rfm.schema import SHEET
 #: Refuse workbooks whose XML inflates beyond this many bytes (a "zip bomb" guard): the 1M-row
 #: UCI workbook inflates to well under 1 GiB.
 MAX_INFLATED_BYTES = 3 * 1024**3
+
+#: Workbooks at least this large load their sheets in parallel processes (starting one costs ~0.3 s).
+PARALLEL_SHEETS_MIN_BYTES = 4 * 1024**2
 
 _DELIMITERS = {",": ",", ";": ";", "\t": "tab", "|": "|"}
 _SNIFF_LINES = 200
@@ -418,8 +422,7 @@ def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequen
     wanted = list(sheets) if sheets else list(all_sheets)
     frames: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
-    for name in wanted:
-        frame = _load_sheet(workbook, name, file_name)
+    for name, frame in zip(wanted, _load_sheets(data, wanted, file_name)):
         blank = int(frame.isna().all(axis=1).sum())
         if blank:
             # Wholly empty rows hold no transaction; say that they were passed over.
@@ -429,7 +432,10 @@ def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequen
             frames[name] = frame
     if not frames:
         raise RFMInputError(f"{file_name} has a header row but no data rows in sheet(s) {wanted}.")
-    if not sheets:
+    same_columns = len({tuple(f.columns) for f in frames.values()}) == 1
+    if not sheets and not (same_columns and len(frames) > 1):
+        # Sheets that share one header are one table split by period (like UCI's two years): the
+        # mapping is detected on the combined rows. Otherwise keep the sheets that hold transactions.
         usable = {name: f for name, f in frames.items() if not detect_mapping(f).mapping.missing_required()}
         skipped = [name for name in frames if name not in usable]
         if usable and skipped:
@@ -449,18 +455,39 @@ def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequen
     return RawTable(frame=combined, info=info)
 
 
-def _load_sheet(workbook, name: str, file_name: str) -> pd.DataFrame:
+def _load_sheets(data: bytes, names: list[str], file_name: str) -> list[pd.DataFrame]:
+    """Each named sheet as a frame. Large workbooks load their sheets in parallel worker processes:
+    calamine parses one sheet on one core (about 3 s per 500,000 rows), and it holds the GIL."""
+    from rfm.sheet_worker import load_sheet_arrow
+
+    workers = min(len(names), os.cpu_count() or 1)
+    results = None
+    if workers > 1 and len(data) >= PARALLEL_SHEETS_MIN_BYTES:
+        results = _in_worker_processes(load_sheet_arrow, data, names, workers)
+    if results is None:
+        results = [load_sheet_arrow(data, name) for name in names]
+    frames = []
+    for name, (table, error) in zip(names, results):
+        if error is not None:
+            raise RFMInputError(f"Sheet {name!r} of {file_name} cannot be read; it may be damaged ({_one_line(error)}).")
+        frame = table.to_pandas()
+        frame.columns = [_column_name(c, i) for i, c in enumerate(frame.columns)]
+        frames.append(frame)
+    return frames
+
+
+def _in_worker_processes(function, data: bytes, names: list[str], workers: int) -> list | None:
+    """``function(data, name)`` for each name in spawned processes; ``None`` if processes cannot run here."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
-        # schema_sample_rows=None: type each column from all its rows. With the default sample, a
-        # column whose text appears after row 1000 (e.g. "C" cancellation invoices) reads as null.
-        sheet = workbook.load_sheet(name, schema_sample_rows=None)
-        frame = sheet.to_pandas()
-    except Exception as exc:  # a damaged sheet: fastexcel has no single error type
-        raise RFMInputError(
-            f"Sheet {name!r} of {file_name} cannot be read; it may be damaged ({_one_line(exc)})."
-        ) from None
-    frame.columns = [_column_name(c, i) for i, c in enumerate(frame.columns)]
-    return frame
+        # "spawn", never "fork": the app's server runs threads, and forking a threaded process can deadlock.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(function, [data] * len(names), names))
+    except (OSError, BrokenProcessPool):
+        return None
 
 
 def _column_name(name: object, position: int) -> str:
