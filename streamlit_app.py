@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+import ui
+
 st.set_page_config(page_title="RFM Studio", page_icon="📊", layout="wide")
 
 navigation = st.navigation(
@@ -10,4 +12,5 @@ navigation = st.navigation(
         "Analyse": [st.Page("pages/rfm_table.py", title="RFM", icon="📈")],
     }
 )
+ui.mark_routed()
 navigation.run()

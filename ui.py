@@ -19,6 +19,7 @@ from rfm.table import DEFAULT_PROFIT_MARGIN
 # Session keys.
 DATASET = "dataset"
 CHOICES = "choices"
+ROUTED = "routed"
 
 T = TypeVar("T")
 
@@ -45,6 +46,21 @@ class Choices:
     overrides: tuple[tuple[str, str | None], ...] = ()  # field -> column chosen by hand
     settings: CleaningSettings = CleaningSettings()
     profit_margin: float = DEFAULT_PROFIT_MARGIN
+
+
+def mark_routed() -> None:
+    """Called by the entry script: this session's pages run under st.navigation."""
+    st.session_state[ROUTED] = True
+
+
+def require_router() -> None:
+    """Send a page opened outside the router to the entry script.
+
+    Until some session has run the entry script, Streamlit serves ``pages/*.py`` on their own (its
+    older multipage mode), e.g. for a bookmarked link reloaded right after the server started.
+    """
+    if not st.session_state.get(ROUTED):
+        st.switch_page("streamlit_app.py")
 
 
 def upload_limit_mb() -> int:

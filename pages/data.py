@@ -22,6 +22,7 @@ def _use_demo() -> None:
     ui.set_dataset(ui.demo_dataset())
 
 
+ui.require_router()
 st.title("Data")
 st.caption(
     "Upload a transaction export (one row per invoice line: customer, invoice, date, quantity, price) "

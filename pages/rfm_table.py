@@ -7,6 +7,7 @@ from rfm import schema
 from rfm.charts import distribution_figure
 from rfm.table import CLV_FORMULA, repeat_rate
 
+ui.require_router()
 st.title("RFM table")
 result = ui.current_analysis()
 table = result.customers
