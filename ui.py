@@ -81,9 +81,18 @@ def current_dataset() -> Dataset:
     return st.session_state[DATASET]
 
 
+#: Widgets whose values belong to one file (its sheets, columns, countries): forgotten with the file.
+FILE_WIDGETS = ("sheets", "date_order", "cancel_prefix", "drop_duplicates", "date_window", "countries", "analysis_date", "search")
+FILE_WIDGET_PREFIXES = ("map_",)
+
+
 def set_dataset(dataset: Dataset) -> None:
+    """Work on another file: its choices start afresh, and so do the widgets that showed the last one's."""
     st.session_state[DATASET] = dataset
     st.session_state[CHOICES] = Choices()
+    for key in list(st.session_state):
+        if key in FILE_WIDGETS or str(key).startswith(FILE_WIDGET_PREFIXES):
+            del st.session_state[key]
 
 
 def current_choices() -> Choices:

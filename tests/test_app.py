@@ -76,6 +76,19 @@ def test_upload_real_workbook():
     assert at.multiselect(key="sheets").options == ["Year 2009-2010", "Year 2010-2011"]
 
 
+@pytest.mark.skipif(not WORKBOOK.exists(), reason="real data not present")
+def test_choices_of_one_file_do_not_leak_into_the_next():
+    at = _upload(_app().run(), WORKBOOK.name, WORKBOOK.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at.multiselect(key="sheets").select("Year 2010-2011").run()
+    assert _metrics(at)["Rows read"] == "20,497"
+    at = _upload(at, "tiny.csv", TINY)
+    assert not at.exception and not at.error
+    assert _metrics(at)["Rows read"] == "3"
+    at.button(key="demo").click().run()
+    assert not at.exception and not at.error
+    assert at.multiselect(key="sheets").value == []  # the demo starts on every sheet again
+
+
 def test_bad_file_shows_one_clear_error_and_the_app_stays_usable():
     at = _upload(_app().run(), "empty.csv", b"")
     assert not at.exception
