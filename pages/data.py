@@ -165,6 +165,11 @@ st.dataframe(
     key="ledger",
 )
 st.caption(f"Rows read {report.rows_read:,} = rows kept {report.rows_clean:,} + removed {report.rows_removed:,}.")
+with st.expander("Example rows for each rule, as they are in the file"):
+    for line in (*report.ledger, *report.optional):
+        if line.examples:
+            st.markdown(f"**{line.rule}** ({'removed' if line.applied else 'would remove'} {line.rows:,} rows)")
+            st.dataframe(line.example_dicts(), hide_index=True, width="stretch")
 st.plotly_chart(ledger_waterfall(report), width="stretch", key="waterfall")
 
 st.markdown("#### Clean transactions (first rows)")
