@@ -375,13 +375,12 @@ def clean(
     sheets = int(frame[schema.SHEET].nunique())
     active, optional = build_rules(mapping, settings, sheets)
 
-    # Window columns cost a sort of every row: compute only those an active rule reads.
-    windows = {}
+    # Columns that need every row grouped or sorted are added only when an active rule reads them.
     if sheets > 1:
         table = _with_first_sheet(table, mapping)
     if settings.drop_duplicates:
-        windows[_DUPLICATE_RANK] = ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW])
-    table = table.mutate(**windows) if windows else table
+        rank = ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW])
+        table = table.mutate(**{_DUPLICATE_RANK: rank})
     rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in active], else_=ibis.null("string"))
     tagged = table.mutate(**{RULE: rule_of_row}).cache()
     kept = tagged.filter(tagged[RULE].isnull())
