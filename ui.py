@@ -14,11 +14,13 @@ import streamlit as st
 
 from rfm.clean import CleaningSettings
 from rfm.errors import RFMInputError
+from rfm.segmentation import SegmentSettings
 from rfm.table import DEFAULT_PROFIT_MARGIN
 
 # Session keys.
 DATASET = "dataset"
 CHOICES = "choices"
+SEGMENTS = "segment_settings"
 ROUTED = "routed"
 
 T = TypeVar("T")
@@ -190,6 +192,27 @@ def analysis_with_progress(dataset: Dataset, choices: Choices):
             state="complete",
         )
     return result
+
+
+def current_segment_settings() -> SegmentSettings:
+    return st.session_state.setdefault(SEGMENTS, SegmentSettings())
+
+
+def update_segment_settings(**changes) -> None:
+    st.session_state[SEGMENTS] = replace(current_segment_settings(), **changes)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _segment(digest: str, name: str, choices: Choices, settings: SegmentSettings, _data: bytes):
+    from rfm.segmentation import segment_customers
+
+    return segment_customers(_analyse(digest, name, choices, _data).customers, settings)
+
+
+def current_segmentation():
+    """Scores, segments and tiers of the current analysis (cached); stops the page on bad input."""
+    dataset, choices = current_dataset(), current_choices()
+    return guarded(lambda: _segment(dataset.digest, dataset.name, choices, current_segment_settings(), dataset.data))
 
 
 def guarded(action: Callable[[], T]) -> T:

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_options(table)
     table.add_argument("-o", "--output", required=True, help="CSV file to write")
     table.add_argument("--profit-margin", type=float, default=None, help="profit margin for the historical CLV (default 0.10)")
+    table.add_argument("--scores", action="store_true", help="add R/F/M scores, the named RFM segment and the outlier tier")
+    table.add_argument("--bins", type=int, default=5, help="scores per metric with --scores, 3 to 10 (default 5)")
+    table.add_argument("--iqr-multiplier", type=float, default=1.5, help="outlier fence Q3 + k*IQR with --scores (default 1.5)")
     demo = commands.add_parser("demo", help="regenerate the demo workbook in data/")
     demo.add_argument("--seed", type=int, default=None)
     return parser
@@ -113,8 +116,16 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(inspect_text(analysis))
         return EXIT_OK
-    analysis.customers.to_csv(args.output, index=True, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f")
-    print(f"wrote {len(analysis.customers):,} customers to {args.output}", file=sys.stderr)
+    customers = analysis.customers
+    if args.scores:
+        from rfm.segmentation import SegmentSettings, segment_customers
+
+        segmentation = segment_customers(customers, SegmentSettings(n_bins=args.bins, iqr_multiplier=args.iqr_multiplier))
+        for warning in segmentation.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        customers = segmentation.customers
+    customers.to_csv(args.output, index=True, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f")
+    print(f"wrote {len(customers):,} customers to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

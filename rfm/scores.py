@@ -1,0 +1,237 @@
+"""R, F and M scores: rank-based quantile bins (or thresholds the user sets), with their cut points."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rfm import schema
+from rfm.errors import RFMInputError
+
+R_SCORE, F_SCORE, M_SCORE = "r_score", "f_score", "m_score"
+RFM_CELL = "rfm_cell"  # e.g. "545" ("10-3-7" with 10 scores)
+SCORE_COLUMNS = {schema.RECENCY: R_SCORE, schema.FREQUENCY: F_SCORE, schema.MONETARY: M_SCORE}
+SCORE_LETTERS = {schema.RECENCY: "R", schema.FREQUENCY: "F", schema.MONETARY: "M"}
+MIN_BINS, MAX_BINS, DEFAULT_BINS = 3, 10, 5
+
+
+@dataclass(frozen=True)
+class ScoreBin:
+    """One score of one metric: the values it holds and how many customers."""
+
+    score: int
+    low: float | None  # smallest value holding this score (None when the score holds nobody)
+    high: float | None
+    customers: int
+    label: str  # e.g. "last purchase ≤ 12 days ago"
+
+
+@dataclass(frozen=True)
+class MetricCuts:
+    """How one metric was scored: by ranks (``thresholds`` empty) or by the user's thresholds."""
+
+    metric: str  # recency_days, frequency or monetary
+    bins: tuple[ScoreBin, ...]  # score 1 .. n
+    thresholds: tuple[float, ...] = ()  # the user's upper bounds, ascending, when set
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def letter(self) -> str:
+        return SCORE_LETTERS[self.metric]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores per customer (indexed like the RFM table) and the cut points of each metric."""
+
+    scores: pd.DataFrame  # r_score, f_score, m_score (int) and rfm_cell (str)
+    cuts: tuple[MetricCuts, ...]
+    n_bins: int
+
+    def cuts_frame(self) -> pd.DataFrame:
+        """Cut points as a table: metric, score, label, customers, share."""
+        total = len(self.scores)
+        rows = [
+            {
+                "metric": f"{cut.letter} ({schema.RFM_LABELS[cut.metric]})",
+                "score": b.score,
+                "holds": b.label,
+                "customers": b.customers,
+                "share": b.customers / total if total else 0.0,
+            }
+            for cut in self.cuts
+            for b in reversed(cut.bins)
+        ]
+        return pd.DataFrame(rows)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for cut in self.cuts for w in cut.warnings)
+
+
+def rank_scores(values: pd.Series, n_bins: int, higher_is_better: bool = True) -> pd.Series:
+    """Score values 1..n_bins by quantile of their rank; tied values always share one score.
+
+    Ties take their average rank, so a value shared by many customers lands in the score of its
+    middle position (e.g. 60% of customers with frequency 1 all get F=2 of 5) instead of being
+    split between scores by row order. Recency uses ``higher_is_better=False`` (recent = high).
+    """
+    if values.empty:
+        return pd.Series(dtype="int64", index=values.index)
+    percentile = values.rank(method="average", pct=True).to_numpy()
+    ascending = np.clip(np.ceil(percentile * n_bins - 1e-9), 1, n_bins).astype("int64")
+    scores = ascending if higher_is_better else n_bins + 1 - ascending
+    return pd.Series(scores, index=values.index, dtype="int64")
+
+
+def threshold_scores(values: pd.Series, thresholds: Sequence[float], higher_is_better: bool = True) -> pd.Series:
+    """Score by upper bounds: ``value <= thresholds[0]`` is the lowest band, above the last the highest."""
+    bands = np.searchsorted(np.asarray(thresholds, dtype="float64"), values.to_numpy(dtype="float64"), side="left") + 1
+    n_bins = len(thresholds) + 1
+    scores = bands if higher_is_better else n_bins + 1 - bands
+    return pd.Series(scores.astype("int64"), index=values.index)
+
+
+def check_thresholds(metric: str, thresholds: Sequence[float], n_bins: int) -> tuple[float, ...]:
+    """Validate a user's thresholds: ``n_bins - 1`` finite numbers, strictly ascending."""
+    values = tuple(float(t) for t in thresholds)
+    label = schema.RFM_LABELS[metric]
+    if len(values) != n_bins - 1:
+        raise RFMInputError(f"{label}: {n_bins} scores need {n_bins - 1} thresholds; got {len(values)} ({list(values)}).")
+    if not all(np.isfinite(values)) or any(b <= a for a, b in zip(values, values[1:])):
+        raise RFMInputError(f"{label}: thresholds must be numbers in increasing order; got {list(values)}.")
+    return values
+
+
+def parse_thresholds(metric: str, text: str, n_bins: int) -> tuple[float, ...]:
+    """Thresholds typed as text ("30, 90, 180, 365"), checked by :func:`check_thresholds`."""
+    values = []
+    for part in re.split(r"[,;\s]+", text.strip()):
+        if not part:
+            continue
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise RFMInputError(
+                f"{schema.RFM_LABELS[metric]}: {part!r} is not a number; write thresholds like 30, 90, 180, 365."
+            ) from None
+    return check_thresholds(metric, values, n_bins)
+
+
+def compute_scores(
+    table: pd.DataFrame, n_bins: int = DEFAULT_BINS, thresholds: Mapping[str, Sequence[float]] | None = None
+) -> ScoreResult:
+    """R, F and M scores for an RFM table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The RFM table (:func:`rfm.table.rfm_table`), indexed by customer id.
+    n_bins : int
+        Number of scores per metric, 3 to 10.
+    thresholds : mapping, optional
+        Metric (``recency_days``, ``frequency``, ``monetary``) -> ``n_bins - 1`` ascending upper
+        bounds, replacing the rank-based bins for that metric.
+
+    Returns
+    -------
+    ScoreResult
+        ``scores``: ``r_score``, ``f_score``, ``m_score`` (1 = worst, n_bins = best; a recent
+        purchase is a high R) and ``rfm_cell`` ("545"); ``cuts``: per metric, what each score
+        holds and how many customers, with a warning for every score no customer reaches.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"recency_days": [1, 5, 9], "frequency": [1, 1, 4], "monetary": [5.0, 9.0, 40.0]})
+    >>> compute_scores(t, n_bins=3).scores["f_score"].tolist()
+    [2, 2, 3]
+    """
+    if not MIN_BINS <= n_bins <= MAX_BINS:
+        raise RFMInputError(f"n_bins={n_bins} should be between {MIN_BINS} and {MAX_BINS}.")
+    thresholds = dict(thresholds or {})
+    scores = pd.DataFrame(index=table.index)
+    cuts = []
+    for metric, column in SCORE_COLUMNS.items():
+        higher_is_better = metric != schema.RECENCY
+        values = table[metric].astype("float64")
+        if thresholds.get(metric):
+            bounds = check_thresholds(metric, thresholds[metric], n_bins)
+            scores[column] = threshold_scores(values, bounds, higher_is_better)
+        else:
+            bounds = ()
+            scores[column] = rank_scores(values, n_bins, higher_is_better)
+        cuts.append(_describe(metric, values, scores[column], n_bins, bounds))
+    # "545" reads well while every score is one digit; with 10 scores "10-3-7" stays unambiguous.
+    separator = "" if n_bins < 10 else "-"
+    scores[RFM_CELL] = scores[R_SCORE].astype(str) + separator + scores[F_SCORE].astype(str) + separator + scores[M_SCORE].astype(str)
+    return ScoreResult(scores=scores, cuts=tuple(cuts), n_bins=n_bins)
+
+
+def _describe(metric: str, values: pd.Series, scores: pd.Series, n_bins: int, thresholds: tuple[float, ...]) -> MetricCuts:
+    bins = []
+    warnings = []
+    for score in range(1, n_bins + 1):
+        held = values[scores == score]
+        if held.empty:
+            bins.append(ScoreBin(score, None, None, 0, "no customer"))
+            warnings.append(_unreachable(metric, score, values, scores, thresholds, n_bins))
+        else:
+            low, high = float(held.min()), float(held.max())
+            bins.append(ScoreBin(score, low, high, len(held), _label(metric, low, high, score, n_bins)))
+    return MetricCuts(metric=metric, bins=tuple(bins), thresholds=thresholds, warnings=tuple(warnings))
+
+
+def _unreachable(
+    metric: str, score: int, values: pd.Series, scores: pd.Series, thresholds: tuple[float, ...], n_bins: int
+) -> str:
+    letter, label = SCORE_LETTERS[metric], _NOUNS[metric]
+    if thresholds:
+        return f"{letter}={score} holds no customer: no {label} falls between those thresholds."
+    # With ranks, a score is empty when tied values take its quantile slot: name the tie block
+    # that holds the middle of the slot.
+    ascending_slot = score if metric != schema.RECENCY else n_bins + 1 - score
+    middle = (ascending_slot - 0.5) / n_bins
+    counts = values.value_counts().sort_index()
+    ends = counts.cumsum() / len(values)
+    value = ends.index[int(np.searchsorted(ends.to_numpy(), middle))]
+    share = counts[value] / len(values)
+    their_score = int(scores[values == value].iloc[0])
+    return (
+        f"{letter}={score} cannot be reached: {share:.0%} of customers share "
+        f"{label} {_number(metric, value)}, so they all get {letter}={their_score}."
+    )
+
+
+_NOUNS = {schema.RECENCY: "recency (days)", schema.FREQUENCY: "frequency", schema.MONETARY: "monetary value"}
+
+
+def _number(metric: str, value: float) -> str:
+    if metric == schema.MONETARY:
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def _label(metric: str, low: float, high: float, score: int, n_bins: int) -> str:
+    """Words for a score's values, e.g. "last purchase ≤ 12 days ago", "2–3 orders", "spent ≥ 1,000.00"."""
+    lo, hi = _number(metric, low), _number(metric, high)
+    best = score == n_bins
+    worst = score == 1
+    if metric == schema.RECENCY:
+        if best:
+            return f"last purchase ≤ {hi} days ago"
+        if worst:
+            return f"last purchase ≥ {lo} days ago"
+        return f"last purchase {lo}–{hi} days ago" if lo != hi else f"last purchase {lo} days ago"
+    if metric == schema.FREQUENCY:
+        if lo == hi:
+            return f"{lo} order{'s' if low != 1 else ''}"
+        return f"≥ {lo} orders" if best else f"{lo}–{hi} orders"
+    if best:
+        return f"spent ≥ {lo}"
+    if worst:
+        return f"spent ≤ {hi}"
+    return f"spent {lo}–{hi}"

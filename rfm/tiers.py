@@ -1,0 +1,83 @@
+"""Outlier tiers: customers far above the rest in spend and/or orders are flagged, never dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rfm import schema
+
+TIER = "tier"
+REGULAR = "Regular"
+HIGH_SPENDER = "High Spender"  # monetary above its fence only
+POWER_SHOPPER = "Power Shopper"  # frequency above its fence only
+ELITE_VIP = "Elite VIP"  # both
+TIERS = (ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR)
+DEFAULT_IQR_MULTIPLIER = 1.5
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The IQR fence of one metric: values above ``fence = q3 + multiplier × (q3 − q1)`` are outliers."""
+
+    metric: str
+    q1: float
+    q3: float
+    multiplier: float
+    customers_above: int
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    @property
+    def fence(self) -> float:
+        return self.q3 + self.multiplier * self.iqr
+
+
+@dataclass(frozen=True)
+class TierResult:
+    """A tier per customer and the two fences behind it."""
+
+    tiers: pd.Series  # indexed like the RFM table
+    monetary: Fence
+    frequency: Fence
+
+    def counts(self) -> pd.Series:
+        return self.tiers.value_counts().reindex(list(TIERS), fill_value=0)
+
+
+def fence_of(values: pd.Series, metric: str, multiplier: float) -> Fence:
+    q1, q3 = (float(v) for v in values.quantile([0.25, 0.75]))
+    fence = q3 + multiplier * (q3 - q1)
+    return Fence(metric=metric, q1=q1, q3=q3, multiplier=multiplier, customers_above=int((values > fence).sum()))
+
+
+def outlier_tiers(table: pd.DataFrame, multiplier: float = DEFAULT_IQR_MULTIPLIER) -> TierResult:
+    """Flag customers above the IQR fence (Q3 + multiplier·IQR) in monetary and/or frequency.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The RFM table, indexed by customer id.
+    multiplier : float
+        The fence's IQR multiplier (1.5 is Tukey's; 3 keeps only extreme outliers).
+
+    Returns
+    -------
+    TierResult
+        ``tiers``: "Elite VIP" (both above), "High Spender" (monetary only), "Power Shopper"
+        (frequency only) or "Regular". Nobody is removed.
+    """
+    if multiplier < 0:
+        raise ValueError(f"multiplier={multiplier} should be >= 0")
+    monetary = fence_of(table[schema.MONETARY], schema.MONETARY, multiplier)
+    frequency = fence_of(table[schema.FREQUENCY], schema.FREQUENCY, multiplier)
+    spends = table[schema.MONETARY] > monetary.fence
+    shops = table[schema.FREQUENCY] > frequency.fence
+    tiers = pd.Series(REGULAR, index=table.index, dtype="str")
+    tiers[spends & ~shops] = HIGH_SPENDER
+    tiers[shops & ~spends] = POWER_SHOPPER
+    tiers[spends & shops] = ELITE_VIP
+    return TierResult(tiers=tiers, monetary=monetary, frequency=frequency)
