@@ -137,7 +137,11 @@ with segments_tab:
             "share": st.column_config.NumberColumn(format="percent"),
             "revenue": st.column_config.NumberColumn(format="localized"),
             "revenue_share": st.column_config.NumberColumn("share of revenue", format="percent"),
-            **{c: st.column_config.NumberColumn(format="%.1f") for c in summary.columns if c.startswith(("mean_", "median_"))},
+            **{
+                f"{stat}_{metric}": st.column_config.NumberColumn(f"{stat} {schema.RFM_LABELS[metric].lower()}", format="%.1f")
+                for stat in ("mean", "median")
+                for metric in (schema.RECENCY, schema.FREQUENCY, schema.MONETARY)
+            },
             "avg_order_value": st.column_config.NumberColumn("average order value", format="%.2f"),
             "action": st.column_config.TextColumn("recommended action", width="large"),
         },

@@ -187,7 +187,7 @@ def score_heatmap(customers: pd.DataFrame, n_bins: int):
         )
     )
     figure.update_layout(
-        title="Recency × frequency scores (colour: mean monetary; number: customers)",
+        title="R × F scores: customers (number), mean monetary (colour)",
         yaxis={"autorange": "reversed"},
         margin={"t": 50},
         height=420,
@@ -241,7 +241,7 @@ def recency_frequency_scatter(customers: pd.DataFrame, segment_order, segment: s
     figure.update_layout(
         title=title,
         xaxis_title=schema.RFM_LABELS[schema.RECENCY],
-        yaxis={"title": schema.RFM_LABELS[schema.FREQUENCY], "type": "log"},
+        yaxis={"title": schema.RFM_LABELS[schema.FREQUENCY], "type": "log", "dtick": 1},
         legend={"title": "segment"},
         margin={"t": 50},
         height=480,

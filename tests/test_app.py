@@ -135,7 +135,7 @@ def test_rfm_page_shows_the_table_and_histograms():
     at.switch_page("pages/rfm_table.py").run()
     assert not at.exception
     assert _metrics(at)["Customers"] == "2"
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 7  # two customers are enough for every chart
     at.toggle(key="log_scale").set_value(False).run()
     assert not at.exception
     at.text_input(key="search").set_value("B").run()
@@ -146,5 +146,84 @@ def test_rfm_page_opens_on_demo_data():
     at = _app().run()
     at.switch_page("pages/rfm_table.py").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 7
     assert int(_metrics(at)["Customers"].replace(",", "")) > 2_000
+
+
+def _rfm_page() -> AppTest:
+    at = _app().run()
+    return at.switch_page("pages/rfm_table.py").run()
+
+
+def _frame(at: AppTest, column: str):
+    """The first st.dataframe on the page that has ``column``."""
+    return next(df.value for df in at.dataframe if column in df.value.columns or df.value.index.name == column)
+
+
+def test_rfm_page_has_scores_segments_and_tiers():
+    at = _rfm_page()
+    assert not at.exception
+    assert [tab.label for tab in at.tabs] == ["Customers", "Scores", "Segments", "Outlier tiers"]
+    # 3 histograms, score distribution, segment shares, heatmap, scatter.
+    assert len(at.get("plotly_chart")) == 7
+    cuts = _frame(at, "holds")
+    assert len(cuts) == 15
+    assert cuts["customers"].sum() == 3 * int(_metrics(at)["Customers"].replace(",", ""))
+    summary = _frame(at, "revenue_share")
+    assert "Champions" in summary.index and "action" in summary.columns
+    # The demo data has many one-order customers: a frequency score is unreachable, and the page says so.
+    assert any("cannot be reached" in warning.value for warning in at.warning)
+
+
+def test_changing_the_number_of_scores():
+    at = _rfm_page()
+    at.select_slider(key="n_bins").set_value(4).run()
+    assert not at.exception
+    assert len(_frame(at, "holds")) == 12
+    assert at.session_state["segment_settings"].n_bins == 4
+
+
+def test_editing_a_rule_renames_the_segment_everywhere():
+    at = _rfm_page()
+    # AppTest has no cell editor: set the editor's edits as the browser would send them.
+    at.session_state["rules_editor"] = {"edited_rows": {0: {"segment": "Best Friends"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.form_submit_button[1].click().run()  # "Apply rules"
+    assert not at.exception and not at.error
+    summary = _frame(at, "revenue_share")
+    assert "Best Friends" in summary.index and "Champions" not in summary.index
+    assert (_frame(at, "recency_days")["segment"] == "Best Friends").sum() == summary.loc["Best Friends", "customers"]
+    at.button(key="reset_rules").click().run()
+    assert "Champions" in _frame(at, "revenue_share").index
+
+
+def test_an_invalid_rule_is_refused_with_a_clear_message():
+    at = _rfm_page()
+    at.session_state["rules_editor"] = {"edited_rows": {2: {"r_min": 9}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.form_submit_button[1].click().run()
+    assert not at.exception
+    assert [error.value for error in at.error] == ["Rule 3 (Potential Loyalist): r_min should be a whole score from 1 to 5; got 9."]
+    assert at.session_state["segment_settings"].rules is None  # nothing applied
+
+
+def test_custom_recency_thresholds():
+    at = _rfm_page()
+    at.text_input(key="thresholds_recency_days").set_value("30, 90, 180, 365")
+    at.form_submit_button[0].click().run()  # "Apply thresholds"
+    assert not at.exception and not at.error
+    cuts = _frame(at, "holds")
+    assert cuts.iloc[0]["holds"] == "last purchase ≤ 30 days ago"
+    at.text_input(key="thresholds_recency_days").set_value("30, 20, 180, 365")
+    at.form_submit_button[0].click().run()
+    assert "thresholds must be numbers in increasing order" in at.error[0].value
+
+
+def test_outlier_multiplier_moves_the_fence():
+    at = _rfm_page()
+    fences = _frame(at, "fence")
+    at.slider(key="iqr_multiplier").set_value(3.0).run()
+    assert not at.exception
+    wider = _frame(at, "fence")
+    assert (wider["fence"] > fences["fence"]).all()
+    assert (wider["customers above"] <= fences["customers above"]).all()

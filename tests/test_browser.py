@@ -243,10 +243,10 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
 
         # 3. The RFM page of the same session.
         page.get_by_test_id("stSidebarNavLink").filter(has_text="RFM").click()
-        expect(page.get_by_role("heading", name="RFM table")).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_role("heading", name="RFM", exact=True)).to_be_visible(timeout=WAIT_MS)
         expect(metric_value(page, "Customers")).to_have_text(f"{CUSTOMERS:,}", timeout=WAIT_MS)
         expect(caption(page, f"{workbook.name}: {CUSTOMERS:,} customers")).to_have_count(1)
-        histograms = live(page).get_by_test_id("stPlotlyChart").locator(".js-plotly-plot")
+        histograms = live(page, '[class*="st-key-hist_"]').get_by_test_id("stPlotlyChart").locator(".js-plotly-plot")
         expect(histograms).to_have_count(3, timeout=WAIT_MS)
         recency = live(page, ".st-key-hist_recency_days")
         expect(recency).to_contain_text("(log scale)")
@@ -271,11 +271,39 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         expect(caption(page, f"of {CUSTOMERS:,} customers")).to_have_text(
             re.compile(rf"^1 of {CUSTOMERS:,} customers\."), timeout=WAIT_MS
         )
-        table = live(page).get_by_test_id("stDataFrame")
+        table = live(page).get_by_test_id("stDataFrame").filter(has_text="Recency (days)").filter(has_text="12349")
         expect(table.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", "2")  # header + one customer
         expect(table).to_contain_text("12349")
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "4-rfm-search.png")
+
+        # 6. Scores: the cut points say what each score holds.
+        page.get_by_role("tab", name="Scores").click()
+        cuts = live(page).get_by_test_id("stDataFrame").filter(has_text="holds")
+        expect(cuts).to_contain_text("last purchase ≤", timeout=WAIT_MS)
+        expect(live(page, ".st-key-score_distribution").locator(".js-plotly-plot")).to_be_visible()
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "5-rfm-scores.png")
+
+        # 7. Segments: shares, summary with actions, heat map, scatter and the rules editor.
+        page.get_by_role("tab", name="Segments").click()
+        shares = live(page, ".st-key-segment_share").locator(".js-plotly-plot")
+        expect(shares).to_contain_text("Champions", timeout=WAIT_MS)
+        expect(live(page, ".st-key-rf_heatmap").locator(".js-plotly-plot")).to_be_visible()
+        expect(live(page, ".st-key-rf_scatter").locator(".js-plotly-plot")).to_be_visible()
+        expect(live(page).get_by_test_id("stDataFrame").filter(has_text="r_min")).to_contain_text("Can't Lose Them")
+        live(page, ".st-key-segment_chart").get_by_text("Treemap").click()
+        expect(live(page, ".st-key-segment_share").locator(".js-plotly-plot")).to_contain_text("customers", timeout=WAIT_MS)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "6-rfm-segments.png")
+
+        # 8. Outlier tiers: the fences and the four tier counts add up to every customer.
+        page.get_by_role("tab", name="Outlier tiers").click()
+        expect(live(page).get_by_test_id("stDataFrame").filter(has_text="customers above")).to_have_count(1, timeout=WAIT_MS)
+        tier_total = sum(int(metric_value(page, tier).inner_text().replace(",", "")) for tier in ("Elite VIP", "High Spender", "Power Shopper", "Regular"))
+        assert tier_total == CUSTOMERS
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "7-rfm-tiers.png")
     finally:
         try:
             page.screenshot(path=tmp_path / "last.png")  # the state at a failure, for debugging

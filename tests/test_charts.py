@@ -1,6 +1,7 @@
 """Chart data and figures built from result objects."""
 
 import pandas as pd
+import pytest
 
 from rfm import schema
 from rfm.charts import distribution_data, distribution_figure, ledger_steps, ledger_waterfall
@@ -38,3 +39,60 @@ def test_distribution_log_scale_uses_log1p_and_keeps_readable_ticks():
     figure = distribution_figure(table, schema.MONETARY, log_scale=True)
     assert list(figure.layout.xaxis.ticktext)[:3] == ["0", "1", "10"]
     assert list(distribution_figure(table, schema.MONETARY, log_scale=False).data[0].x) == [0.0, 9.0, 99.0]
+
+
+def _segmented():
+    # Hand-made: three customers with scores already known.
+    return pd.DataFrame(
+        {
+            schema.RECENCY: [1, 30, 300],
+            schema.FREQUENCY: [5, 2, 1],
+            schema.MONETARY: [500.0, 100.0, 20.0],
+            "r_score": [3, 2, 1],
+            "f_score": [3, 2, 2],
+            "segment": ["Champions", "At Risk", "At Risk"],
+        },
+        index=pd.Index(["a", "b", "c"], name=schema.CUSTOMER_ID),
+    )
+
+
+def test_heatmap_data_is_mean_monetary_and_count_per_cell():
+    from rfm.charts import score_heatmap_data
+
+    mean, count = score_heatmap_data(_segmented(), n_bins=3)
+    assert list(mean.index) == [3, 2, 1] and list(mean.columns) == [1, 2, 3]
+    assert mean.loc[3, 3] == 500.0 and mean.loc[2, 2] == 100.0 and mean.loc[1, 2] == 20.0
+    assert count.loc[3, 3] == 1 and count.loc[1, 1] == 0
+    assert pd.isna(mean.loc[1, 1])
+
+
+def test_segment_share_bars_and_treemap():
+    from rfm.charts import segment_share_figure
+    from rfm.segmentation import segment_summary
+
+    summary = segment_summary(_segmented(), ["Champions", "At Risk"])
+    bars = segment_share_figure(summary)
+    assert [trace.name for trace in bars.data] == ["share of customers", "share of revenue"]
+    assert list(bars.data[0].y) == ["Champions", "At Risk"]
+    assert list(bars.data[1].x) == pytest.approx([500 / 620, 120 / 620])
+    treemap = segment_share_figure(summary, "treemap")
+    assert list(treemap.data[0].values) == [1, 2]
+
+
+def test_scatter_has_one_trace_per_segment_in_rule_order():
+    from rfm.charts import recency_frequency_scatter
+
+    figure = recency_frequency_scatter(_segmented(), ["Champions", "At Risk", "Lost"])
+    assert [trace.name for trace in figure.data] == ["Champions", "At Risk"]
+    assert list(figure.data[1].x) == [30, 300]
+
+
+def test_score_distribution_shows_every_score_even_empty():
+    from rfm.charts import score_distribution_figure
+    from rfm.scores import compute_scores
+
+    table = pd.DataFrame({schema.RECENCY: [1, 2, 3, 4], schema.FREQUENCY: [1, 1, 1, 9], schema.MONETARY: [1.0, 2.0, 3.0, 4.0]})
+    figure = score_distribution_figure(compute_scores(table, n_bins=3))
+    frequency = figure.data[1]
+    assert list(frequency.x) == [1, 2, 3]
+    assert list(frequency.y) == [0, 3, 1]  # three tied customers share F=2 (average rank 2 of 4)
