@@ -100,6 +100,13 @@ def _run(args: argparse.Namespace) -> int:
     from rfm.pipeline import analyse_file
     from rfm.table import DEFAULT_PROFIT_MARGIN
 
+    if getattr(args, "scores", False):
+        # Refuse bad score settings before the (possibly long) read of the file.
+        from rfm.scores import check_bins
+        from rfm.tiers import check_multiplier
+
+        check_bins(args.bins)
+        check_multiplier(args.iqr_multiplier)
     margin = getattr(args, "profit_margin", None)
     analysis = analyse_file(
         args.file,

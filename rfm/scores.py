@@ -96,10 +96,25 @@ def threshold_scores(values: pd.Series, thresholds: Sequence[float], higher_is_b
     return pd.Series(scores.astype("int64"), index=values.index)
 
 
-def check_thresholds(metric: str, thresholds: Sequence[float], n_bins: int) -> tuple[float, ...]:
+def check_bins(n_bins: int) -> int:
+    """Validate a number of scores per metric: a whole number from 3 to 10."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or not MIN_BINS <= n_bins <= MAX_BINS:
+        raise RFMInputError(f"n_bins={n_bins} should be between {MIN_BINS} and {MAX_BINS}.")
+    return int(n_bins)
+
+
+def check_thresholds(metric: str, thresholds: Sequence[float | str], n_bins: int) -> tuple[float, ...]:
     """Validate a user's thresholds: ``n_bins - 1`` finite numbers, strictly ascending."""
-    values = tuple(float(t) for t in thresholds)
     label = schema.RFM_LABELS[metric]
+    values = []
+    for threshold in thresholds:
+        try:
+            values.append(float(threshold))
+        except (TypeError, ValueError):
+            raise RFMInputError(
+                f"{label}: {threshold!r} is not a number; write thresholds like 30, 90, 180, 365."
+            ) from None
+    values = tuple(values)
     if len(values) != n_bins - 1:
         raise RFMInputError(f"{label}: {n_bins} scores need {n_bins - 1} thresholds; got {len(values)} ({list(values)}).")
     if not all(np.isfinite(values)) or any(b <= a for a, b in zip(values, values[1:])):
@@ -109,17 +124,8 @@ def check_thresholds(metric: str, thresholds: Sequence[float], n_bins: int) -> t
 
 def parse_thresholds(metric: str, text: str, n_bins: int) -> tuple[float, ...]:
     """Thresholds typed as text ("30, 90, 180, 365"), checked by :func:`check_thresholds`."""
-    values = []
-    for part in re.split(r"[,;\s]+", text.strip()):
-        if not part:
-            continue
-        try:
-            values.append(float(part))
-        except ValueError:
-            raise RFMInputError(
-                f"{schema.RFM_LABELS[metric]}: {part!r} is not a number; write thresholds like 30, 90, 180, 365."
-            ) from None
-    return check_thresholds(metric, values, n_bins)
+    parts = [part for part in re.split(r"[,;\s]+", text.strip()) if part]
+    return check_thresholds(metric, parts, n_bins)
 
 
 def compute_scores(
@@ -150,8 +156,7 @@ def compute_scores(
     >>> compute_scores(t, n_bins=3).scores["f_score"].tolist()
     [2, 2, 3]
     """
-    if not MIN_BINS <= n_bins <= MAX_BINS:
-        raise RFMInputError(f"n_bins={n_bins} should be between {MIN_BINS} and {MAX_BINS}.")
+    n_bins = check_bins(n_bins)
     thresholds = dict(thresholds or {})
     scores = pd.DataFrame(index=table.index)
     cuts = []
@@ -173,15 +178,21 @@ def compute_scores(
 
 def _describe(metric: str, values: pd.Series, scores: pd.Series, n_bins: int, thresholds: tuple[float, ...]) -> MetricCuts:
     bins = []
-    warnings = []
     for score in range(1, n_bins + 1):
         held = values[scores == score]
         if held.empty:
             bins.append(ScoreBin(score, None, None, 0, "no customer"))
-            warnings.append(_unreachable(metric, score, values, scores, thresholds, n_bins))
         else:
             low, high = float(held.min()), float(held.max())
             bins.append(ScoreBin(score, low, high, len(held), _label(metric, low, high, score, n_bins)))
+    empty = [b.score for b in bins if not b.customers]
+    if len(values) < n_bins and empty and not thresholds:
+        # Fewer customers than scores: one warning, not one per empty score.
+        letter = SCORE_LETTERS[metric]
+        listed = ", ".join(f"{letter}={score}" for score in empty)
+        warnings = [f"Only {len(values)} customer(s) for {n_bins} scores: {listed} hold no customer."]
+    else:
+        warnings = [_unreachable(metric, score, values, scores, thresholds, n_bins) for score in empty]
     return MetricCuts(metric=metric, bins=tuple(bins), thresholds=thresholds, warnings=tuple(warnings))
 
 
@@ -234,4 +245,4 @@ def _label(metric: str, low: float, high: float, score: int, n_bins: int) -> str
         return f"spent ≥ {lo}"
     if worst:
         return f"spent ≤ {hi}"
-    return f"spent {lo}–{hi}"
+    return f"spent {lo}–{hi}" if lo != hi else f"spent {lo}"

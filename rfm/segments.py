@@ -126,14 +126,17 @@ def rules_from_frame(frame: pd.DataFrame, n_bins: int = DEFAULT_BINS) -> tuple[S
             if all(_blank(row.get(c)) for c in RULE_COLUMNS[1:7]):
                 continue  # an empty row the editor added
             raise RFMInputError(f"Rule {position} has no segment name: {_row_text(row)}.")
+        if name == OTHER:
+            raise RFMInputError(f"Rule {position}: '{OTHER}' is kept for customers no rule matches; choose another name.")
         bounds = {}
         for column in RULE_COLUMNS[1:7]:
             value = row.get(column)
-            if _blank(value) or float(value) != int(float(value)) or not 1 <= int(float(value)) <= n_bins:
+            score = _whole_number(value)
+            if score is None or not 1 <= score <= n_bins:
                 raise RFMInputError(
                     f"Rule {position} ({name}): {column} should be a whole score from 1 to {n_bins}; got {value!r}."
                 )
-            bounds[column] = int(float(value))
+            bounds[column] = score
         for metric in "rfm":
             if bounds[f"{metric}_min"] > bounds[f"{metric}_max"]:
                 raise RFMInputError(
@@ -149,6 +152,17 @@ def rules_from_frame(frame: pd.DataFrame, n_bins: int = DEFAULT_BINS) -> tuple[S
 
 def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
+
+
+def _whole_number(value) -> int | None:
+    """``value`` as an int when it is a whole number (3, 3.0, "3"), else None (blank, 2.5, "x", inf)."""
+    if _blank(value) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number == int(number) else None
 
 
 def _text(value) -> str:
@@ -177,7 +191,7 @@ def assign_segments(scores: pd.DataFrame, rules: Iterable[SegmentRule]) -> pd.Se
     unassigned = pd.Series(True, index=scores.index)
     for rule in rules:
         hit = unassigned & rule.matches(scores)
-        segment[hit] = rule.segment
+        segment.loc[hit] = rule.segment  # .loc: a plain [] with a mask formats the mask into an exception first
         unassigned &= ~hit
     return segment
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rfm import schema
+from rfm.errors import RFMInputError
 
 TIER = "tier"
 REGULAR = "Regular"
@@ -48,6 +49,13 @@ class TierResult:
         return self.tiers.value_counts().reindex(list(TIERS), fill_value=0)
 
 
+def check_multiplier(multiplier: float) -> float:
+    """Validate an IQR multiplier: a number >= 0 (NaN is refused too: it would flag nobody, silently)."""
+    if not multiplier >= 0:
+        raise RFMInputError(f"IQR multiplier={multiplier} should be a number >= 0.")
+    return float(multiplier)
+
+
 def fence_of(values: pd.Series, metric: str, multiplier: float) -> Fence:
     q1, q3 = (float(v) for v in values.quantile([0.25, 0.75]))
     fence = q3 + multiplier * (q3 - q1)
@@ -70,14 +78,13 @@ def outlier_tiers(table: pd.DataFrame, multiplier: float = DEFAULT_IQR_MULTIPLIE
         ``tiers``: "Elite VIP" (both above), "High Spender" (monetary only), "Power Shopper"
         (frequency only) or "Regular". Nobody is removed.
     """
-    if multiplier < 0:
-        raise ValueError(f"multiplier={multiplier} should be >= 0")
+    multiplier = check_multiplier(multiplier)
     monetary = fence_of(table[schema.MONETARY], schema.MONETARY, multiplier)
     frequency = fence_of(table[schema.FREQUENCY], schema.FREQUENCY, multiplier)
     spends = table[schema.MONETARY] > monetary.fence
     shops = table[schema.FREQUENCY] > frequency.fence
     tiers = pd.Series(REGULAR, index=table.index, dtype="str")
-    tiers[spends & ~shops] = HIGH_SPENDER
-    tiers[shops & ~spends] = POWER_SHOPPER
-    tiers[spends & shops] = ELITE_VIP
+    tiers.loc[spends & ~shops] = HIGH_SPENDER
+    tiers.loc[shops & ~spends] = POWER_SHOPPER
+    tiers.loc[spends & shops] = ELITE_VIP
     return TierResult(tiers=tiers, monetary=monetary, frequency=frequency)

@@ -250,3 +250,94 @@ def test_cli_table_with_map_and_dates(cli_runs):
     # Day-first: the last purchase is 5 February, so A (1 February) is 4 days old.
     assert table["recency_days"].tolist() == [4, 0]
     assert table["last_purchase"].tolist() == ["2010-02-01 00:00:00", "2010-02-05 00:00:00"]
+
+
+# --- table --scores ---------------------------------------------------------------------------
+
+# Five customers, distinct values on every metric, so with 5 scores each score is the customer's rank
+# (recency: the most recent is R=5). The last purchase (customer 2, 2024-03-31) is the analysis date.
+#   customer  invoices  last purchase      recency  spend          R F M  segment (R x F map)
+#   1         5 x 200   2024-02-20 (40 d)  rank 5   1,000 rank 5   1 5 5  Can't Lose Them
+#   2         1 x 10    2024-03-31 (0 d)   rank 1   10 rank 1      5 1 1  New Customers
+#   3         3 x 10    2024-03-11 (20 d)  rank 3   30 rank 3      3 3 3  Need Attention
+#   4         2 x 10    2024-03-21 (10 d)  rank 2   20 rank 2      4 2 2  Potential Loyalist
+#   5         4 x 10    2024-03-01 (30 d)  rank 4   40 rank 4      2 4 4  At Risk
+# Tiers: spend 10 20 30 40 1000 -> Q1 20, Q3 40, fence 40 + 1.5 x 20 = 70: customer 1 is a High Spender;
+# orders 1 2 3 4 5 -> Q1 2, Q3 4, fence 7: nobody.
+SCORED = {  # customer: (number of invoices, price of each, last purchase date)
+    1: (5, 200, "2024-02-20"),
+    2: (1, 10, "2024-03-31"),
+    3: (3, 10, "2024-03-11"),
+    4: (2, 10, "2024-03-21"),
+    5: (4, 10, "2024-03-01"),
+}
+
+
+def _scored_csv() -> str:
+    lines, invoice = [HEADER], 1000
+    for customer, (invoices, price, last) in SCORED.items():
+        for day in range(invoices - 1):  # the earlier invoices fall in January
+            invoice += 1
+            lines.append(f"{invoice},2024-01-{day + 1:02d},{customer},1,{price}\n")
+        invoice += 1
+        lines.append(f"{invoice},{last},{customer},1,{price}\n")
+    return "".join(lines)
+
+
+@pytest.fixture(scope="module")
+def scores_runs(tmp_path_factory, cli) -> dict[str, subprocess.CompletedProcess]:
+    folder = tmp_path_factory.mktemp("scores")
+    source = folder / "orders.csv"
+    source.write_text(_scored_csv())
+    commands = {
+        "scores": ["table", source, "-o", folder / "scored.csv", "--scores"],
+        "bins 12": ["table", source, "-o", folder / "bins.csv", "--scores", "--bins", "12"],
+        "negative multiplier": ["table", source, "-o", folder / "iqr.csv", "--scores", "--iqr-multiplier", "-1"],
+    }
+    processes = {key: cli(*args) for key, args in commands.items()}
+    runs = {}
+    try:
+        for key, process in processes.items():
+            stdout, stderr = process.communicate(timeout=120)
+            runs[key] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return runs
+
+
+def test_cli_table_with_scores(scores_runs):
+    run = scores_runs["scores"]
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    table = pd.read_csv(Path(run.args[run.args.index("-o") + 1]), dtype={"customer_id": str, "rfm_cell": str})
+    table = table.set_index("customer_id")
+    assert list(table.columns[-6:]) == ["r_score", "f_score", "m_score", "rfm_cell", "segment", "tier"]
+    assert list(table.index) == ["1", "2", "3", "4", "5"]
+    assert table["recency_days"].tolist() == [40, 0, 20, 10, 30]
+    assert table["r_score"].tolist() == [1, 5, 3, 4, 2]
+    assert table["f_score"].tolist() == [5, 1, 3, 2, 4]
+    assert table["m_score"].tolist() == [5, 1, 3, 2, 4]
+    assert table["rfm_cell"].tolist() == ["155", "511", "333", "422", "244"]
+    assert table["segment"].tolist() == [
+        "Can't Lose Them", "New Customers", "Need Attention", "Potential Loyalist", "At Risk"
+    ]
+    assert table["tier"].tolist() == ["High Spender", "Regular", "Regular", "Regular", "Regular"]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("bins 12", "n_bins=12 should be between 3 and 10."),
+        ("negative multiplier", "IQR multiplier=-1.0 should be a number >= 0."),
+    ],
+)
+def test_cli_table_with_bad_score_settings_exits_2_with_one_line(scores_runs, key, message):
+    run = scores_runs[key]
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    # Refused before the file is read: not even the file's "only 5 customers" warning comes first.
+    assert run.stderr.splitlines() == [f"error: {message}"]
+    assert not Path(run.args[run.args.index("-o") + 1]).exists()
