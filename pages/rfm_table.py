@@ -94,6 +94,7 @@ with scores_tab:
         seg.scores.cuts_frame(),
         hide_index=True,
         width="stretch",
+        height="content",
         column_config={"share": st.column_config.NumberColumn(format="percent"), "customers": st.column_config.NumberColumn(format="localized")},
         key="cuts",
     )
@@ -208,6 +209,7 @@ with tiers_tab:
         ],
         hide_index=True,
         width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.2f") for c in ("Q1", "Q3", "IQR", "fence")},
         key="fences",
     )
     counts = seg.tiers.counts()
