@@ -29,7 +29,7 @@ from rfm.schema import SHEET
 #: UCI workbook inflates to well under 1 GiB.
 MAX_INFLATED_BYTES = 3 * 1024**3
 
-#: Workbooks at least this large load their sheets in parallel processes (starting one costs ~0.3 s).
+#: Workbooks at least this large load their sheets in parallel processes (starting one costs ~0.2 s).
 PARALLEL_SHEETS_MIN_BYTES = 4 * 1024**2
 
 _DELIMITERS = {",": ",", ";": ";", "\t": "tab", "|": "|"}
@@ -458,12 +458,12 @@ def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequen
 def _load_sheets(data: bytes, names: list[str], file_name: str) -> list[pd.DataFrame]:
     """Each named sheet as a frame. Large workbooks load their sheets in parallel worker processes:
     calamine parses one sheet on one core (about 3 s per 500,000 rows), and it holds the GIL."""
-    from rfm.sheet_worker import load_sheet_arrow
+    from rfm.sheet_worker import load_sheet_arrow, load_sheet_in_subprocess
 
     workers = min(len(names), os.cpu_count() or 1)
     results = None
     if workers > 1 and len(data) >= PARALLEL_SHEETS_MIN_BYTES:
-        results = _in_worker_processes(load_sheet_arrow, data, names, workers)
+        results = _in_parallel(load_sheet_in_subprocess, data, names, workers)
     if results is None:
         results = [load_sheet_arrow(data, name) for name in names]
     frames = []
@@ -476,17 +476,15 @@ def _load_sheets(data: bytes, names: list[str], file_name: str) -> list[pd.DataF
     return frames
 
 
-def _in_worker_processes(function, data: bytes, names: list[str], workers: int) -> list | None:
-    """``function(data, name)`` for each name in spawned processes; ``None`` if processes cannot run here."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def _in_parallel(function, data: bytes, names: list[str], workers: int) -> list | None:
+    """``function(data, name)`` for each name on threads (each waits on its own worker process);
+    ``None`` if worker processes cannot run here, so the caller reads in this process instead."""
+    from concurrent.futures import ThreadPoolExecutor
 
     try:
-        # "spawn", never "fork": the app's server runs threads, and forking a threaded process can deadlock.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(function, [data] * len(names), names))
-    except (OSError, BrokenProcessPool):
+    except OSError:
         return None
 
 

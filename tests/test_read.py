@@ -257,3 +257,30 @@ def test_a_path_is_read_like_bytes(tmp_path):
 def test_describe_says_how_the_file_was_read():
     raw = read_transactions(CSV.replace(",", ";").encode(), "tx.csv")
     assert raw.info.describe() == "CSV, encoding utf-8, delimiter ';'"
+
+
+def test_sheets_read_in_worker_processes_equal_sheets_read_here(two_year_workbook, monkeypatch):
+    import rfm.read
+
+    here = read_transactions(two_year_workbook, "two.xlsx").frame
+    monkeypatch.setattr(rfm.read, "PARALLEL_SHEETS_MIN_BYTES", 0)  # force the worker processes
+    monkeypatch.setattr(rfm.read.os, "cpu_count", lambda: 2)
+    parallel_results = []
+    real_in_parallel = rfm.read._in_parallel
+
+    def spy(*args):
+        parallel_results.append(real_in_parallel(*args))
+        return parallel_results[-1]
+
+    monkeypatch.setattr(rfm.read, "_in_parallel", spy)
+    in_workers = read_transactions(two_year_workbook, "two.xlsx").frame
+    assert len(parallel_results) == 1 and parallel_results[0] is not None  # no silent fallback
+    pd.testing.assert_frame_equal(in_workers, here)
+
+
+def test_a_sheet_worker_reports_an_unreadable_workbook_as_text():
+    from rfm.sheet_worker import load_sheet_in_subprocess
+
+    table, error = load_sheet_in_subprocess(b"PK\x03\x04 not really a workbook", "Sheet1")
+    assert table is None
+    assert "Cannot detect file format" in error
