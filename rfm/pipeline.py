@@ -10,6 +10,7 @@ import pandas as pd
 
 from rfm.clean import CleaningReport, CleaningSettings, clean
 from rfm.detect import MappingGuess, detect_mapping
+from rfm.errors import RFMInputError
 from rfm.parse import normalise_text
 from rfm.read import RawTable, ReadInfo, read_transactions
 from rfm.schema import FIELDS, ColumnMapping
@@ -36,8 +37,6 @@ def resolve_mapping(raw: RawTable, overrides: Mapping[str, str | None] | None = 
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
-        from rfm.errors import RFMInputError
-
         raise RFMInputError(f"Unknown field {unknown[0]!r} in the mapping; fields are {', '.join(FIELDS)}.")
     changes = {field: (column or None) for field, column in overrides.items()}
     return guess, guess.mapping.replace(**changes)
