@@ -1,0 +1,694 @@
+"""Cluster customers on their RFM features: one scikit-learn estimator, and a side-by-side of algorithms.
+
+:class:`RFMClusterer` chains the three steps every clustering of an RFM table needs -- log1p on the skewed
+columns, a scaler, a clusterer -- so that ``fit``, ``predict`` and ``transform`` always see customers in the
+same space. :func:`compare_algorithms` fits several algorithms on one table and scores each partition;
+:func:`stratified_sample_indices` draws the sample the scores use on large tables.
+
+This module imports scikit-learn's base classes at import time (about 1.5 s); import it lazily from UI code.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from rfm.errors import RFMInputError
+from rfm.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, feature_frame, make_scaler
+
+CENTROID_ALGORITHMS: tuple[str, ...] = ("kmeans", "minibatch_kmeans", "gmm")
+DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
+ALGORITHMS: tuple[str, ...] = CENTROID_ALGORITHMS + DENSITY_ALGORITHMS
+ALGORITHM_LABELS: dict[str, str] = {
+    "kmeans": "K-Means",
+    "minibatch_kmeans": "Mini-batch K-Means",
+    "gmm": "Gaussian mixture",
+    "dbscan": "DBSCAN",
+    "hdbscan": "HDBSCAN",
+}
+NOISE = -1
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "clusters",
+    "noise_share",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "seconds",
+    "note",
+)
+# Distinct rows are counted on this many leading rows first: on real tables they already hold more than
+# n_clusters distinct customers, so the full (hash-based) count over a million rows is rarely needed.
+_DISTINCT_PROBE_ROWS = 4096
+
+
+class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Cluster customers: log1p on skewed RFM columns, then a scaler, then a clustering algorithm.
+
+    Parameters
+    ----------
+    n_clusters : int, default=4
+        Number of clusters for ``"kmeans"``, ``"minibatch_kmeans"`` and ``"gmm"``. Ignored by the density
+        methods, which find their own number. When the data hold fewer distinct customers than
+        ``n_clusters``, that many clusters are fitted and ``warnings_`` says so.
+    algorithm : {"kmeans", "minibatch_kmeans", "gmm", "dbscan", "hdbscan"}, default="kmeans"
+        ``"gmm"`` is a Gaussian mixture with full covariances; ``"hdbscan"`` is :class:`sklearn.cluster.HDBSCAN`.
+    features : sequence of str, default=DEFAULT_FEATURES
+        Columns of the RFM table to cluster on (a choice among ``rfm.features.FEATURE_CHOICES``). Used only
+        when ``X`` is a DataFrame; a plain array is clustered on all its columns.
+    log_features : sequence of str, default=DEFAULT_LOG_FEATURES
+        Features taken as ``log1p`` (negatives clipped to 0) before scaling. Applied only when ``X`` is a
+        DataFrame: an array has no column names, so its columns are used as given.
+    scaler : {"standard", "robust"}, default="standard"
+        ``StandardScaler`` (mean 0, variance 1) or ``RobustScaler`` (median 0, interquartile range 1).
+    n_init : int, default=10
+        Number of initialisations for K-Means (both kinds) and for the Gaussian mixture.
+    random_state : int, RandomState instance or None, default=42
+        Seed of the initialisations; the same seed gives the same labels.
+    eps : float, default=0.5
+        DBSCAN's neighbourhood radius, in the *scaled* space (with the standard scaler, in standard deviations).
+    min_samples : int, default=5
+        DBSCAN's and HDBSCAN's ``min_samples``; HDBSCAN's ``min_cluster_size`` is ``max(min_samples, 2)``.
+
+    Attributes
+    ----------
+    feature_names_in_ : ndarray of str, shape (n_features,)
+        The features clustered on. Set only when fitted on a DataFrame.
+    n_features_in_ : int
+        Number of features clustered on.
+    scaler_ : StandardScaler or RobustScaler
+        The fitted scaler; ``transform`` applies it.
+    model_ : KMeans, MiniBatchKMeans, GaussianMixture, DBSCAN, HDBSCAN or None
+        The fitted clusterer, on the scaled features. ``None`` when all customers are identical: there is
+        nothing to fit and every customer is in cluster 0.
+    labels_ : ndarray of int, shape (n_samples,)
+        Cluster of each customer; ``-1`` marks noise (DBSCAN and HDBSCAN only). For the centroid methods
+        and the mixture, ``labels_`` equals ``predict(X)`` on the training data.
+    cluster_centers_ : ndarray of shape (n_clusters_, n_features)
+        Centres in the scaled space: the K-Means centroids, the mixture's means, or for the density
+        methods the mean of each cluster's members.
+    n_clusters_ : int
+        Number of clusters found, noise excluded. Below ``n_clusters`` when the data have fewer distinct
+        customers, or when a cluster or mixture component ends up holding nobody (it is then dropped, and
+        the remaining clusters keep their order, renumbered from 0).
+    inertia_ : float
+        Sum of squared distances of customers to their cluster centre in the scaled space, noise excluded.
+    warnings_ : tuple of str
+        Why the result is degenerate (too few customers, a feature with one value, all points noise...);
+        empty when nothing is wrong.
+
+    Notes
+    -----
+    ``predict`` assigns a new customer to the nearest centre (K-Means, and the density methods), or to the
+    most probable mixture component. For DBSCAN and HDBSCAN noise is a training-time label only: ``predict``
+    places every point in its nearest cluster (and returns -1 only when training found no cluster at all),
+    so there ``predict(X)`` differs from ``labels_`` on the noise points.
+
+    Cluster numbers are the algorithm's own; ordering or naming clusters is left to the caller.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rfm.cluster import RFMClusterer
+    >>> table = pd.DataFrame(
+    ...     {"recency_days": [3, 5, 4, 200, 220, 210],
+    ...      "frequency": [12, 15, 11, 1, 1, 2],
+    ...      "monetary": [900.0, 1200.0, 950.0, 20.0, 35.0, 25.0]},
+    ...     index=pd.Index(["a", "b", "c", "d", "e", "f"], name="customer_id"))
+    >>> model = RFMClusterer(n_clusters=2).fit(table)
+    >>> model.n_clusters_, model.cluster_centers_.shape
+    (2, (2, 3))
+    >>> bool(model.labels_[0] == model.labels_[2] != model.labels_[3])
+    True
+    >>> model.transform(table).shape
+    (6, 3)
+    """
+
+    def __init__(
+        self,
+        n_clusters=4,
+        *,
+        algorithm="kmeans",
+        features=DEFAULT_FEATURES,
+        log_features=DEFAULT_LOG_FEATURES,
+        scaler="standard",
+        n_init=10,
+        random_state=42,
+        eps=0.5,
+        min_samples=5,
+    ):
+        self.n_clusters = n_clusters
+        self.algorithm = algorithm
+        self.features = features
+        self.log_features = log_features
+        self.scaler = scaler
+        self.n_init = n_init
+        self.random_state = random_state
+        self.eps = eps
+        self.min_samples = min_samples
+
+    # --- fitting ------------------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Fit the scaler and the clusterer.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_customers, n_columns) or array-like of shape (n_samples, n_features)
+            The RFM table indexed by customer id, whose ``features`` columns are used (``log_features``
+            taken as log1p); or a plain numeric array, all of whose columns are used as they are.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RFMClusterer
+            The fitted estimator.
+
+        Raises
+        ------
+        RFMInputError
+            For a bad parameter, a missing or non-numeric column, a missing or infinite value, or no data.
+        """
+        self._check_params()
+        features = self._validated_features(X, reset=True)
+        self.scaler_ = make_scaler(self.scaler).fit(features)
+        scaled = self.scaler_.transform(features)
+        warnings = self._feature_warnings(features)
+        n_samples = scaled.shape[0]
+        wanted = self.n_clusters if self.algorithm in CENTROID_ALGORITHMS else 1
+        n_distinct = _distinct_rows(scaled, at_most=max(wanted, 2))
+
+        self._components = None
+        if n_distinct == 1:
+            if n_samples == 1:
+                warnings = ["n_samples=1: a single customer makes 1 cluster."]
+            else:
+                warnings = [f"All n_samples={n_samples} customers have identical features: fitted 1 cluster."]
+            self.model_ = None
+            labels, centers = np.zeros(n_samples, dtype=np.intp), scaled[:1].copy()
+        elif self.algorithm in CENTROID_ALGORITHMS:
+            n_fitted = min(self.n_clusters, n_distinct)
+            if n_fitted < self.n_clusters:
+                warnings.append(_too_few_customers(n_samples, n_distinct, self.n_clusters))
+            self.model_ = self._make_model(n_fitted, n_samples).fit(scaled)
+            labels, centers, dropped = self._centroid_labels(scaled)
+            if dropped:
+                kind = "mixture components" if self.algorithm == "gmm" else "clusters"
+                holds = "holds no customer and was" if dropped == 1 else "hold no customer and were"
+                warnings.append(
+                    f"{dropped} of the {n_fitted} {kind} {holds} dropped: fitted {n_fitted - dropped} clusters."
+                )
+            if self.algorithm == "gmm" and not self.model_.converged_:
+                warnings.append(
+                    f"The Gaussian mixture did not converge in max_iter={self.model_.max_iter} iterations: "
+                    "its clusters may change with random_state."
+                )
+        else:
+            self.model_ = self._make_model(self.n_clusters, n_samples).fit(scaled)
+            labels = np.asarray(self.model_.labels_, dtype=np.intp)
+            clusters = np.unique(labels[labels != NOISE])
+            centers = np.array([scaled[labels == c].mean(axis=0) for c in clusters]).reshape(-1, scaled.shape[1])
+            if clusters.size == 0:
+                warnings.append(self._all_noise_warning(n_samples))
+
+        self.labels_ = labels
+        self.cluster_centers_ = centers
+        self.n_clusters_ = int(centers.shape[0])
+        members = labels != NOISE
+        self.inertia_ = float(((scaled[members] - centers[labels[members]]) ** 2).sum())
+        self.warnings_ = tuple(warnings)
+        return self
+
+    def _make_model(self, n_clusters: int, n_samples: int):
+        from sklearn.cluster import DBSCAN, HDBSCAN, KMeans, MiniBatchKMeans
+        from sklearn.mixture import GaussianMixture
+
+        seed = self.random_state
+        if self.algorithm == "kmeans":
+            return KMeans(n_clusters=n_clusters, n_init=self.n_init, random_state=seed)
+        if self.algorithm == "minibatch_kmeans":
+            return MiniBatchKMeans(n_clusters=n_clusters, n_init=self.n_init, random_state=seed)
+        if self.algorithm == "gmm":
+            return GaussianMixture(
+                n_components=n_clusters, covariance_type="full", n_init=self.n_init, random_state=seed
+            )
+        if self.algorithm == "dbscan":
+            return DBSCAN(eps=self.eps, min_samples=self.min_samples)
+        # HDBSCAN refuses min_samples above n_samples; capped, it finds no cluster (a cluster spanning every
+        # point is not allowed), which is what DBSCAN reports for so few points too.
+        min_samples = min(self.min_samples, n_samples)
+        min_cluster_size = min(max(self.min_samples, 2), n_samples)
+        return HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True)
+
+    def _centroid_labels(self, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Training labels of a centroid or mixture model, dropping clusters nobody falls in.
+
+        Labels come from the same rule as ``predict``, so that ``predict(X) == labels_`` on the training data.
+        """
+        if self.algorithm == "gmm":
+            self._components = np.arange(self.model_.n_components)
+            centers = self.model_.means_
+        else:
+            centers = self.model_.cluster_centers_
+        self.cluster_centers_ = centers
+        raw = self._assign(scaled)
+        used = np.unique(raw)
+        dropped = centers.shape[0] - used.size
+        if dropped:
+            # Renumbering in order keeps the model's numbering for the clusters that remain; assigning among
+            # the remaining centres changes no training label (no customer was nearest to a dropped one).
+            if self._components is not None:
+                self._components = self._components[used]
+            self.cluster_centers_ = centers[used]
+            raw = self._assign(scaled)
+        return raw, self.cluster_centers_, int(dropped)
+
+    def _all_noise_warning(self, n_samples: int) -> str:
+        if self.algorithm == "dbscan":
+            setting = f"eps={self.eps} in the scaled space, min_samples={self.min_samples}"
+        else:
+            setting = f"min_cluster_size={max(self.min_samples, 2)}, min_samples={self.min_samples}"
+        name = ALGORITHM_LABELS[self.algorithm]
+        few = f" n_samples={n_samples} is below min_samples={self.min_samples}." if n_samples < self.min_samples else ""
+        return f"Every customer is noise for {name} ({setting}): no cluster found.{few}"
+
+    # --- using the fitted model -----------------------------------------------------------------
+
+    def transform(self, X):
+        """The scaled features: the space the clusters live in.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Same kind of input as in ``fit``: a table with the fitted features (other columns are ignored)
+            when fitted on a table, otherwise an array with ``n_features_in_`` columns.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_)
+            Features after log1p (tables only) and scaling; columns in ``get_feature_names_out()`` order.
+        """
+        check_is_fitted(self)
+        return self.scaler_.transform(self._validated_features(X, reset=False))
+
+    def predict(self, X):
+        """The cluster of each customer.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            As for ``transform``.
+
+        Returns
+        -------
+        ndarray of int, shape (n_samples,)
+            Nearest centre (K-Means, DBSCAN, HDBSCAN) or most probable component (Gaussian mixture), in
+            ``0 .. n_clusters_ - 1``; ``-1`` for every point only if training found no cluster.
+        """
+        check_is_fitted(self)
+        return self._assign(self.transform(X))
+
+    def distances(self, X):
+        """Euclidean distance of each customer to each cluster centre, in the scaled space.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            As for ``transform``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters_)
+        """
+        check_is_fitted(self)
+        return np.sqrt(_squared_distances(self.transform(X), self.cluster_centers_))
+
+    def _assign(self, scaled: np.ndarray) -> np.ndarray:
+        if self.cluster_centers_.shape[0] == 0:
+            return np.full(scaled.shape[0], NOISE, dtype=np.intp)
+        if self._components is not None:
+            scores = _gaussian_log_weights(self.model_, self._components, scaled)
+        else:
+            scores = -_squared_distances(scaled, self.cluster_centers_)
+        return np.argmax(scores, axis=1).astype(np.intp)
+
+    # --- input checks -----------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        problems = []
+        if not _is_int(self.n_clusters) or self.n_clusters < 1:
+            problems.append(f"n_clusters={self.n_clusters!r} should be an integer >= 1.")
+        if self.algorithm not in ALGORITHMS:
+            problems.append(f"algorithm={self.algorithm!r} should be one of {', '.join(map(repr, ALGORITHMS))}.")
+        if not _is_int(self.n_init) or self.n_init < 1:
+            problems.append(f"n_init={self.n_init!r} should be an integer >= 1.")
+        if not _is_int(self.min_samples) or self.min_samples < 1:
+            problems.append(f"min_samples={self.min_samples!r} should be an integer >= 1.")
+        if not isinstance(self.eps, numbers.Real) or isinstance(self.eps, bool) or not 0 < self.eps < np.inf:
+            problems.append(f"eps={self.eps!r} should be a number > 0.")
+        for name in ("features", "log_features"):
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+                problems.append(f"{name} should be a list of column names; got {value!r}.")
+        try:
+            check_random_state(self.random_state)
+        except ValueError:
+            problems.append(f"random_state={self.random_state!r} should be an integer, a RandomState or None.")
+        if not problems:
+            features = list(self.features)
+            repeated = sorted({f for f in features if features.count(f) > 1})
+            if repeated:
+                problems.append(f"features lists {repeated} more than once.")
+            try:
+                check_features(tuple(features), tuple(self.log_features), self.scaler)
+            except RFMInputError as error:
+                problems.append(str(error))
+        if problems:
+            raise RFMInputError(" ".join(problems))
+
+    def _validated_features(self, X, *, reset: bool) -> np.ndarray:
+        """The float matrix to scale: chosen columns with their logs for a table, all columns for an array."""
+        on_table = isinstance(X, pd.DataFrame) if reset else hasattr(self, "feature_names_in_")
+        if on_table:
+            if not isinstance(X, pd.DataFrame):
+                raise RFMInputError(
+                    f"This model was fitted on a customer table: pass a DataFrame with the columns "
+                    f"{list(self.feature_names_in_)}, not a {type(X).__name__}."
+                )
+            features = tuple(self.features) if reset else tuple(self.feature_names_in_)
+            logs = tuple(self.log_features) if reset else self._log_features
+            _check_table(X, features)
+            X = feature_frame(X, features, logs)
+            if reset:
+                self._log_features = logs
+        try:
+            matrix = validate_data(self, X, dtype=np.float64, reset=reset, ensure_all_finite=False)
+        except ValueError as error:
+            raise RFMInputError(str(error)) from error
+        if not on_table:
+            _check_finite(matrix)
+        return matrix
+
+    def _feature_warnings(self, features: np.ndarray) -> list[str]:
+        names = self._feature_labels()
+        if features.shape[0] < 2:
+            return []
+        constant = np.ptp(features, axis=0) == 0
+        warnings = [
+            f"Feature {name} has the same value for every customer: it carries no information."
+            for name, flat in zip(names, constant)
+            if flat
+        ]
+        if self.scaler == "robust":
+            q1, q3 = np.percentile(features, [25, 75], axis=0)
+            warnings += [
+                f"Feature {name} has an interquartile range of 0 (most customers share one value): "
+                "the robust scaler leaves it unscaled."
+                for name, flat, no_spread in zip(names, constant, q3 == q1)
+                if no_spread and not flat
+            ]
+        return warnings
+
+    def _feature_labels(self) -> list[str]:
+        if hasattr(self, "feature_names_in_"):
+            return [repr(str(name)) for name in self.feature_names_in_]
+        return [f"column {i}" for i in range(self.n_features_in_)]
+
+
+# --- helpers of the estimator ---------------------------------------------------------------------
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_table(table: pd.DataFrame, features: tuple[str, ...]) -> None:
+    """Every problem with the table's feature columns in one :class:`RFMInputError`: missing or
+    non-numeric columns, missing or infinite values (count and first customer), or no customer at all."""
+    missing = [f for f in features if f not in table.columns]
+    if missing:
+        raise RFMInputError(f"The customer table has no column {missing}; it has {list(table.columns)}.")
+    if len(table) == 0:
+        raise RFMInputError("The customer table is empty: n_samples=0, nothing to cluster.")
+    problems = []
+    for feature in features:
+        column = table[feature]
+        if isinstance(column, pd.DataFrame):
+            problems.append(f"Column {feature!r} appears {column.shape[1]} times in the customer table.")
+            continue
+        if not pd.api.types.is_numeric_dtype(column):
+            numbers_ = pd.to_numeric(column, errors="coerce")
+            bad = column[numbers_.isna() & column.notna()]
+            example = f", e.g. {bad.iloc[0]!r} for customer {bad.index[0]!r}" if len(bad) else ""
+            problems.append(f"Column {feature!r} is not numeric (dtype {column.dtype}){example}.")
+            continue
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            problems.append(
+                f"Column {feature!r} has {int(bad.sum())} missing (NaN) or infinite value(s), "
+                f"first for customer {table.index[first]!r}: {values[first]}."
+            )
+    if problems:
+        raise RFMInputError(" ".join(problems) + " Every customer needs a finite number in each feature.")
+
+
+def _check_finite(matrix: np.ndarray) -> None:
+    bad = ~np.isfinite(matrix)
+    if bad.any():
+        rows, columns = np.nonzero(bad)
+        raise RFMInputError(
+            f"X has {int(bad.sum())} missing (NaN) or infinite value(s), first at row {rows[0]}, "
+            f"column {columns[0]}: {matrix[rows[0], columns[0]]}."
+        )
+
+
+def _distinct_rows(matrix: np.ndarray, at_most: int) -> int:
+    """Number of distinct rows, or ``at_most`` if there are at least that many (counted cheaply)."""
+    if np.all(matrix == matrix[0]):
+        return 1
+    head = matrix[:_DISTINCT_PROBE_ROWS]
+    n_distinct = len(pd.DataFrame(head).drop_duplicates())
+    if n_distinct < at_most and len(head) < len(matrix):
+        n_distinct = len(pd.DataFrame(matrix).drop_duplicates())
+    return min(n_distinct, at_most)
+
+
+def _too_few_customers(n_samples: int, n_distinct: int, n_clusters: int) -> str:
+    if n_samples < n_clusters:
+        repeated = f" and only {n_distinct} customers are distinct" if n_distinct < n_samples else ""
+        return f"n_samples={n_samples} is below n_clusters={n_clusters}{repeated}: fitted {n_distinct} clusters."
+    return (
+        f"Only {n_distinct} distinct customers among n_samples={n_samples} for n_clusters={n_clusters}: "
+        f"fitted {n_distinct} clusters."
+    )
+
+
+def _squared_distances(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Exact squared Euclidean distances, shape (n_points, n_centers), one centre at a time (memory O(n))."""
+    out = np.empty((points.shape[0], centers.shape[0]))
+    for j, center in enumerate(centers):
+        out[:, j] = ((points - center) ** 2).sum(axis=1)
+    return out
+
+
+def _gaussian_log_weights(mixture, components: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """log(weight) + log-density of each point under each of ``components``, up to a shared constant.
+
+    Computed from the mixture's public attributes, the argmax is ``GaussianMixture.predict`` restricted
+    to the components that hold customers.
+    """
+    out = np.empty((points.shape[0], components.size))
+    for j, component in enumerate(components):
+        cholesky = mixture.precisions_cholesky_[component]
+        projected = (points - mixture.means_[component]) @ cholesky
+        log_det = np.log(np.diag(cholesky)).sum()
+        out[:, j] = np.log(mixture.weights_[component]) + log_det - 0.5 * (projected**2).sum(axis=1)
+    return out
+
+
+# --- comparing algorithms -------------------------------------------------------------------------
+
+
+def stratified_sample_indices(labels, size: int, random_state=None) -> np.ndarray:
+    """Positions of a sample of about ``size`` points that keeps every cluster represented.
+
+    Each distinct label is a stratum. A stratum with at least 2 members keeps at least 2 (one with a single
+    member keeps it); the rest of the sample is shared among strata in proportion to their remaining
+    members (largest remainders), so the total is exactly ``size`` -- more only when there are more than
+    ``size / 2`` strata.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Cluster label of each point (any hashable values; ``-1`` is a stratum like any other).
+    size : int
+        Wanted sample size, >= 1. At or above ``n_samples`` every position is returned.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draw within each stratum.
+
+    Returns
+    -------
+    ndarray of int, shape (n_sampled,)
+        Sorted positions into ``labels``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0] * 19_996 + [1] * 4)
+    >>> sample = stratified_sample_indices(labels, 1_000, random_state=0)
+    >>> len(sample), int((labels[sample] == 1).sum())
+    (1000, 2)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise RFMInputError(f"labels should be one-dimensional; got shape {labels.shape}.")
+    if not _is_int(size) or size < 1:
+        raise RFMInputError(f"size={size!r} should be an integer >= 1.")
+    n_samples = labels.shape[0]
+    if size >= n_samples:
+        return np.arange(n_samples)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    floors = np.minimum(counts, 2)
+    quota = floors + _largest_remainders(max(size - int(floors.sum()), 0), counts - floors)
+    rng = check_random_state(random_state)
+    members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
+    picked = [rng.choice(stratum, take, replace=False) for stratum, take in zip(members, quota) if take]
+    return np.sort(np.concatenate(picked))
+
+
+def _largest_remainders(total: int, capacities: np.ndarray) -> np.ndarray:
+    """Split ``total`` (<= sum of capacities) proportionally to ``capacities``; integer shares, each capped."""
+    if total == 0 or capacities.sum() == 0:
+        return np.zeros_like(capacities)
+    quotas = total * capacities / capacities.sum()
+    shares = np.minimum(np.floor(quotas).astype(capacities.dtype), capacities)
+    for j in np.argsort(-(quotas - shares), kind="stable"):
+        if shares.sum() >= total:
+            break
+        if shares[j] < capacities[j]:
+            shares[j] += 1
+    return shares
+
+
+def compare_algorithms(
+    table,
+    n_clusters: int,
+    *,
+    features=DEFAULT_FEATURES,
+    log_features=DEFAULT_LOG_FEATURES,
+    scaler: str = "standard",
+    random_state=42,
+    algorithms=("kmeans", "gmm", "dbscan", "hdbscan"),
+    sample_size: int = 10_000,
+    eps: float = 0.5,
+    min_samples: int = 5,
+) -> pd.DataFrame:
+    """Fit each algorithm on the same scaled features and score the partitions side by side.
+
+    Parameters
+    ----------
+    table : DataFrame of shape (n_customers, n_columns)
+        The RFM table, indexed by customer id (a plain array works too, as in :meth:`RFMClusterer.fit`).
+    n_clusters : int
+        Clusters for K-Means, mini-batch K-Means and the Gaussian mixture (the density methods find their own).
+    features, log_features, scaler, random_state, eps, min_samples
+        As in :class:`RFMClusterer`. ``eps`` (DBSCAN's radius) is measured in the scaled space.
+    algorithms : sequence of str, default=("kmeans", "gmm", "dbscan", "hdbscan")
+        Among ``ALGORITHMS``, each at most once.
+    sample_size : int, default=10_000
+        Silhouette (quadratic in the number of customers) is exact up to this many non-noise customers,
+        above it computed on :func:`stratified_sample_indices` of that size, which keeps every cluster.
+
+    Returns
+    -------
+    DataFrame indexed by ``algorithm`` (one row per algorithm, in the order given) with columns
+        ``clusters`` (int, noise excluded), ``noise_share`` (share of customers labelled -1), ``silhouette``
+        (higher is better, -1..1), ``calinski_harabasz`` (higher is better), ``davies_bouldin`` (lower is
+        better), ``seconds`` (fit time) and ``note`` (why a metric is missing, the sample used, the fit's
+        warnings; "" when there is nothing to say).
+
+    The three metrics are computed on the non-noise customers, in the scaled space; Calinski-Harabasz and
+    Davies-Bouldin are linear in the number of customers and always exact. A metric is NaN when it is
+    undefined: fewer than 2 clusters, or as many clusters as customers.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> table = pd.DataFrame({"recency_days": np.r_[rng.normal(10, 2, 50), rng.normal(300, 20, 50)],
+    ...                       "frequency": np.r_[rng.integers(8, 12, 50), rng.integers(1, 3, 50)],
+    ...                       "monetary": np.r_[rng.normal(900, 50, 50), rng.normal(40, 5, 50)]})
+    >>> result = compare_algorithms(table, 2, algorithms=("kmeans", "gmm"))
+    >>> list(result.index), int(result.loc["kmeans", "clusters"])
+    (['kmeans', 'gmm'], 2)
+    """
+    algorithms = tuple(algorithms)
+    unknown = [a for a in algorithms if a not in ALGORITHMS]
+    repeated = sorted({a for a in algorithms if algorithms.count(a) > 1})
+    if not algorithms or unknown or repeated:
+        raise RFMInputError(
+            f"algorithms should be distinct choices among {list(ALGORITHMS)}; got {list(algorithms)}."
+        )
+    if not _is_int(sample_size) or sample_size < 2:
+        raise RFMInputError(f"sample_size={sample_size!r} should be an integer >= 2.")
+    rows = []
+    for algorithm in algorithms:
+        estimator = RFMClusterer(
+            n_clusters,
+            algorithm=algorithm,
+            features=features,
+            log_features=log_features,
+            scaler=scaler,
+            random_state=random_state,
+            eps=eps,
+            min_samples=min_samples,
+        )
+        started = time.perf_counter()
+        estimator.fit(table)
+        seconds = time.perf_counter() - started
+        scores, notes = _partition_scores(estimator.transform(table), estimator.labels_, sample_size, random_state)
+        rows.append(
+            {
+                "clusters": estimator.n_clusters_,
+                "noise_share": float(np.mean(estimator.labels_ == NOISE)),
+                **scores,
+                "seconds": seconds,
+                "note": "; ".join([*notes, *estimator.warnings_]),
+            }
+        )
+    return pd.DataFrame(rows, index=pd.Index(algorithms, name="algorithm"), columns=list(COMPARISON_COLUMNS))
+
+
+def _partition_scores(scaled: np.ndarray, labels: np.ndarray, sample_size: int, random_state):
+    """Silhouette, Calinski-Harabasz and Davies-Bouldin on the non-noise points, and notes on how."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    undefined = dict(silhouette=np.nan, calinski_harabasz=np.nan, davies_bouldin=np.nan)
+    kept = labels != NOISE
+    points, labels = scaled[kept], labels[kept]
+    n_clusters = np.unique(labels).size
+    if n_clusters == 0:
+        return undefined, ["all points are noise: metrics undefined"]
+    if n_clusters == 1:
+        return undefined, ["1 cluster: metrics undefined"]
+    if n_clusters >= len(labels):
+        return undefined, [f"{n_clusters} clusters for {len(labels)} customers: metrics undefined"]
+    notes = []
+    sample = slice(None)
+    if len(labels) > sample_size:
+        sample = stratified_sample_indices(labels, sample_size, random_state)
+        notes.append(f"silhouette on a stratified sample of {len(sample):,} of {len(labels):,} customers")
+    scores = dict(
+        silhouette=float(silhouette_score(points[sample], labels[sample])),
+        calinski_harabasz=float(calinski_harabasz_score(points, labels)),
+        davies_bouldin=float(davies_bouldin_score(points, labels)),
+    )
+    return scores, notes
