@@ -30,9 +30,10 @@ test: $(VENV)/.installed-test
 demo: $(VENV)/.installed
 	$(BIN)/python -m rfm demo
 
-## Print read+clean+RFM timings on a 1M-row workbook (builds it once, outside git).
+## Print read+clean+RFM timings on a 1M-row workbook (built once, outside git), then clustering timings.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_clusters.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -26,6 +26,14 @@ _EXPORTS = {
     "list_sheets": "rfm.read",
     "read_transactions": "rfm.read",
     "rfm_table": "rfm.table",
+    "SegmentSettings": "rfm.segmentation",
+    "segment_customers": "rfm.segmentation",
+    "RFMClusterer": "rfm.cluster",
+    "compare_algorithms": "rfm.cluster",
+    "ClusterSettings": "rfm.clustering",
+    "fit_clusters": "rfm.clustering",
+    "run_sweep": "rfm.clustering",
+    "sweep_k": "rfm.sweep",
 }
 
 __all__ = sorted(_EXPORTS)

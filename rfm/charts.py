@@ -247,3 +247,285 @@ def recency_frequency_scatter(customers: pd.DataFrame, segment_order, segment: s
         height=480,
     )
     return figure
+
+
+# --- clusters ---------------------------------------------------------------------------------------
+
+_RECOMMENDED_COLOUR = "#E8A33D"
+_STABLE_ARI = 0.8  # rfm.sweep.STABLE_ARI, repeated so that drawing does not import the sweep
+
+
+def cluster_name(names, label) -> str:
+    """The name of cluster ``label`` in ``names`` (a mapping or Series by cluster); noise (-1) is "Noise"
+    unless named, and an unnamed cluster is "cluster <label>"."""
+    names = {} if names is None else dict(names)
+    if label in names:
+        return str(names[label])
+    if label == -1 or label == "noise":
+        return str(names.get("noise", names.get(-1, "Noise")))
+    return f"cluster {label}"
+
+
+def cluster_colours(labels) -> dict:
+    """A stable colour per cluster label, in ascending order; noise grey."""
+    import plotly.express as px
+
+    palette = px.colors.qualitative.Bold + px.colors.qualitative.Pastel
+    ordered = sorted({lab for lab in labels if lab != -1}) + ([-1] if -1 in set(labels) else [])
+    return {lab: "#9E9E9E" if lab == -1 else palette[i % len(palette)] for i, lab in enumerate(ordered)}
+
+
+def _no_data_figure(title: str, message: str):
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    figure.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    figure.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=300)
+    return figure
+
+
+def sweep_figure(result):
+    """The four sweep metrics against k (inertia with its elbow, silhouette, Calinski-Harabasz,
+    Davies-Bouldin), the recommended k starred on each; a caption says when metrics were sampled."""
+    from plotly.subplots import make_subplots
+
+    title = f"Choosing k ({result.method}, {result.n_customers:,} customers)"
+    if not result.ks:
+        return _no_data_figure(title, "No k could be tried: " + "; ".join(result.warnings))
+    panels = (
+        ("inertia", "Inertia (elbow): lower is tighter"),
+        ("silhouette", "Silhouette: higher is better"),
+        ("calinski_harabasz", "Calinski–Harabasz: higher is better"),
+        ("davies_bouldin", "Davies–Bouldin: lower is better"),
+    )
+    figure = make_subplots(
+        rows=2, cols=2, subplot_titles=[t for _, t in panels], horizontal_spacing=0.12, vertical_spacing=0.18
+    )
+    ks = list(result.ks)
+    for i, (metric, _) in enumerate(panels):
+        row, col = divmod(i, 2)
+        values = list(getattr(result, metric))
+        figure.add_scatter(
+            x=ks, y=values, mode="lines+markers", name=metric, marker_color=_KEPT_COLOUR, showlegend=False,
+            hovertemplate="k=%{x}: %{y:,.3f}<extra>" + metric + "</extra>", row=row + 1, col=col + 1,
+        )
+        if result.recommended_k in ks:
+            at = ks.index(result.recommended_k)
+            figure.add_scatter(
+                x=[result.recommended_k], y=[values[at]], mode="markers",
+                name=f"recommended k={result.recommended_k}", showlegend=i == 0,
+                marker={"symbol": "star", "size": 16, "color": _RECOMMENDED_COLOUR},
+                hovertemplate="recommended k=%{x}: %{y:,.3f}<extra></extra>", row=row + 1, col=col + 1,
+            )
+        figure.update_xaxes(title_text="k (clusters)", dtick=1, row=row + 1, col=col + 1)
+    if result.elbow_k is not None:
+        figure.add_vline(
+            x=result.elbow_k, line_dash="dot", line_color="#888888", annotation_text="elbow", row=1, col=1
+        )
+    caption = result.reason
+    if result.sampled:
+        caption += (
+            f"<br>Silhouette, Calinski–Harabasz and Davies–Bouldin on a stratified sample of "
+            f"{result.silhouette_sample:,} of {result.n_customers:,} customers; inertia on all of them."
+        )
+    figure.add_annotation(
+        text=caption, showarrow=False, x=0, y=-0.2, xref="paper", yref="paper", xanchor="left", align="left"
+    )
+    figure.update_layout(
+        title=title,
+        legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+        margin={"t": 90, "b": 110},
+        height=620,
+    )
+    return figure
+
+
+def stability_figure(result):
+    """Seed stability (mean adjusted Rand index between fits) per k, the 0.8 line and the recommended k."""
+    import plotly.graph_objects as go
+
+    title = "Stability: do different seeds find the same clusters?"
+    if not result.ks:
+        return _no_data_figure(title, "No k could be tried: " + "; ".join(result.warnings))
+    colours = [_RECOMMENDED_COLOUR if k == result.recommended_k else _KEPT_COLOUR for k in result.ks]
+    lowest = min([0.0, *(v for v in result.stability if np.isfinite(v))])  # ARI can dip below 0
+    figure = go.Figure(
+        go.Bar(
+            x=list(result.ks), y=list(result.stability), marker_color=colours,
+            text=[f"{v:.2f}" for v in result.stability], textposition="outside",
+            hovertemplate="k=%{x}: mean ARI %{y:.3f}<extra></extra>",
+        )
+    )
+    figure.add_hline(
+        y=_STABLE_ARI, line_dash="dash", line_color="#444444", annotation_text=f"stable ≥ {_STABLE_ARI:g}"
+    )
+    figure.update_layout(
+        title=title,
+        xaxis={"title": "k (clusters)", "dtick": 1},
+        yaxis={"title": "mean adjusted Rand index between seeds", "range": [lowest, 1.1]},
+        margin={"t": 60},
+        height=360,
+    )
+    return figure
+
+
+def _shown_positions(labels: np.ndarray, max_points: int) -> np.ndarray:
+    """Positions to draw: all, or a stratified sample that keeps every cluster."""
+    if len(labels) <= max_points:
+        return np.arange(len(labels))
+    from rfm.cluster import stratified_sample_indices
+
+    return stratified_sample_indices(labels, max_points, random_state=0)
+
+
+def pca_scatter(projection, labels: pd.Series, names, customers: pd.DataFrame, max_points: int = 20_000):
+    """Customers on the first two principal components, coloured by cluster, centroids marked.
+
+    ``labels`` is indexed by customer id in the row order of ``projection.coords``; ``customers`` (the RFM
+    table) gives the recency, frequency and monetary shown on hover; row ``i`` of
+    ``projection.center_coords`` is cluster ``i``. Above ``max_points`` customers a stratified sample that
+    keeps every cluster is drawn (the title says how many).
+    """
+    import plotly.graph_objects as go
+
+    label_values = np.asarray(labels)
+    shown = _shown_positions(label_values, max_points)
+    rfm_values = customers.reindex(labels.index)[[schema.RECENCY, schema.FREQUENCY, schema.MONETARY]].to_numpy()
+    figure = go.Figure()
+    for label, colour in cluster_colours(label_values).items():
+        rows = shown[label_values[shown] == label]
+        name = cluster_name(names, label)
+        figure.add_scattergl(
+            x=projection.coords[rows, 0], y=projection.coords[rows, 1], mode="markers", name=name,
+            marker={"color": colour, "size": 6, "opacity": 0.7},
+            customdata=np.column_stack([labels.index[rows].astype(str), rfm_values[rows]]),
+            hovertemplate="customer %{customdata[0]}<br>recency %{customdata[1]} days, %{customdata[2]} orders<br>"
+            "monetary %{customdata[3]:,.2f}<extra>" + name + "</extra>",
+        )
+    centre_names = [cluster_name(names, i) for i in range(len(projection.center_coords))]
+    figure.add_scatter(
+        x=projection.center_coords[:, 0], y=projection.center_coords[:, 1], mode="markers+text", name="centroids",
+        text=centre_names, textposition="top center",
+        marker={"symbol": "x", "size": 14, "color": "#222222", "line": {"width": 2}},
+        hovertemplate="centroid of %{text}<extra></extra>",
+    )
+    ratio = projection.explained_variance_ratio
+    axis = [f"PC{i + 1}" + (f" ({r:.1%} of variance)" if r == r else "") for i, r in enumerate(ratio)]
+    subtitle = f" ({len(shown):,} of {len(label_values):,} customers shown)" if len(shown) < len(label_values) else ""
+    note = "<br><sup>" + " ".join(projection.warnings) + "</sup>" if projection.warnings else ""
+    figure.update_layout(
+        title="Clusters on the first two principal components" + subtitle + note,
+        xaxis_title=axis[0], yaxis_title=axis[1], legend={"title": "cluster"}, margin={"t": 70}, height=520,
+    )
+    return figure
+
+
+def rfm_3d_scatter(customers: pd.DataFrame, labels: pd.Series, names, max_points: int = 20_000):
+    """Recency, frequency and monetary in 3-D, coloured by cluster (log axes for F and M when all positive).
+
+    ``labels`` is indexed by customer id (the ids of ``customers``)."""
+    import plotly.graph_objects as go
+
+    table = customers.reindex(labels.index)
+    label_values = np.asarray(labels)
+    shown = _shown_positions(label_values, max_points)
+    figure = go.Figure()
+    for label, colour in cluster_colours(label_values).items():
+        rows = shown[label_values[shown] == label]
+        part = table.iloc[rows]
+        name = cluster_name(names, label)
+        figure.add_scatter3d(
+            x=part[schema.RECENCY], y=part[schema.FREQUENCY], z=part[schema.MONETARY], mode="markers", name=name,
+            marker={"color": colour, "size": 3, "opacity": 0.7}, customdata=part.index.astype(str),
+            hovertemplate="customer %{customdata}<br>recency %{x} days, %{y} orders<br>"
+            "monetary %{z:,.2f}<extra>" + name + "</extra>",
+        )
+
+    def axis(column: str, may_log: bool) -> dict:
+        log = may_log and bool((table[column] > 0).all())
+        return {"title": schema.RFM_LABELS[column] + (" (log)" if log else ""), "type": "log" if log else "linear"}
+
+    subtitle = f" ({len(shown):,} of {len(label_values):,} customers shown)" if len(shown) < len(label_values) else ""
+    figure.update_layout(
+        title="Clusters in R, F and M" + subtitle,
+        scene={
+            "xaxis": axis(schema.RECENCY, False),
+            "yaxis": axis(schema.FREQUENCY, True),
+            "zaxis": axis(schema.MONETARY, True),
+        },
+        legend={"title": "cluster"}, margin={"t": 50, "l": 0, "r": 0, "b": 0}, height=600,
+    )
+    return figure
+
+
+def _feature_labels(feature_names) -> list[str]:
+    return [schema.RFM_LABELS.get(f, f) for f in feature_names]
+
+
+def centers_heatmap(centers_scaled: np.ndarray, feature_names, names):
+    """Cluster centres in the scaled space (0 = the typical customer), one row per cluster (``names`` in
+    the order of the rows of ``centers_scaled``), diverging colours around 0."""
+    import plotly.graph_objects as go
+
+    centres = np.asarray(centers_scaled, dtype="float64")
+    rows = list(names)
+    figure = go.Figure(
+        go.Heatmap(
+            z=centres, x=_feature_labels(feature_names), y=rows, zmid=0, colorscale="RdBu_r",
+            text=[[f"{v:+.2f}" for v in row] for row in centres], texttemplate="%{text}",
+            colorbar={"title": "scaled"}, hovertemplate="%{y}, %{x}: %{z:+.2f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Cluster centres (scaled features: 0 is the typical customer)",
+        yaxis={"autorange": "reversed"}, margin={"t": 50}, height=max(300, 45 * len(rows) + 120),
+    )
+    return figure
+
+
+def snake_plot(centers_scaled: np.ndarray, feature_names, names):
+    """One line per cluster across the scaled features (the marketing "snake plot")."""
+    import plotly.graph_objects as go
+
+    centres = np.asarray(centers_scaled, dtype="float64")
+    labels = _feature_labels(feature_names)
+    colours = cluster_colours(range(len(centres)))
+    figure = go.Figure()
+    for i, (name, row) in enumerate(zip(names, centres)):
+        figure.add_scatter(
+            x=labels, y=row, mode="lines+markers", name=str(name), line={"color": colours[i]},
+            hovertemplate="%{x}: %{y:+.2f}<extra>" + str(name) + "</extra>",
+        )
+    figure.add_hline(y=0, line_color="#BBBBBB")
+    figure.update_layout(
+        title="Snake plot: cluster centres across the features",
+        xaxis_title="feature", yaxis_title="scaled value (0 = typical customer)",
+        legend={"title": "cluster"}, margin={"t": 50}, height=420,
+    )
+    return figure
+
+
+def crosstab_heatmap(shares: pd.DataFrame, counts: pd.DataFrame):
+    """Named segments (rows) against clusters (columns): colour is the share of the segment in each
+    cluster (rows sum to 100%), the number is customers.
+
+    ``shares`` and ``counts`` come from ``rfm.profiles.segment_crosstab``; rename their columns to the
+    cluster names first to show names instead of numbers."""
+    import plotly.graph_objects as go
+
+    columns = [str(c) for c in shares.columns]
+    numbers = counts.reindex(index=shares.index, columns=shares.columns).fillna(0).astype(int).to_numpy()
+    figure = go.Figure(
+        go.Heatmap(
+            z=shares.to_numpy(dtype="float64"), x=columns, y=[str(s) for s in shares.index], zmin=0, zmax=1,
+            colorscale="Blues", colorbar={"title": "share of segment", "tickformat": ".0%"},
+            text=[[f"{c:,}" if c else "" for c in row] for row in numbers], texttemplate="%{text}", customdata=numbers,
+            hovertemplate="%{y} in %{x}: %{customdata:,} customers (%{z:.1%} of the segment)<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Named segments × clusters: where each segment's customers went",
+        xaxis_title="cluster", yaxis={"title": "segment", "autorange": "reversed"},
+        margin={"t": 50}, height=max(340, 34 * len(shares.index) + 140),
+    )
+    return figure
