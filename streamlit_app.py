@@ -9,7 +9,11 @@ st.set_page_config(page_title="RFM Studio", page_icon="📊", layout="wide")
 navigation = st.navigation(
     {
         "Prepare": [st.Page("pages/data.py", title="Data", icon="📥", default=True)],
-        "Analyse": [st.Page("pages/rfm_table.py", title="RFM", icon="📈")],
+        "Analyse": [
+            st.Page("pages/rfm_table.py", title="RFM", icon="📈"),
+            st.Page("pages/clusters.py", title="Clusters", icon="🧭"),
+            st.Page("pages/cluster_segments.py", title="Segments", icon="🏷️"),
+        ],
     }
 )
 ui.mark_routed()

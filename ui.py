@@ -21,6 +21,9 @@ from rfm.table import DEFAULT_PROFIT_MARGIN
 DATASET = "dataset"
 CHOICES = "choices"
 SEGMENTS = "segment_settings"
+CLUSTERING = "cluster_settings"
+CLUSTER_PICK = "cluster_pick"  # (k, algorithm) chosen on the Clusters page
+RENAMES = "cluster_renames"
 ROUTED = "routed"
 
 T = TypeVar("T")
@@ -213,6 +216,99 @@ def current_segmentation():
     """Scores, segments and tiers of the current analysis (cached); stops the page on bad input."""
     dataset, choices = current_dataset(), current_choices()
     return guarded(lambda: _segment(dataset.digest, dataset.name, choices, current_segment_settings(), dataset.data))
+
+
+def current_cluster_settings():
+    from rfm.clustering import ClusterSettings
+
+    return st.session_state.setdefault(CLUSTERING, ClusterSettings())
+
+
+def update_cluster_settings(settings) -> None:
+    """New clustering settings: the chosen k and the names given to clusters start afresh."""
+    st.session_state[CLUSTERING] = settings
+    st.session_state.pop(CLUSTER_PICK, None)
+    st.session_state.pop(RENAMES, None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
+    from rfm.clustering import run_sweep
+
+    return run_sweep(_segment(digest, name, choices, segments, _data).customers, clustering)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _clusters(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
+    from rfm.clustering import fit_clusters
+
+    return fit_clusters(_segment(digest, name, choices, segments, _data).customers, clustering, k, algorithm, renames)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _comparison(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, _data: bytes):
+    from rfm.cluster import compare_algorithms
+    from rfm.clustering import fit_population
+
+    customers = _segment(digest, name, choices, segments, _data).customers
+    population = customers[fit_population(customers, clustering)]
+    # Density methods: a dense group must hold at least 1% of the customers, or HDBSCAN finds
+    # hundreds of tiny clusters in heavy-tailed RFM data.
+    return compare_algorithms(
+        population, k, features=clustering.features, log_features=clustering.log_features,
+        scaler=clustering.scaler, random_state=clustering.random_state, min_samples=max(5, len(population) // 100),
+    )
+
+
+def _cluster_key():
+    dataset, choices = current_dataset(), current_choices()
+    return dataset.digest, dataset.name, choices, current_segment_settings(), current_cluster_settings()
+
+
+def current_sweep():
+    """The k-sweep for the current data and clustering settings (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    return guarded(lambda: _sweep(digest, name, choices, segments, clustering, current_dataset().data))
+
+
+def current_pick() -> tuple[int, str]:
+    """(k, algorithm): the user's choice, else the sweep's recommended k with K-Means."""
+    if CLUSTER_PICK not in st.session_state:
+        st.session_state[CLUSTER_PICK] = (current_sweep().recommended_k or 2, "kmeans")
+    return st.session_state[CLUSTER_PICK]
+
+
+def set_pick(k: int, algorithm: str) -> None:
+    if (k, algorithm) != st.session_state.get(CLUSTER_PICK):
+        st.session_state[CLUSTER_PICK] = (k, algorithm)
+        st.session_state.pop(RENAMES, None)  # names belong to one fit
+
+
+def current_renames() -> tuple:
+    return st.session_state.get(RENAMES, ())
+
+
+def set_renames(renames: tuple) -> None:
+    st.session_state[RENAMES] = renames
+
+
+def current_clusters():
+    """The fitted, named clusters for the current choices (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return guarded(lambda: _clusters(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+
+
+def fitted_cluster_names():
+    """Each customer's cluster name once clusters were fitted in this session, else ``None``."""
+    if CLUSTER_PICK not in st.session_state:
+        return None
+    return current_clusters().customers["cluster_name"]
+
+
+def algorithm_comparison(k: int):
+    digest, name, choices, segments, clustering = _cluster_key()
+    return guarded(lambda: _comparison(digest, name, choices, segments, clustering, k, current_dataset().data))
 
 
 def guarded(action: Callable[[], T]) -> T:

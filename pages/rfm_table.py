@@ -47,6 +47,9 @@ with customers_tab:
     for chart_column, column in zip(charts, (schema.RECENCY, schema.FREQUENCY, schema.MONETARY)):
         chart_column.plotly_chart(distribution_figure(table, column, log_scale), width="stretch", key=f"hist_{column}")
 
+    cluster_names = ui.fitted_cluster_names()
+    if cluster_names is not None:
+        table = table.join(cluster_names)  # the names given on the Segments page
     query = st.text_input("Search customer id", key="search", placeholder="e.g. 12346")
     shown = table[table.index.str.contains(query.strip(), case=False, regex=False)] if query.strip() else table
     st.caption(f"{len(shown):,} of {len(table):,} customers. Click a column header to sort.")

@@ -227,3 +227,49 @@ def test_outlier_multiplier_moves_the_fence():
     wider = _frame(at, "fence")
     assert (wider["fence"] > fences["fence"]).all()
     assert (wider["customers above"] <= fences["customers above"]).all()
+
+
+def _clusters_page() -> AppTest:
+    at = _app().run()
+    return at.switch_page("pages/clusters.py").run()
+
+
+def test_clusters_page_recommends_k_and_fits():
+    at = _clusters_page()
+    assert not at.exception
+    assert at.info[0].value.startswith("**Recommended k = ")
+    recommended = int(at.info[0].value.split("=")[1].split(".")[0])
+    assert at.slider(key="k").value == recommended
+    assert len(at.get("plotly_chart")) == 2  # the k-sweep metrics and the stability chart
+    assert len(at.metric) == recommended  # one size per fitted cluster
+
+
+def test_k_slider_and_algorithm_switch_refit():
+    at = _clusters_page()
+    at.slider(key="k").set_value(5).run()
+    assert not at.exception
+    assert at.session_state["cluster_pick"] == (5, "kmeans")
+    assert len(at.metric) == 5
+    at.selectbox(key="algorithm").set_value("gmm").run()
+    assert not at.exception
+    assert at.session_state["cluster_pick"] == (5, "gmm")
+    at.toggle(key="compare").set_value(True).run()
+    comparison = next(df.value for df in at.dataframe if "noise_share" in df.value.columns)
+    assert list(comparison.index) == ["K-Means", "Gaussian mixture", "DBSCAN", "HDBSCAN"]
+
+
+def test_segments_page_names_profiles_and_renames():
+    at = _clusters_page()
+    at.slider(key="k").set_value(4).run()
+    at.switch_page("pages/cluster_segments.py").run()
+    assert not at.exception
+    profiles = next(df.value for df in at.dataframe if "revenue_share" in df.value.columns)
+    assert len(profiles) == 4 and "action" in profiles.columns
+    assert len(at.get("plotly_chart")) == 5  # PCA, 3-D, centres, snake plot, crosstab
+    at.session_state["names_editor"] = {"edited_rows": {0: {"name": "Our best"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    renamed = next(df.value for df in at.dataframe if "revenue_share" in df.value.columns)
+    assert "Our best" in renamed.index and len(renamed) == 4
+    assert at.session_state["cluster_renames"][0][:2] == (0, "Our best")
