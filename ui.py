@@ -321,5 +321,27 @@ def guarded(action: Callable[[], T]) -> T:
         raise  # st.stop() raises; this keeps type checkers honest
 
 
+def summary_columns(columns) -> dict:
+    """Column formats for the segment summary and cluster profile tables (shares, money, means, actions)."""
+    from rfm import schema
+
+    config = {
+        "size": st.column_config.NumberColumn("customers", format="localized"),
+        "customers": st.column_config.NumberColumn(format="localized"),
+        "share": st.column_config.NumberColumn(format="percent"),
+        "revenue": st.column_config.NumberColumn(format="localized"),
+        "revenue_share": st.column_config.NumberColumn("share of revenue", format="percent"),
+        "avg_order_value": st.column_config.NumberColumn("average order value", format="%.2f"),
+        "action": st.column_config.TextColumn("recommended action", width="large"),
+    }
+    for stat in ("mean", "median"):
+        for metric in (schema.RECENCY, schema.FREQUENCY, schema.MONETARY):
+            config[f"{stat}_{metric}"] = st.column_config.NumberColumn(f"{stat} {schema.RFM_LABELS[metric].lower()}", format="%.1f")
+    for column in columns:
+        if str(column).startswith("segment: "):
+            config[column] = st.column_config.NumberColumn(format="percent")
+    return {name: value for name, value in config.items() if name in set(columns)}
+
+
 def money(value: float) -> str:
     return f"{value:,.2f}"

@@ -22,15 +22,7 @@ profile = result.profiles.join(result.names.set_index("name")["action"], how="le
 st.dataframe(
     profile,
     width="stretch",
-    column_config={
-        "share": st.column_config.NumberColumn(format="percent"),
-        "revenue": st.column_config.NumberColumn(format="localized"),
-        "revenue_share": st.column_config.NumberColumn("share of revenue", format="percent"),
-        "avg_order_value": st.column_config.NumberColumn("average order value", format="%.2f"),
-        **{c: st.column_config.NumberColumn(format="%.1f") for c in profile.columns if c.startswith(("mean_", "median_"))},
-        **{c: st.column_config.NumberColumn(format="percent") for c in profile.columns if c.startswith("segment: ")},
-        "action": st.column_config.TextColumn("recommended action", width="large"),
-    },
+    column_config=ui.summary_columns(profile.columns),
     key="profiles",
 )
 

@@ -136,19 +136,7 @@ with segments_tab:
     st.dataframe(
         summary,
         width="stretch",
-        column_config={
-            "customers": st.column_config.NumberColumn(format="localized"),
-            "share": st.column_config.NumberColumn(format="percent"),
-            "revenue": st.column_config.NumberColumn(format="localized"),
-            "revenue_share": st.column_config.NumberColumn("share of revenue", format="percent"),
-            **{
-                f"{stat}_{metric}": st.column_config.NumberColumn(f"{stat} {schema.RFM_LABELS[metric].lower()}", format="%.1f")
-                for stat in ("mean", "median")
-                for metric in (schema.RECENCY, schema.FREQUENCY, schema.MONETARY)
-            },
-            "avg_order_value": st.column_config.NumberColumn("average order value", format="%.2f"),
-            "action": st.column_config.TextColumn("recommended action", width="large"),
-        },
+        column_config=ui.summary_columns(summary.columns),
         key="segment_summary",
     )
     heat_column, scatter_column = st.columns(2)

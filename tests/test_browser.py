@@ -304,6 +304,32 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         assert tier_total == CUSTOMERS
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "7-rfm-tiers.png")
+
+        # 9. Clusters: the k-sweep with a recommended k, then a k one higher from the slider.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Clusters").click()
+        expect(page.get_by_role("heading", name="Clusters", exact=True)).to_be_visible(timeout=WAIT_MS)
+        recommendation = live(page).get_by_test_id("stAlertContentInfo").filter(has_text="Recommended k =")
+        expect(recommendation).to_have_count(1, timeout=WAIT_MS)
+        recommended = int(re.search(r"Recommended k = (\d+)", recommendation.inner_text()).group(1))
+        expect(live(page, ".st-key-sweep").locator(".js-plotly-plot")).to_contain_text("silhouette", timeout=WAIT_MS)
+        sizes = live(page).get_by_test_id("stMetric")
+        expect(sizes).to_have_count(recommended, timeout=WAIT_MS)
+        slider = page.get_by_role("slider", name="k (number of clusters)")
+        slider.focus()
+        slider.press("ArrowRight")
+        expect(sizes).to_have_count(recommended + 1, timeout=WAIT_MS)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "8-clusters.png")
+
+        # 10. Segments: named profiles, the PCA scatter and the crosstab with the RFM segments.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Segments").click()
+        expect(page.get_by_role("heading", name="Segments", exact=True)).to_be_visible(timeout=WAIT_MS)
+        profiles = live(page).get_by_test_id("stDataFrame").filter(has_text="share of revenue")
+        expect(profiles.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", str(recommended + 2), timeout=WAIT_MS)
+        expect(live(page, ".st-key-pca").locator(".js-plotly-plot")).to_contain_text("PC1", timeout=WAIT_MS)
+        expect(live(page, ".st-key-crosstab").locator(".js-plotly-plot")).to_be_visible()
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "9-segments.png")
     finally:
         try:
             page.screenshot(path=tmp_path / "last.png")  # the state at a failure, for debugging
