@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from rfm.errors import RFMInputError
-from rfm.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, feature_frame, make_scaler
+from rfm.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, check_finite, feature_frame, make_scaler
 
 CENTROID_ALGORITHMS: tuple[str, ...] = ("kmeans", "minibatch_kmeans", "gmm")
 DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
@@ -392,7 +392,7 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         except ValueError as error:
             raise RFMInputError(str(error)) from error
         if not on_table:
-            _check_finite(matrix)
+            check_finite(matrix)
         return matrix
 
     def _feature_warnings(self, features: np.ndarray) -> list[str]:
@@ -458,16 +458,6 @@ def _check_table(table: pd.DataFrame, features: tuple[str, ...]) -> None:
             )
     if problems:
         raise RFMInputError(" ".join(problems) + " Every customer needs a finite number in each feature.")
-
-
-def _check_finite(matrix: np.ndarray) -> None:
-    bad = ~np.isfinite(matrix)
-    if bad.any():
-        rows, columns = np.nonzero(bad)
-        raise RFMInputError(
-            f"X has {int(bad.sum())} missing (NaN) or infinite value(s), first at row {rows[0]}, "
-            f"column {columns[0]}: {matrix[rows[0], columns[0]]}."
-        )
 
 
 def _distinct_rows(matrix: np.ndarray, at_most: int) -> int:

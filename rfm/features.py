@@ -67,3 +67,14 @@ def make_scaler(scaler: Scaler = "standard"):
 
     check_features(DEFAULT_FEATURES, (), scaler)
     return StandardScaler() if scaler == "standard" else RobustScaler()
+
+
+def check_finite(matrix: np.ndarray) -> None:
+    """Raise :class:`RFMInputError` naming the count and the first NaN or infinite cell of ``matrix``."""
+    bad = ~np.isfinite(matrix)
+    if bad.any():
+        rows, columns = np.nonzero(bad)
+        raise RFMInputError(
+            f"X has {int(bad.sum())} missing (NaN) or infinite value(s), first at row {rows[0]}, "
+            f"column {columns[0]}: {matrix[rows[0], columns[0]]}."
+        )

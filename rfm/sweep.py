@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rfm.errors import RFMInputError
+from rfm.features import check_finite
 
 #: Largest k a sweep may try.
 K_LIMIT = 15
@@ -287,13 +288,7 @@ def _check_matrix(X) -> np.ndarray:
         raise RFMInputError(
             f"X should be 2-D (customers × features) with at least one feature; got shape {matrix.shape}."
         )
-    bad = ~np.isfinite(matrix)
-    if bad.any():
-        rows, columns = np.nonzero(bad)
-        raise RFMInputError(
-            f"X has {int(bad.sum())} missing (NaN) or infinite value(s), first at row {rows[0]}, "
-            f"column {columns[0]}: {matrix[rows[0], columns[0]]}."
-        )
+    check_finite(matrix)
     return matrix
 
 

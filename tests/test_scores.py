@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rfm import schema
+from tests.strategies import rfm_tables
 from rfm.errors import RFMInputError
 from rfm.scores import (
     F_SCORE,
@@ -281,18 +282,6 @@ def test_n_bins_at_the_ends_of_the_range(n_bins):
 # --- invariants -------------------------------------------------------------------------------
 
 PROPERTY = settings(max_examples=30, deadline=None, derandomize=True)
-
-
-@st.composite
-def rfm_tables(draw, min_size=1, max_size=40):
-    """RFM tables drawn directly, with small value pools so that ties (and big tie blocks) are common."""
-    n = draw(st.integers(min_size, max_size))
-    recency = draw(st.lists(st.integers(0, 60), min_size=n, max_size=n))
-    frequency = draw(st.lists(st.one_of(st.just(1), st.integers(1, 12)), min_size=n, max_size=n))
-    monetary = draw(
-        st.lists(st.one_of(st.sampled_from([9.99, 15.0, 100.0]), st.floats(0.01, 1e5)), min_size=n, max_size=n)
-    )
-    return _frame(recency, frequency, monetary)
 
 
 @PROPERTY

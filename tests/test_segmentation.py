@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rfm import schema
+from tests.strategies import rfm_tables
 from rfm.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
 from rfm.segments import OTHER, SEGMENT, SegmentRule, default_rules
 from rfm.segmentation import SegmentSettings, segment_customers, segment_summary
@@ -161,19 +162,6 @@ def test_ten_scores_use_the_stretched_default_rules():
 # --- invariants -------------------------------------------------------------------------------
 
 PROPERTY = settings(max_examples=30, deadline=None, derandomize=True)
-
-
-@st.composite
-def rfm_tables(draw, min_size=1, max_size=40):
-    """RFM tables drawn directly, with small value pools so that ties are common."""
-    n = draw(st.integers(min_size, max_size))
-    recency = draw(st.lists(st.integers(0, 60), min_size=n, max_size=n))
-    frequency = draw(st.lists(st.one_of(st.just(1), st.integers(1, 12)), min_size=n, max_size=n))
-    monetary = draw(
-        st.lists(st.one_of(st.sampled_from([9.99, 15.0, 100.0]), st.floats(0.01, 1e5)), min_size=n, max_size=n)
-    )
-    index = pd.Index([f"c{i}" for i in range(n)], name=schema.CUSTOMER_ID)
-    return pd.DataFrame({R: recency, F: frequency, M: monetary}, index=index)
 
 
 @st.composite
