@@ -34,6 +34,22 @@ def start_cli(*args: object) -> subprocess.Popen:
     )
 
 
+def run_cli_all(commands: dict[str, list]) -> dict[str, subprocess.CompletedProcess]:
+    """Start every ``python -m rfm`` command at once, then wait for all; keyed like ``commands``."""
+    processes = {key: start_cli(*args) for key, args in commands.items()}
+    runs = {}
+    try:
+        for key, process in processes.items():
+            stdout, stderr = process.communicate(timeout=120)
+            runs[key] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    finally:  # a hung run must not leave the others behind
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return runs
+
+
 def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     """A real .xlsx written by openpyxl, one sheet per frame, in order."""
     buffer = io.BytesIO()
@@ -164,7 +180,7 @@ def encrypted_xlsx_bytes() -> bytes:
 
 @pytest.fixture(scope="session")
 def cli():
-    return start_cli
+    return run_cli_all
 
 
 @pytest.fixture(scope="session")

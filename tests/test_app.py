@@ -6,10 +6,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.reference import WORKBOOK
 import ui
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKBOOK = ROOT.parent / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
 TINY = b"""Invoice,Customer ID,InvoiceDate,Quantity,Price,Country
 1,A,2024-01-01 10:00,2,5.00,UK
 2,B,2024-01-05 09:00,1,10.00,France

@@ -199,18 +199,7 @@ def cli_runs(tmp_path_factory, cli, bad_files) -> dict[str, subprocess.Completed
     out = folder / "out.csv"
     commands["table"] = ["table", str(folder / "buyers.csv"), "--map", "customer_id=Buyer", "--dates", "dayfirst"]
     commands["table"] += ["-o", str(out)]
-    processes = {key: cli(*args) for key, args in commands.items()}
-    runs = {}
-    try:
-        for key, process in processes.items():
-            stdout, stderr = process.communicate(timeout=120)
-            runs[key] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-    finally:  # a hung run must not leave the others behind
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    return runs
+    return cli(commands)
 
 
 @pytest.mark.parametrize("name", BAD_FILE_MESSAGES)
@@ -294,18 +283,7 @@ def scores_runs(tmp_path_factory, cli) -> dict[str, subprocess.CompletedProcess]
         "bins 12": ["table", source, "-o", folder / "bins.csv", "--scores", "--bins", "12"],
         "negative multiplier": ["table", source, "-o", folder / "iqr.csv", "--scores", "--iqr-multiplier", "-1"],
     }
-    processes = {key: cli(*args) for key, args in commands.items()}
-    runs = {}
-    try:
-        for key, process in processes.items():
-            stdout, stderr = process.communicate(timeout=120)
-            runs[key] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    return runs
+    return cli(commands)
 
 
 def test_cli_table_with_scores(scores_runs):

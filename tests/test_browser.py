@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference import WORKBOOK
+
 REPO = Path(__file__).resolve().parents[1]
-WORKBOOK = REPO.parent / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
 CHROMIUM = os.environ.get("RFM_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("RFM_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = [

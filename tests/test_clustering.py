@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from rfm import schema
 from rfm.clustering import CLUSTER, CLUSTER_NAME, ClusterSettings, fit_clusters, fit_population, run_sweep

@@ -5,16 +5,15 @@ matches a row claims it): repeated across sheets, unparseable date, missing cust
 invoice, quantity ≤ 0, unit price ≤ 0.
 """
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.reference import WORKBOOK
 from rfm import schema
 from rfm.pipeline import analyse_file
 
-WORKBOOK = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
 
 pytestmark = pytest.mark.skipif(not WORKBOOK.exists(), reason=f"real data not present at {WORKBOOK}")
 

@@ -1,6 +1,5 @@
 """The classic segmentation in one call: hand-computed summary, warnings, invariants, and golden real data."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.reference import GRID_5, WORKBOOK
 from rfm import schema
 from tests.strategies import rfm_tables
 from rfm.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
@@ -221,16 +221,7 @@ def test_row_order_does_not_change_segments_or_tiers(table, random):
 
 # --- golden figures on real data --------------------------------------------------------------
 
-WORKBOOK = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
 
-# The published R x F map (rows R=5 .. 1, columns F=1 .. 5), written out independently of the rule table.
-GRID_5 = {
-    5: ["New Customers", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"],
-    4: ["Promising", "Potential Loyalist", "Potential Loyalist", "Loyal Customers", "Loyal Customers"],
-    3: ["About To Sleep", "About To Sleep", "Need Attention", "Loyal Customers", "Loyal Customers"],
-    2: ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"],
-    1: ["Lost", "Lost", "At Risk", "At Risk", "Can't Lose Them"],
-}
 
 
 @pytest.fixture(scope="module")

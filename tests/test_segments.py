@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.reference import GRID_5
 from rfm.errors import RFMInputError
 from rfm.scores import F_SCORE, M_SCORE, R_SCORE
 from rfm.segments import (
@@ -25,14 +26,6 @@ SEGMENTS = [
     "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
 ]
 
-# The published R x F map, written out cell by cell (rows R=5 .. 1, columns F=1 .. 5); M plays no part.
-GRID_5 = {
-    5: ["New Customers", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"],
-    4: ["Promising", "Potential Loyalist", "Potential Loyalist", "Loyal Customers", "Loyal Customers"],
-    3: ["About To Sleep", "About To Sleep", "Need Attention", "Loyal Customers", "Loyal Customers"],
-    2: ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"],
-    1: ["Lost", "Lost", "At Risk", "At Risk", "Can't Lose Them"],
-}
 
 
 def _scores(rows, index=None) -> pd.DataFrame:
