@@ -14,7 +14,7 @@ from rfm.errors import RFMInputError
 from rfm.parse import normalise_text
 from rfm.read import RawTable, ReadInfo, read_transactions
 from rfm.schema import FIELDS, ColumnMapping
-from rfm.table import DEFAULT_PROFIT_MARGIN, rfm_table
+from rfm.table import DEFAULT_PROFIT_MARGIN, customer_countries, rfm_table
 
 PREVIEW_ROWS = 200
 
@@ -29,6 +29,7 @@ class Analysis:
     customers: pd.DataFrame  # the RFM table, see rfm.table.rfm_table
     preview: pd.DataFrame  # the first clean transactions, canonical columns
     countries: tuple[str, ...] = ()  # every country in the file, most rows first
+    customer_country: pd.Series | None = None  # each customer's main country, when a country column is mapped
 
 
 def resolve_mapping(raw: RawTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:
@@ -58,6 +59,7 @@ def analyse(
         customers=rfm_table(result, profit_margin=profit_margin),
         preview=result.to_pandas(limit=PREVIEW_ROWS),
         countries=country_values(raw, mapping),
+        customer_country=customer_countries(result),
     )
 
 

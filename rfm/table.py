@@ -66,6 +66,28 @@ def rfm_table(
     return finish_rfm_table(per_customer, analysis_date or result.report.analysis_date, profit_margin)
 
 
+def customer_countries(result: CleanResult) -> pd.Series | None:
+    """Each customer's country: the one most of their kept rows name (ties: alphabetical first).
+
+    Returns
+    -------
+    Series of str indexed by ``customer_id`` (sorted), named ``country``; ``None`` when no country
+    column was mapped. A customer whose rows name no country gets ``<NA>``.
+    """
+    if result.report.mapping.country is None:
+        return None
+    kept = result.transactions
+    counts = (
+        kept.group_by([schema.CUSTOMER_ID, schema.COUNTRY])
+        .aggregate(rows=kept.count())
+        .to_pandas()
+        .sort_values([schema.CUSTOMER_ID, "rows", schema.COUNTRY], ascending=[True, False, True], na_position="last")
+    )
+    first = counts.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)[schema.COUNTRY]
+    first.index = first.index.astype("str")
+    return first.sort_index().astype("string").rename(schema.COUNTRY)
+
+
 def finish_rfm_table(per_customer: pd.DataFrame, analysis_date: dt.date, profit_margin: float) -> pd.DataFrame:
     """Derive the day counts, order value and CLV from the engine's per-customer aggregate."""
     table = per_customer.set_index(schema.CUSTOMER_ID).sort_index()

@@ -1,0 +1,117 @@
+"""The labelled customer list: one row per customer with scores, segments, cluster, action, tier and country.
+
+This is the table every download is cut from (CSV per segment, workbook, CLI ``segment``), so its column
+names and order are defined here, once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rfm import schema
+from rfm.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
+from rfm.segments import SEGMENT
+from rfm.tiers import TIER
+
+RFM_SEGMENT = "rfm_segment"
+CLUSTER = "cluster"
+SEGMENT_NAME = "segment_name"
+ACTION = "recommended_action"
+RFM_ACTION = "rfm_action"
+OUTLIER_TIER = "outlier_tier"
+COUNTRY = schema.COUNTRY
+
+#: Every column a labelled list can hold, in the order files show them (the index, customer_id, comes first).
+LABELLED_COLUMNS: tuple[str, ...] = (
+    schema.RECENCY,
+    schema.FREQUENCY,
+    schema.MONETARY,
+    R_SCORE,
+    F_SCORE,
+    M_SCORE,
+    RFM_CELL,
+    RFM_SEGMENT,
+    CLUSTER,
+    SEGMENT_NAME,
+    ACTION,
+    OUTLIER_TIER,
+    COUNTRY,
+    RFM_ACTION,
+    schema.FIRST_PURCHASE,
+    schema.LAST_PURCHASE,
+    schema.TENURE,
+    schema.AVG_ORDER_VALUE,
+    schema.HISTORICAL_CLV,
+)
+#: What a campaign list holds unless the user chooses otherwise.
+DEFAULT_COLUMNS: tuple[str, ...] = LABELLED_COLUMNS[: LABELLED_COLUMNS.index(COUNTRY) + 1]
+#: The two ways to split customers into lists: the business (cluster) segments or the classic RFM segments.
+SPLITS: dict[str, str] = {SEGMENT_NAME: "Segment (cluster) name", RFM_SEGMENT: "RFM segment"}
+
+COLUMN_LABELS: dict[str, str] = {
+    **schema.RFM_LABELS,
+    R_SCORE: "R score",
+    F_SCORE: "F score",
+    M_SCORE: "M score",
+    RFM_CELL: "RFM cell",
+    RFM_SEGMENT: "RFM segment",
+    CLUSTER: "Cluster number",
+    SEGMENT_NAME: "Segment name",
+    ACTION: "Recommended action",
+    OUTLIER_TIER: "Outlier tier",
+    COUNTRY: "Country",
+    RFM_ACTION: "RFM segment action",
+}
+
+
+def labelled_customers(
+    segmented: pd.DataFrame,
+    clusters: pd.DataFrame | None = None,
+    countries: pd.Series | None = None,
+    segment_info: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Join everything known about each customer into one list.
+
+    Parameters
+    ----------
+    segmented : DataFrame
+        :attr:`rfm.segmentation.Segmentation.customers`: RFM columns, ``r_score``, ``f_score``, ``m_score``,
+        ``rfm_cell``, ``segment`` and ``tier``, indexed by customer id.
+    clusters : DataFrame, optional
+        :attr:`rfm.clustering.ClusterResult.customers` (``cluster``, ``cluster_name``, ``cluster_action``).
+        Without it the segment name and action are the RFM segment's.
+    countries : Series, optional
+        Each customer's country (:attr:`rfm.pipeline.Analysis.customer_country`); the column is left out
+        when ``None`` (the file had no country column).
+    segment_info : DataFrame, optional
+        :attr:`rfm.segmentation.Segmentation.info` (``action`` per segment), for ``rfm_action``.
+
+    Returns
+    -------
+    DataFrame indexed by ``customer_id`` (text, leading zeros kept) with the :data:`LABELLED_COLUMNS` that
+    apply, in that order.
+    """
+    out = segmented.rename(columns={SEGMENT: RFM_SEGMENT, TIER: OUTLIER_TIER}).copy()
+    if segment_info is not None and "action" in segment_info.columns:
+        out[RFM_ACTION] = out[RFM_SEGMENT].map(segment_info["action"])
+    if clusters is not None:
+        aligned = clusters.reindex(out.index)
+        out[CLUSTER] = aligned["cluster"].astype("Int64")
+        out[SEGMENT_NAME] = aligned["cluster_name"]
+        out[ACTION] = aligned["cluster_action"]
+    else:
+        out[SEGMENT_NAME] = out[RFM_SEGMENT]
+        if RFM_ACTION in out.columns:
+            out[ACTION] = out[RFM_ACTION]
+    if countries is not None:
+        out[COUNTRY] = countries.reindex(out.index)
+    out.index = out.index.astype("str").rename(schema.CUSTOMER_ID)
+    return out[[column for column in LABELLED_COLUMNS if column in out.columns]]
+
+
+def segment_sizes(labelled: pd.DataFrame, by: str = SEGMENT_NAME) -> pd.DataFrame:
+    """Customers and revenue per list, largest revenue first: ``name``, ``customers``, ``revenue``."""
+    grouped = labelled.groupby(by, sort=False, dropna=False)
+    sizes = pd.DataFrame({"customers": grouped.size(), "revenue": grouped[schema.MONETARY].sum()})
+    sizes = sizes.sort_values(["revenue", "customers"], ascending=False, kind="stable")
+    return sizes.rename_axis("name").reset_index()
