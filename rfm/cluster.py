@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, OneToOneFeatureMixin, Tran
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from rfm.assign import NOISE, assign, squared_distances
 from rfm.errors import RFMInputError
 from rfm.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, check_finite, feature_frame, make_scaler
 
@@ -32,7 +33,6 @@ ALGORITHM_LABELS: dict[str, str] = {
     "dbscan": "DBSCAN",
     "hdbscan": "HDBSCAN",
 }
-NOISE = -1
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "clusters",
     "noise_share",
@@ -327,16 +327,17 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         ndarray of shape (n_samples, n_clusters_)
         """
         check_is_fitted(self)
-        return np.sqrt(_squared_distances(self.transform(X), self.cluster_centers_))
+        return np.sqrt(squared_distances(self.transform(X), self.cluster_centers_))
 
     def _assign(self, scaled: np.ndarray) -> np.ndarray:
-        if self.cluster_centers_.shape[0] == 0:
-            return np.full(scaled.shape[0], NOISE, dtype=np.intp)
-        if self._components is not None:
-            scores = _gaussian_log_weights(self.model_, self._components, scaled)
-        else:
-            scores = -_squared_distances(scaled, self.cluster_centers_)
-        return np.argmax(scores, axis=1).astype(np.intp)
+        return assign(scaled, self.cluster_centers_, self.mixture_parameters())
+
+    def mixture_parameters(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(weights, precisions_cholesky)`` of the mixture components that hold customers (their means are
+        ``cluster_centers_``); ``None`` for the other algorithms, which place points at the nearest centre."""
+        if getattr(self, "_components", None) is None:
+            return None
+        return self.model_.weights_[self._components], self.model_.precisions_cholesky_[self._components]
 
     # --- input checks -----------------------------------------------------------------------------
 
@@ -479,29 +480,6 @@ def _too_few_customers(n_samples: int, n_distinct: int, n_clusters: int) -> str:
         f"Only {n_distinct} distinct customers among n_samples={n_samples} for n_clusters={n_clusters}: "
         f"fitted {n_distinct} clusters."
     )
-
-
-def _squared_distances(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Exact squared Euclidean distances, shape (n_points, n_centers), one centre at a time (memory O(n))."""
-    out = np.empty((points.shape[0], centers.shape[0]))
-    for j, center in enumerate(centers):
-        out[:, j] = ((points - center) ** 2).sum(axis=1)
-    return out
-
-
-def _gaussian_log_weights(mixture, components: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """log(weight) + log-density of each point under each of ``components``, up to a shared constant.
-
-    Computed from the mixture's public attributes, the argmax is ``GaussianMixture.predict`` restricted
-    to the components that hold customers.
-    """
-    out = np.empty((points.shape[0], components.size))
-    for j, component in enumerate(components):
-        cholesky = mixture.precisions_cholesky_[component]
-        projected = (points - mixture.means_[component]) @ cholesky
-        log_det = np.log(np.diag(cholesky)).sum()
-        out[:, j] = np.log(mixture.weights_[component]) + log_det - 0.5 * (projected**2).sum(axis=1)
-    return out
 
 
 # --- comparing algorithms -------------------------------------------------------------------------

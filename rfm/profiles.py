@@ -139,16 +139,9 @@ def name_clusters(profile: pd.DataFrame) -> pd.DataFrame:
     DataFrame indexed like ``profile`` with ``name`` (unique), ``action`` (one line) and ``basis`` (the
     levels behind the name, e.g. ``"recency high, frequency low, monetary mid"``).
     """
+    scores = merit_scores(profile)
     means = [f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"]
-    _require(profile, means, "profile")
-    clusters = profile.loc[[c for c in profile.index if c != NOISE], means].astype("float64")
-    scores = pd.DataFrame(
-        {
-            "r": _merit_scores(-clusters[means[0]]),
-            "f": _merit_scores(np.log1p(clusters[means[1]].clip(lower=0))),
-            "m": _merit_scores(np.log1p(clusters[means[2]].clip(lower=0))),
-        }
-    )
+    clusters = profile.loc[scores.index, means].astype("float64")
     names, bases = {}, {}
     for cluster, row in scores.iterrows():
         levels = {axis: _level(row[axis]) for axis in "rfm"}
@@ -177,6 +170,24 @@ def name_clusters(profile: pd.DataFrame) -> pd.DataFrame:
         else:
             rows.append((unique[cluster], ACTIONS[names[cluster]], bases[cluster]))
     return pd.DataFrame(rows, columns=["name", "action", "basis"], index=profile.index)
+
+
+def merit_scores(profile: pd.DataFrame) -> pd.DataFrame:
+    """How good each cluster is on each axis, from 0 (worst cluster) to 1 (best); see :func:`name_clusters`.
+
+    Returns a frame indexed like ``profile`` (noise left out) with ``r``, ``f`` and ``m``; their sum ranks
+    the clusters from best to worst.
+    """
+    means = [f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"]
+    _require(profile, means, "profile")
+    clusters = profile.loc[[c for c in profile.index if c != NOISE], means].astype("float64")
+    return pd.DataFrame(
+        {
+            "r": _merit_scores(-clusters[means[0]]),
+            "f": _merit_scores(np.log1p(clusters[means[1]].clip(lower=0))),
+            "m": _merit_scores(np.log1p(clusters[means[2]].clip(lower=0))),
+        }
+    )
 
 
 def segment_crosstab(segments: pd.Series, clusters: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -227,6 +238,13 @@ class PCAProjection:
     center_coords: np.ndarray
     explained_variance_ratio: tuple[float, float]
     warnings: tuple[str, ...] = ()
+    mean: np.ndarray | None = None  # (n_features,): the centre the axes start from
+    components: np.ndarray | None = None  # (2, n_features): the axes; a padded axis is zeros
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Place new points (scaled features, shape (n, n_features)) on the same two axes."""
+        points = np.asarray(points, dtype="float64")
+        return (points - self.mean) @ self.components.T
 
 
 def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) -> PCAProjection:
@@ -275,6 +293,8 @@ def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) ->
             center_coords=_pad(centres[:, :2] - mean[:2]),
             explained_variance_ratio=(float("nan"), float("nan")),
             warnings=(f"No variance to project ({why}): every customer is drawn at the origin.",),
+            mean=mean,
+            components=np.eye(2, n_features),
         )
     from sklearn.decomposition import PCA
 
@@ -290,6 +310,8 @@ def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) ->
         center_coords=_pad(pca.transform(centres)),
         explained_variance_ratio=(ratios[0], ratios[1]),
         warnings=warnings,
+        mean=pca.mean_,
+        components=np.vstack([pca.components_, np.zeros((2 - n_components, n_features))]),
     )
 
 

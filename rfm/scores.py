@@ -170,10 +170,35 @@ def compute_scores(
             bounds = ()
             scores[column] = rank_scores(values, n_bins, higher_is_better)
         cuts.append(_describe(metric, values, scores[column], n_bins, bounds))
-    # "545" reads well while every score is one digit; with 10 scores "10-3-7" stays unambiguous.
-    separator = "" if n_bins < 10 else "-"
-    scores[RFM_CELL] = scores[R_SCORE].astype(str) + separator + scores[F_SCORE].astype(str) + separator + scores[M_SCORE].astype(str)
+    scores[RFM_CELL] = rfm_cells(scores, n_bins)
     return ScoreResult(scores=scores, cuts=tuple(cuts), n_bins=n_bins)
+
+
+def rfm_cells(scores: pd.DataFrame, n_bins: int) -> pd.Series:
+    """The R, F and M scores as one label: "545" while every score is one digit, "10-3-7" with 10 scores."""
+    separator = "" if n_bins < 10 else "-"
+    return scores[R_SCORE].astype(str) + separator + scores[F_SCORE].astype(str) + separator + scores[M_SCORE].astype(str)
+
+
+def value_bounds(cuts: MetricCuts) -> tuple[float, ...]:
+    """Upper bounds, in ascending value order, that give every value of the scored table its score again.
+
+    For the user's thresholds these are the thresholds. For rank scores the bound of each ascending slot is
+    the largest value in it (an empty slot repeats the bound before it, so nothing lands in it; an empty
+    first slot lies just below the smallest value). With :func:`threshold_scores` they score new customers
+    the way this table was scored.
+    """
+    if cuts.thresholds:
+        return tuple(cuts.thresholds)
+    ascending = list(cuts.bins) if cuts.metric != schema.RECENCY else list(reversed(cuts.bins))
+    lows = [b.low for b in ascending if b.low is not None]
+    bound = (min(lows) - 1.0) if lows else 0.0
+    bounds = []
+    for held in ascending[:-1]:
+        if held.high is not None:
+            bound = held.high
+        bounds.append(float(bound))
+    return tuple(bounds)
 
 
 def _describe(metric: str, values: pd.Series, scores: pd.Series, n_bins: int, thresholds: tuple[float, ...]) -> MetricCuts:

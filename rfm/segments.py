@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from rfm.errors import RFMInputError
@@ -187,11 +188,26 @@ def assign_segments(scores: pd.DataFrame, rules: Iterable[SegmentRule]) -> pd.Se
     -------
     Series of segment names, indexed like ``scores``.
     """
-    segment = pd.Series(OTHER, index=scores.index, dtype="str")
-    unassigned = pd.Series(True, index=scores.index)
+    r, f, m = (scores[column].to_numpy() for column in (R_SCORE, F_SCORE, M_SCORE))
+    return pd.Series(segment_array(r, f, m, rules), index=scores.index, dtype="str")
+
+
+def segment_array(r: np.ndarray, f: np.ndarray, m: np.ndarray, rules: Iterable[SegmentRule]) -> np.ndarray:
+    """:func:`assign_segments` on plain arrays of R, F and M scores (an object array of names).
+
+    numpy, not pandas: the what-if page scores on every slider move, and pandas' per-rule overhead
+    (eleven rules, six comparisons each) cost ~40 ms per call where numpy takes well under 1 ms.
+    """
+    segment = np.full(len(r), OTHER, dtype=object)
+    unassigned = np.ones(len(r), dtype=bool)
     for rule in rules:
-        hit = unassigned & rule.matches(scores)
-        segment.loc[hit] = rule.segment  # .loc: a plain [] with a mask formats the mask into an exception first
+        hit = (
+            unassigned
+            & (r >= rule.r_min) & (r <= rule.r_max)
+            & (f >= rule.f_min) & (f <= rule.f_max)
+            & (m >= rule.m_min) & (m <= rule.m_max)
+        )
+        segment[hit] = rule.segment
         unassigned &= ~hit
     return segment
 

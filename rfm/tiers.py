@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from rfm import schema
@@ -81,10 +82,20 @@ def outlier_tiers(table: pd.DataFrame, multiplier: float = DEFAULT_IQR_MULTIPLIE
     multiplier = check_multiplier(multiplier)
     monetary = fence_of(table[schema.MONETARY], schema.MONETARY, multiplier)
     frequency = fence_of(table[schema.FREQUENCY], schema.FREQUENCY, multiplier)
-    spends = table[schema.MONETARY] > monetary.fence
-    shops = table[schema.FREQUENCY] > frequency.fence
-    tiers = pd.Series(REGULAR, index=table.index, dtype="str")
-    tiers.loc[spends & ~shops] = HIGH_SPENDER
-    tiers.loc[shops & ~spends] = POWER_SHOPPER
-    tiers.loc[spends & shops] = ELITE_VIP
+    tiers = tiers_above(table, monetary.fence, frequency.fence)
     return TierResult(tiers=tiers, monetary=monetary, frequency=frequency)
+
+
+def tiers_above(table: pd.DataFrame, monetary_fence: float, frequency_fence: float) -> pd.Series:
+    """The tier of each customer of an RFM table, given the two fences (a saved model's, or this table's)."""
+    tiers = tier_array(table[schema.MONETARY].to_numpy(), table[schema.FREQUENCY].to_numpy(), monetary_fence, frequency_fence)
+    return pd.Series(tiers, index=table.index, dtype="str")
+
+
+def tier_array(monetary: np.ndarray, frequency: np.ndarray, monetary_fence: float, frequency_fence: float) -> np.ndarray:
+    """:func:`tiers_above` on plain arrays (an object array of tier names)."""
+    spends = monetary > monetary_fence
+    shops = frequency > frequency_fence
+    return np.select(
+        [spends & shops, spends, shops], [ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER], default=REGULAR
+    ).astype(object)
