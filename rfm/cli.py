@@ -2,6 +2,8 @@
 
     python -m rfm inspect FILE [--sheet NAME ...] [--map field=COLUMN ...] [--dates auto|dayfirst|monthfirst] [--json]
     python -m rfm table FILE [same options] [--analysis-date YYYY-MM-DD] -o OUT.csv
+    python -m rfm segment FILE [same options] [--k N|auto] [--algorithm NAME] --out DIR
+    python -m rfm score FILE --model model.json [same options] --out DIR
 
 Exit codes: 0 success (warnings on stderr), 2 bad input (one line on stderr).
 """
@@ -48,6 +50,24 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--analysis-date", type=_date, help="measure recency from this date (default: the latest purchase); later purchases are removed")
 
 
+def _k(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of clusters or 'auto'; got {text!r}") from None
+    if not 1 <= k <= 15:
+        raise argparse.ArgumentTypeError(f"k={k} should be between 1 and 15")
+    return k
+
+
+def _add_score_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profit-margin", type=float, default=None, help="profit margin for the historical CLV (default 0.10)")
+    parser.add_argument("--bins", type=int, default=5, help="R/F/M scores per metric, 3 to 10 (default 5)")
+    parser.add_argument("--iqr-multiplier", type=float, default=1.5, help="outlier fence Q3 + k*IQR (default 1.5)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rfm", description="RFM Studio: read, clean and summarise transaction files.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,10 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
     table = commands.add_parser("table", help="write the RFM table (one row per customer) as CSV")
     _add_pipeline_options(table)
     table.add_argument("-o", "--output", required=True, help="CSV file to write")
-    table.add_argument("--profit-margin", type=float, default=None, help="profit margin for the historical CLV (default 0.10)")
     table.add_argument("--scores", action="store_true", help="add R/F/M scores, the named RFM segment and the outlier tier")
-    table.add_argument("--bins", type=int, default=5, help="scores per metric with --scores, 3 to 10 (default 5)")
-    table.add_argument("--iqr-multiplier", type=float, default=1.5, help="outlier fence Q3 + k*IQR with --scores (default 1.5)")
+    _add_score_options(table)
+    segment = commands.add_parser(
+        "segment", help="segment customers and write lists, a workbook, the model, a report and a summary into a folder"
+    )
+    _add_pipeline_options(segment)
+    _add_score_options(segment)
+    segment.add_argument("--k", type=_k, default=None, metavar="N|auto", help="number of clusters (default auto: the k-sweep's recommendation)")
+    segment.add_argument("--algorithm", choices=("kmeans", "gmm", "dbscan", "hdbscan"), default="kmeans", help="clustering algorithm (default kmeans)")
+    segment.add_argument("--out", required=True, metavar="DIR", help="folder to write customers.csv, segments/, segments.xlsx, model.json, report.html, summary.json")
+    score = commands.add_parser("score", help="label a new file's customers with a saved model (model.json)")
+    _add_pipeline_options(score)
+    score.add_argument("--model", required=True, metavar="MODEL.json", help="a model bundle written by `segment` or the app's Export page")
+    score.add_argument("--out", required=True, metavar="DIR", help="folder to write customers.csv, segments/, segments.xlsx and summary.json")
+    # Unset cleaning options fall back to the model's own (see _run).
+    score.set_defaults(dates=None, cancel_prefix=None, drop_duplicates=None)
     demo = commands.add_parser("demo", help="regenerate the demo workbook in data/")
     demo.add_argument("--seed", type=int, default=None)
     return parser
@@ -97,17 +129,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from rfm.pipeline import analyse_file
     from rfm.table import DEFAULT_PROFIT_MARGIN
 
-    if getattr(args, "scores", False):
-        # Refuse bad score settings before the (possibly long) read of the file.
+    # Refuse bad settings and models before the (possibly long) read of the file.
+    if args.command in ("table", "segment"):
         from rfm.scores import check_bins
         from rfm.tiers import check_multiplier
 
         check_bins(args.bins)
         check_multiplier(args.iqr_multiplier)
     margin = getattr(args, "profit_margin", None)
+    bundle = None
+    if args.command == "score":
+        from rfm.model import load_bundle
+
+        path = Path(args.model)
+        if not path.is_file():
+            raise RFMInputError(f"Model file {args.model!r} not found.")
+        bundle = load_bundle(path.read_bytes())
+        saved = bundle.cleaning_settings()
+        args.dates = args.dates or saved.date_order
+        args.cancel_prefix = saved.cancel_prefix if args.cancel_prefix is None else args.cancel_prefix
+        args.drop_duplicates = saved.drop_duplicates if args.drop_duplicates is None else args.drop_duplicates
+        margin = bundle.payload["settings"]["profit_margin"]
     analysis = analyse_file(
         args.file,
         sheets=args.sheet,
@@ -123,6 +170,8 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(inspect_text(analysis))
         return EXIT_OK
+    if args.command in ("segment", "score"):
+        return _segment_or_score(args, analysis, bundle)
     customers = analysis.customers
     if args.scores:
         from rfm.segmentation import SegmentSettings, segment_customers
@@ -133,6 +182,36 @@ def _run(args: argparse.Namespace) -> int:
         customers = segmentation.customers
     customers.to_csv(args.output, index=True, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f")
     print(f"wrote {len(customers):,} customers to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
+    from rfm.run import score_run, segment_run, write_run
+    from rfm.table import DEFAULT_PROFIT_MARGIN
+
+    if bundle is not None:
+        run = score_run(bundle, analysis)
+        print(f"scored with {bundle.describe()}", file=sys.stderr)
+    else:
+        from rfm.segmentation import SegmentSettings
+
+        run = segment_run(
+            analysis,
+            SegmentSettings(n_bins=args.bins, iqr_multiplier=args.iqr_multiplier),
+            k=args.k,
+            algorithm=args.algorithm,
+            cleaning=_settings(args),
+            profit_margin=DEFAULT_PROFIT_MARGIN if args.profit_margin is None else args.profit_margin,
+        )
+        for warning in (*run.segmentation.warnings, *run.sweep.warnings, *run.clusters.warnings):
+            print(f"warning: {warning}", file=sys.stderr)
+    written = write_run(run, args.out, inspect_json(analysis), with_model=bundle is None)
+    sizes = run.labelled["segment_name"].value_counts()
+    print(
+        f"wrote {len(written)} files to {args.out}: {len(run.labelled):,} customers in {len(sizes)} segments "
+        f"(k={run.k}{'' if run.silhouette is None else f', silhouette {run.silhouette:.3f}'})",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

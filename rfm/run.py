@@ -1,0 +1,152 @@
+"""A whole segmentation run, and the files it writes: shared by ``python -m rfm segment/score`` and the app.
+
+:func:`segment_run` takes an analysed file through scores, the k-sweep and the clusters to a saved model and
+the labelled customer list; :func:`score_run` labels a new file with a saved model. :func:`write_run` writes
+what a marketer and an analyst take away: ``customers.csv``, ``segments/<name>.csv``, ``segments.xlsx``,
+``model.json``, ``report.html`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rfm.labelled import SEGMENT_NAME, labelled_customers, segment_sizes
+from rfm.model import ModelBundle, build_bundle
+from rfm.pipeline import Analysis
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentRun:
+    """Everything one run produced. ``sweep`` and ``clusters`` are ``None`` for a run scored by a saved model."""
+
+    analysis: Analysis
+    segmentation: object  # rfm.segmentation.Segmentation (None when scored by a model)
+    sweep: object  # rfm.sweep.SweepResult or None
+    clusters: object  # rfm.clustering.ClusterResult or None
+    bundle: ModelBundle
+    labelled: pd.DataFrame  # rfm.labelled.labelled_customers
+
+    @property
+    def k(self) -> int:
+        return int(self.bundle.payload["clusters"]["k"])
+
+    @property
+    def silhouette(self) -> float | None:
+        """The sweep's silhouette at the fitted k (None when not swept or undefined)."""
+        if self.sweep is None or self.k not in self.sweep.ks:
+            return None
+        value = float(self.sweep.silhouette[self.sweep.ks.index(self.k)])
+        return value if math.isfinite(value) else None
+
+    @property
+    def profiles(self) -> pd.DataFrame | None:
+        if self.clusters is None:
+            return None
+        return self.clusters.profiles.join(self.clusters.names.set_index("name")["action"], how="left")
+
+
+def segment_run(
+    analysis: Analysis,
+    segment_settings=None,
+    cluster_settings=None,
+    k: int | None = None,
+    algorithm: str = "kmeans",
+    renames: tuple = (),
+    *,
+    cleaning=None,
+    profit_margin: float = 0.10,
+    sweep=None,
+    segmentation=None,
+    clusters=None,
+) -> SegmentRun:
+    """Score, segment, sweep k, cluster and capture the model for an analysed file.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    segment_settings : rfm.segmentation.SegmentSettings, optional
+    cluster_settings : rfm.clustering.ClusterSettings, optional
+    k : int, optional
+        Number of clusters; ``None`` takes the sweep's recommended k (2 when it recommends none).
+    algorithm, renames : as for :func:`rfm.clustering.fit_clusters`.
+    cleaning, profit_margin : saved in the model, for files scored with it later.
+    sweep, segmentation, clusters : results already computed (the app passes its cached ones).
+    """
+    from dataclasses import replace
+
+    from rfm.clustering import ClusterSettings, fit_clusters, run_sweep
+    from rfm.segmentation import SegmentSettings, segment_customers
+
+    segment_settings = segment_settings or SegmentSettings()
+    cluster_settings = cluster_settings or ClusterSettings()
+    if k is not None and k > cluster_settings.k_max:
+        cluster_settings = replace(cluster_settings, k_max=min(k, 15))
+    segmentation = segmentation or segment_customers(analysis.customers, segment_settings)
+    sweep = sweep or run_sweep(segmentation.customers, cluster_settings)
+    chosen = k if k is not None else (sweep.recommended_k or 2)
+    clusters = clusters or fit_clusters(segmentation.customers, cluster_settings, chosen, algorithm, renames)
+    bundle = build_bundle(
+        segmentation,
+        clusters,
+        cluster_settings,
+        source_file=analysis.read_info.file_name,
+        analysis_date=analysis.report.analysis_date,
+        cleaning=cleaning,
+        profit_margin=profit_margin,
+    )
+    labelled = labelled_customers(segmentation.customers, clusters.customers, analysis.customer_country, segmentation.info)
+    return SegmentRun(analysis, segmentation, sweep, clusters, bundle, labelled)
+
+
+def score_run(bundle: ModelBundle, analysis: Analysis) -> SegmentRun:
+    """Label an analysed (new) file's customers with a saved model: same cut points, rules, fences, clusters."""
+    scored = bundle.score(analysis.customers)
+    labelled = labelled_customers(scored, scored, analysis.customer_country, bundle.segment_info)
+    return SegmentRun(analysis, None, None, None, bundle, labelled)
+
+
+def summary(run: SegmentRun, inspect: dict) -> dict:
+    """``summary.json``: the inspect summary plus ``k``, ``silhouette`` and one entry per segment."""
+    sizes = segment_sizes(run.labelled, SEGMENT_NAME)
+    return {
+        **inspect,
+        "k": run.k,
+        "silhouette": None if run.silhouette is None else round(run.silhouette, 4),
+        "model": run.bundle.describe(),
+        "segments": [
+            {"name": str(row.name), "customers": int(row.customers), "revenue": round(float(row.revenue), 2)}
+            for row in sizes.itertuples(index=False)
+        ],
+    }
+
+
+def write_run(run: SegmentRun, out_dir: str | Path, inspect: dict, *, with_model: bool = True) -> list[Path]:
+    """Write the run's files into ``out_dir`` (created if needed); returns the paths written."""
+    from rfm.export import csv_bytes, segment_files, workbook_bytes
+    from rfm.report import html_report
+
+    out = Path(out_dir)
+    (out / "segments").mkdir(parents=True, exist_ok=True)
+    day = run.analysis.report.analysis_date
+    files: dict[str, bytes] = {"customers.csv": csv_bytes(run.labelled)}
+    for name, data in segment_files(run.labelled, SEGMENT_NAME, analysis_date=day).items():
+        files[f"segments/{name}"] = data
+    files["segments.xlsx"] = workbook_bytes(
+        run.labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame()
+    )
+    if with_model:
+        files["model.json"] = run.bundle.to_json().encode("utf-8")
+    if run.segmentation is not None:
+        files["report.html"] = html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled).encode("utf-8")
+    files["summary.json"] = json.dumps(summary(run, inspect), indent=2, ensure_ascii=False).encode("utf-8")
+    written = []
+    for name, data in files.items():
+        path = out / name
+        path.write_bytes(data)
+        written.append(path)
+    return written
