@@ -30,10 +30,11 @@ test: $(VENV)/.installed-test
 demo: $(VENV)/.installed
 	$(BIN)/python -m rfm demo
 
-## Print read+clean+RFM timings on a 1M-row workbook (built once, outside git), then clustering timings.
+## Print read+clean+RFM timings on a 1M-row workbook (built once, outside git), clustering and what-if timings.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_clusters.py
+	$(BIN)/python bench/bench_whatif.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -14,6 +14,11 @@ navigation = st.navigation(
             st.Page("pages/clusters.py", title="Clusters", icon="🧭"),
             st.Page("pages/cluster_segments.py", title="Segments", icon="🏷️"),
         ],
+        "Act": [
+            st.Page("pages/export.py", title="Export", icon="⬇️"),
+            st.Page("pages/whatif.py", title="What if", icon="🎛️"),
+            st.Page("pages/score.py", title="Score", icon="🧮"),
+        ],
     }
 )
 ui.mark_routed()

@@ -25,6 +25,7 @@ CLUSTERING = "cluster_settings"
 CLUSTER_PICK = "cluster_pick"  # (k, algorithm) chosen on the Clusters page
 RENAMES = "cluster_renames"
 ROUTED = "routed"
+MODEL = "saved_model"  # a model bundle the user uploaded (kept when the data file changes: it scores new files)
 
 T = TypeVar("T")
 
@@ -311,6 +312,69 @@ def algorithm_comparison(k: int):
     return guarded(lambda: _comparison(digest, name, choices, segments, clustering, k, current_dataset().data))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _run(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
+    from rfm.run import segment_run
+
+    return segment_run(
+        _analyse(digest, name, choices, _data), segments, clustering, k, algorithm, renames,
+        cleaning=choices.settings, profit_margin=choices.profit_margin,
+        segmentation=_segment(digest, name, choices, segments, _data),
+        sweep=_sweep(digest, name, choices, segments, clustering, _data),
+        clusters=_clusters(digest, name, choices, segments, clustering, k, algorithm, renames, _data),
+    )
+
+
+def current_run():
+    """The session's whole run (:class:`rfm.run.SegmentRun`): labelled customers and the model bundle (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return guarded(lambda: _run(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """A model bundle the user uploaded: its bytes (validated when used) and their digest for the caches."""
+
+    name: str
+    data: bytes = field(repr=False)
+    digest: str
+
+
+def set_saved_model(name: str, data: bytes) -> None:
+    st.session_state[MODEL] = SavedModel(name, data, hashlib.sha256(data).hexdigest())
+
+
+def saved_model() -> SavedModel | None:
+    return st.session_state.get(MODEL)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _bundle(digest: str, _data: bytes):
+    from rfm.model import load_bundle
+
+    return load_bundle(_data)
+
+
+def saved_bundle():
+    """The uploaded model, validated (cached); shows why it is refused and stops the page if it is."""
+    model = saved_model()
+    return None if model is None else guarded(lambda: _bundle(model.digest, model.data))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _scored(digest: str, name: str, choices: Choices, model_digest: str, _model: bytes, _data: bytes):
+    from rfm.run import score_run
+
+    return score_run(_bundle(model_digest, _model), _analyse(digest, name, choices, _data))
+
+
+def scored_with_saved_model():
+    """The current file's customers labelled by the uploaded model (:class:`rfm.run.SegmentRun`, cached)."""
+    dataset, choices, model = current_dataset(), current_choices(), saved_model()
+    return guarded(lambda: _scored(dataset.digest, dataset.name, choices, model.digest, model.data, dataset.data))
+
+
 def guarded(action: Callable[[], T]) -> T:
     """Run ``action``; on bad input show the one clear message and stop the page (no traceback)."""
     try:
@@ -345,3 +409,72 @@ def summary_columns(columns) -> dict:
 
 def money(value: float) -> str:
     return f"{value:,.2f}"
+
+
+def choose_lists(labelled, prefix: str):
+    """Controls for what to export: split (cluster or RFM segments), which segments, which columns.
+
+    Shows the chosen segments' sizes and actions, and stops the page when no segment is chosen.
+    Returns ``(split, chosen segments, columns)``.
+    """
+    from rfm.labelled import ACTION, COLUMN_LABELS, DEFAULT_COLUMNS, RFM_ACTION, SEGMENT_NAME, SPLITS, segment_sizes
+
+    split = st.radio("Split the lists by", list(SPLITS), format_func=SPLITS.get, horizontal=True, key=f"{prefix}_split")
+    sizes = segment_sizes(labelled, split)
+    chosen = st.multiselect("Segments to export", list(sizes["name"]), default=list(sizes["name"]), key=f"{prefix}_segments_{split}")
+    columns = st.multiselect(
+        "Columns", list(labelled.columns), default=[c for c in DEFAULT_COLUMNS if c in labelled.columns],
+        format_func=lambda column: COLUMN_LABELS.get(column, column), key=f"{prefix}_columns",
+        help="The customer id is always the first column.",
+    )
+    if not chosen:
+        st.info("Choose at least one segment to export.")
+        st.stop()
+    shown = sizes[sizes["name"].isin(chosen)].set_index("name")
+    shown.insert(1, "share", shown["customers"] / len(labelled))
+    action_column = ACTION if split == SEGMENT_NAME else RFM_ACTION
+    if action_column in labelled.columns:
+        shown["action"] = labelled.groupby(split)[action_column].first()
+    st.dataframe(shown, width="stretch", column_config=summary_columns(shown.columns), key=f"{prefix}_sizes")
+    return split, chosen, columns
+
+
+def download_lists(labelled, split: str, columns, day, chosen, prefix: str, profiles=None, ledger=None) -> None:
+    """Download buttons: a CSV per chosen segment, all of them as a ZIP, every customer, and the workbook.
+
+    Files are built when clicked (``data`` is a callable) and clicking does not rerun the page.
+    """
+    from rfm import export
+    from rfm.labelled import segment_sizes
+
+    sizes = segment_sizes(labelled, split).set_index("name")["customers"]
+    st.markdown("#### One list per segment")
+    buttons = st.columns(3)
+    for position, name in enumerate(chosen):
+        buttons[position % 3].download_button(
+            f"{name} ({sizes[name]:,})",
+            data=lambda name=name: next(iter(export.segment_files(labelled, split, columns, day, [name]).values())),
+            file_name=export.export_file_name(name, day, "csv"), mime="text/csv",
+            on_click="ignore", icon=":material/download:", key=f"{prefix}_csv_{position}",
+        )
+    st.markdown("#### Everything at once")
+    zip_column, all_column, workbook_column = st.columns(3)
+    zip_column.download_button(
+        f"{len(chosen)} list{'s' if len(chosen) != 1 else ''} (ZIP)",
+        data=lambda: export.zip_bytes(export.segment_files(labelled, split, columns, day, chosen)),
+        file_name=export.export_file_name("segments", day, "zip"), mime="application/zip",
+        on_click="ignore", icon=":material/folder_zip:", key=f"{prefix}_zip",
+    )
+    all_column.download_button(
+        f"Every customer ({len(labelled):,}, one CSV)",
+        data=lambda: export.csv_bytes(labelled, columns),
+        file_name=export.export_file_name("all-customers", day, "csv"), mime="text/csv",
+        on_click="ignore", icon=":material/download:", key=f"{prefix}_all_csv",
+    )
+    workbook_column.download_button(
+        "Excel workbook (.xlsx)",
+        data=lambda: export.workbook_bytes(labelled, split, columns, day, chosen, profiles=profiles, ledger=ledger),
+        file_name=export.export_file_name("segments", day, "xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore", icon=":material/table_view:", key=f"{prefix}_workbook",
+    )

@@ -180,3 +180,4 @@ st.dataframe(
     column_config={c: st.column_config.NumberColumn(format="%.2f") for c in (schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)},
 )
 st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon="➡️")
+st.page_link("pages/score.py", label="Or score this file with a saved model (model.json)", icon="🧮")

@@ -6,7 +6,7 @@ use, so that ``import rfm.read`` (or a worker process reading one sheet) does no
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"
 
 _EXPORTS = {
     "Analysis": "rfm.pipeline",

@@ -258,15 +258,12 @@ def _cleaning_section(report: CleaningReport) -> str:
     )
 
 
-def _rfm_section(segmentation: Segmentation) -> str:
-    from rfm.charts import score_heatmap, segment_share_figure
-
-    summary = segmentation.summary
-    info = segmentation.info
-    table = pd.DataFrame(
+def _group_table(summary: pd.DataFrame, size_column: str) -> pd.DataFrame:
+    """Formatted size, revenue and means of each group (a segment summary or a cluster profile)."""
+    return pd.DataFrame(
         {
             "Segment": summary.index.map(str),
-            "Customers": summary["customers"].map(_count),
+            "Customers": summary[size_column].map(_count),
             "Share": summary["share"].map(_share),
             "Revenue": summary["revenue"].map(_money),
             "Revenue share": summary["revenue_share"].map(_share),
@@ -274,9 +271,17 @@ def _rfm_section(segmentation: Segmentation) -> str:
             "Mean orders": summary[f"mean_{schema.FREQUENCY}"].map(_decimal(1)),
             "Mean spend": summary[f"mean_{schema.MONETARY}"].map(_money),
             "Avg order value": summary["avg_order_value"].map(_money),
-            "Description": [_lookup(info, segment, "description") for segment in summary.index],
         }
     )
+
+
+def _rfm_section(segmentation: Segmentation) -> str:
+    from rfm.charts import score_heatmap, segment_share_figure
+
+    summary = segmentation.summary
+    info = segmentation.info
+    table = _group_table(summary, "customers")
+    table["Description"] = [_lookup(info, segment, "description") for segment in summary.index]
     customers = segmentation.customers
     n_bins = segmentation.scores.n_bins
     charts = [_figure(segment_share_figure(summary), "figure-rfm-shares")] if len(summary) else []
@@ -341,20 +346,8 @@ def _clusters_section(clusters: ClusterResult) -> str:
     actions: dict[str, str] = {}
     for name, action in zip(clusters.names["name"], clusters.names["action"]):
         actions.setdefault(name, _plain(action))
-    table = pd.DataFrame(
-        {
-            "Segment": profiles.index.map(str),
-            "Customers": profiles["size"].map(_count),
-            "Share": profiles["share"].map(_share),
-            "Revenue": profiles["revenue"].map(_money),
-            "Revenue share": profiles["revenue_share"].map(_share),
-            "Mean recency (days)": profiles[f"mean_{schema.RECENCY}"].map(_decimal(1)),
-            "Mean orders": profiles[f"mean_{schema.FREQUENCY}"].map(_decimal(1)),
-            "Mean spend": profiles[f"mean_{schema.MONETARY}"].map(_money),
-            "Avg order value": profiles["avg_order_value"].map(_money),
-            "Action": [actions.get(name, "") for name in profiles.index],
-        }
-    )
+    table = _group_table(profiles, "size")
+    table["Action"] = [actions.get(name, "") for name in profiles.index]
     customers = clusters.customers
     scatter = []
     if len(customers) and len(clusters.projection.coords) == len(customers):

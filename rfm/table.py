@@ -98,7 +98,10 @@ def finish_rfm_table(per_customer: pd.DataFrame, analysis_date: dt.date, profit_
     table[schema.RECENCY] = (day - last.dt.normalize()).dt.days.astype("int64")
     table[schema.TENURE] = (day - first.dt.normalize()).dt.days.astype("int64")
     table[schema.FREQUENCY] = table[schema.FREQUENCY].astype("int64")
-    table[schema.MONETARY] = table[schema.MONETARY].astype("float64")
+    # The engine sums in parallel, so the last bits of a float sum vary between runs (380.94 or
+    # 380.93999999999994); rounded to 6 decimals, the same file always gives the same monetary value,
+    # and a customer on a score's cut point stays there when a saved model scores the file again.
+    table[schema.MONETARY] = table[schema.MONETARY].astype("float64").round(6)
     table[schema.AVG_ORDER_VALUE] = table[schema.MONETARY] / table[schema.FREQUENCY]
     churn = 1.0 - repeat_rate(table[schema.FREQUENCY])
     # With every customer a repeat buyer, churn is 0: the formula has no finite value.

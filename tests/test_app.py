@@ -1,4 +1,4 @@
-"""The Data and RFM pages, headless (streamlit.testing AppTest): what the user sees, and no exception."""
+"""Every page, headless (streamlit.testing AppTest): what the user sees, and no exception."""
 
 from pathlib import Path
 
@@ -150,9 +150,13 @@ def test_rfm_page_opens_on_demo_data():
     assert int(_metrics(at)["Customers"].replace(",", "")) > 2_000
 
 
+def _open(page: str) -> AppTest:
+    """A new session on the demo data, on ``page``."""
+    return _app().run().switch_page(page).run()
+
+
 def _rfm_page() -> AppTest:
-    at = _app().run()
-    return at.switch_page("pages/rfm_table.py").run()
+    return _open("pages/rfm_table.py")
 
 
 def _frame(at: AppTest, column: str):
@@ -230,8 +234,7 @@ def test_outlier_multiplier_moves_the_fence():
 
 
 def _clusters_page() -> AppTest:
-    at = _app().run()
-    return at.switch_page("pages/clusters.py").run()
+    return _open("pages/clusters.py")
 
 
 def test_clusters_page_recommends_k_and_fits():
@@ -273,3 +276,96 @@ def test_segments_page_names_profiles_and_renames():
     renamed = next(df.value for df in at.dataframe if "revenue_share" in df.value.columns)
     assert "Our best" in renamed.index and len(renamed) == 4
     assert at.session_state["cluster_renames"][0][:2] == (0, "Our best")
+
+
+# --- Act: Export, What if, Score ---------------------------------------------------------------------
+
+
+def _downloads(at: AppTest) -> dict[str, object]:
+    return {button.proto.label: button.proto for button in at.get("download_button")}
+
+
+def test_export_page_offers_every_list_and_file():
+    at = _open("pages/export.py")
+    assert not at.exception
+    sizes = next(df.value for df in at.dataframe if "customers" in df.value.columns)
+    downloads = _downloads(at)
+    for name, row in sizes.iterrows():
+        assert f"{name} ({row['customers']:,})" in downloads
+    assert sizes["customers"].sum() == 2999
+    labels = " | ".join(downloads)
+    for wanted in ("lists (ZIP)", "Every customer (2,999, one CSV)", "Excel workbook", "HTML report", "model.json"):
+        assert wanted in labels
+    assert all(button.deferred_file_id for button in downloads.values())  # files are built only when clicked
+
+
+def test_export_page_split_by_rfm_segment_and_choose_segments():
+    at = _open("pages/export.py")
+    at.radio(key="export_split").set_value("rfm_segment").run()
+    assert not at.exception
+    at.multiselect(key="export_segments_rfm_segment").set_value(["Champions", "Lost"]).run()
+    downloads = _downloads(at)
+    assert any(label.startswith("Champions (") for label in downloads)
+    assert "2 lists (ZIP)" in downloads
+    at.multiselect(key="export_segments_rfm_segment").set_value([]).run()
+    assert at.info[0].value == "Choose at least one segment to export."
+
+
+def _whatif_page() -> AppTest:
+    return _open("pages/whatif.py")
+
+
+def test_whatif_slider_changes_the_prediction():
+    at = _whatif_page()
+    assert not at.exception
+    before = at.metric[0].value
+    assert at.slider(key="whatif_slider_frequency").value == 2  # the median customer
+    at.slider(key="whatif_slider_frequency").set_value(15).run()
+    at.slider(key="whatif_slider_recency_days").set_value(3).run()
+    assert not at.exception
+    assert at.number_input(key="whatif_number_frequency").value == 15  # the number follows the slider
+    assert at.metric[0].value != before
+    assert len(at.get("plotly_chart")) == 2  # distances and the PCA scatter
+    assert any(caption.value.startswith("Answered in ") for caption in at.caption)
+
+
+def test_whatif_starts_at_a_customer_and_applies_a_move():
+    at = _whatif_page()
+    at.text_input(key="whatif_customer").input("12358").run()
+    assert not at.exception
+    assert at.slider(key="whatif_slider_recency_days").value == 427
+    moves = [md.value for md in at.markdown if md.value.startswith("- ")]
+    assert moves and "→" in moves[0]
+    before = at.metric[0].value
+    at.button(key="whatif_try_0").click().run()
+    assert not at.exception
+    assert at.metric[0].value != before  # the first move reaches a better segment
+    at.text_input(key="whatif_customer").input("no-such-id").run()
+    assert "No customer 'no-such-id'" in at.warning[0].value
+
+
+def test_score_page_scores_the_file_with_an_uploaded_model():
+    from rfm.clustering import ClusterSettings
+    from rfm.pipeline import analyse_file
+    from rfm.run import segment_run
+
+    model = segment_run(analyse_file(TINY, "tiny.csv"), cluster_settings=ClusterSettings(), k=2).bundle.to_json()
+    at = _open("pages/score.py")
+    assert not at.exception and "Upload a model.json" in at.info[0].value
+    at.file_uploader(key="model_upload").upload("model.json", model.encode(), "application/json")
+    at.run()
+    assert not at.exception
+    assert "tiny.csv" in at.success[0].value
+    assert _metrics(at)["Customers scored"] == "2,999"
+    sizes = next(df.value for df in at.dataframe if "customers" in df.value.columns)
+    assert sizes["customers"].sum() == 2999
+
+
+def test_score_page_refuses_a_corrupt_model_and_stays_usable():
+    at = _open("pages/score.py")
+    at.file_uploader(key="model_upload").upload("model.json", b'{"format": "rfm-studio-model", "format_version": 7}', "application/json")
+    at.run()
+    assert not at.exception
+    assert "format_version 7" in at.error[0].value
+    at.switch_page("pages/rfm_table.py").run()
+    assert not at.exception

@@ -1,4 +1,4 @@
-"""One real-browser journey through the app: demo data -> upload the shared UCI workbook -> RFM page.
+"""One real-browser journey: demo data -> the shared UCI workbook -> RFM -> clusters -> export -> what if -> score.
 
 Runs the app with ``streamlit run`` on a free port and drives Debian's Chromium with Playwright (sync API).
 Skips cleanly when Chromium, the Playwright package or the shared workbook is missing, unless
@@ -331,6 +331,56 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         expect(live(page, ".st-key-crosstab").locator(".js-plotly-plot")).to_be_visible()
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9-segments.png")
+
+        # 11. Export: download the first segment's list; its rows are the customers the button counts.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Export").click()
+        expect(page.get_by_role("heading", name="Export", exact=True)).to_be_visible(timeout=WAIT_MS)
+        first_list = live(page, ".st-key-export_csv_0").get_by_role("button")
+        expect(first_list).to_have_text(re.compile(r".+ \(\d[\d,]*\)$"), timeout=WAIT_MS)
+        label = first_list.get_by_test_id("stMarkdownContainer").inner_text().strip()  # without the icon's text
+        name, count = re.match(r"^(.+) \((\d[\d,]*)\)$", label).groups()
+        with page.expect_download() as download:
+            first_list.click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        assert path.name.endswith(".csv") and path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+        import pandas as pd
+
+        segment_list = pd.read_csv(path, encoding="utf-8-sig", dtype={"customer_id": str})
+        assert len(segment_list) == int(count.replace(",", ""))
+        assert set(segment_list["segment_name"]) == {name}
+        with page.expect_download() as model_download:
+            live(page, ".st-key-model").get_by_role("button").click()
+        model_path = tmp_path / "model.json"
+        model_download.value.save_as(model_path)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "10-export.png")
+
+        # 12. What if: moving the frequency slider answers at once, with the server's time shown.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="What if").click()
+        expect(page.get_by_role("heading", name="What if", exact=True)).to_be_visible(timeout=WAIT_MS)
+        answered = caption(page, "Answered in ")
+        expect(answered).to_have_count(1, timeout=WAIT_MS)
+        frequency = page.get_by_role("slider", name="Frequency (invoices)")
+        start = frequency.input_value()
+        frequency.focus()
+        frequency.press("End")
+        expect(frequency).not_to_have_value(start, timeout=WAIT_MS)
+        top = frequency.input_value()
+        number = live(page, ".st-key-whatif_number_frequency").locator("input")
+        expect(number).to_have_value(top, timeout=WAIT_MS)
+        expect(live(page, ".st-key-whatif_pca").locator(".js-plotly-plot")).to_contain_text("this customer", timeout=WAIT_MS)
+        print(f"what-if: {answered.inner_text()}")
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "11-whatif.png")
+
+        # 13. Score: the downloaded model scores the session's file; every customer lands in a segment.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Score").click()
+        expect(page.get_by_role("heading", name="Score with a saved model", exact=True)).to_be_visible(timeout=WAIT_MS)
+        page.locator('.st-key-model_upload input[type="file"]').set_input_files(model_path)
+        expect(metric_value(page, "Customers scored")).to_have_text(f"{CUSTOMERS:,}", timeout=WAIT_MS)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "12-score.png")
     finally:
         try:
             page.screenshot(path=tmp_path / "last.png")  # the state at a failure, for debugging

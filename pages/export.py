@@ -1,0 +1,42 @@
+"""Export page: the customer lists a marketer takes to a campaign tool, the workbook, the report and the model."""
+
+import streamlit as st
+
+import ui
+from rfm.export import export_file_name
+from rfm.report import html_report, report_file_name
+
+ui.require_router()
+st.title("Export")
+with st.spinner("Preparing the customer lists…"):
+    run = ui.current_run()
+labelled, day = run.labelled, run.analysis.report.analysis_date
+st.caption(
+    f"{len(labelled):,} customers of {run.analysis.read_info.file_name}, analysis date {day}, segmented with "
+    f"{run.clusters.algorithm} (k={run.k}); change the segments on the Clusters and Segments pages. Files are safe "
+    "to open in Excel: text that could run as a formula is neutralised, customer ids stay text, CSVs are UTF-8 with a BOM."
+)
+for warning in run.clusters.warnings:
+    st.warning(warning)
+split, chosen, columns = ui.choose_lists(labelled, "export")
+ui.download_lists(
+    labelled, split, columns, day, chosen, "export", profiles=run.profiles, ledger=run.analysis.report.ledger_frame()
+)
+
+st.markdown("#### Report and model")
+report_column, model_column = st.columns(2)
+report_column.download_button(
+    "HTML report of this run",
+    data=lambda: html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled),
+    file_name=report_file_name(day), mime="text/html", on_click="ignore", icon=":material/description:", key="report",
+    help="Cleaning ledger, k-sweep, profiles, segment sizes and recommendations; opens offline in any browser.",
+)
+model_column.download_button(
+    "Model (model.json)",
+    data=lambda: run.bundle.to_json(),
+    file_name=export_file_name("rfm-model", day, "json"), mime="application/json", on_click="ignore",
+    icon=":material/model_training:", key="model",
+    help="Score cut points, segment rules, outlier fences and clusters as plain JSON (no code). Use it on the Score "
+    "page or with `python -m rfm score FILE --model model.json --out DIR` to label next month's customers the same way.",
+)
+st.page_link("pages/score.py", label="Score another file with a saved model", icon="🧮")

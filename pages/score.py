@@ -1,0 +1,44 @@
+"""Score page: label the current file's customers with a saved model (model.json), in the model's segments."""
+
+import streamlit as st
+
+import ui
+from rfm.labelled import RFM_SEGMENT, SEGMENT_NAME, segment_sizes
+
+ui.require_router()
+st.title("Score with a saved model")
+dataset = ui.current_dataset()
+st.caption(
+    f"A model saved on the Export page (or by `python -m rfm segment`) scores the file loaded on the Data page, "
+    f"now **{dataset.name}**, with the model's own score cut points, segment rules, outlier fences and clusters: "
+    "next month's customers land in this month's segments. Load the new file on the Data page first."
+)
+upload = st.file_uploader("Model bundle (model.json)", type=["json"], key="model_upload", help="Plain JSON only; it is checked field by field and never runs code.")
+if upload is not None:
+    ui.set_saved_model(upload.name, upload.getvalue())
+model = ui.saved_model()
+if model is None:
+    st.info("Upload a model.json to score this file.")
+    st.page_link("pages/export.py", label="Download this session's model from the Export page", icon="⬇️")
+    st.stop()
+
+bundle = ui.saved_bundle()
+st.success(f"**{model.name}**: {bundle.describe()}.", icon="✅")
+with st.spinner(f"Scoring {dataset.name}…"):
+    run = ui.scored_with_saved_model()
+labelled, day = run.labelled, run.analysis.report.analysis_date
+first, second, third = st.columns(3)
+first.metric("Customers scored", f"{len(labelled):,}")
+second.metric("Segments", f"{labelled[SEGMENT_NAME].nunique()}")
+third.metric("Analysis date of this file", str(day))
+
+clusters_column, rfm_column = st.columns(2)
+for column, by, title in ((clusters_column, SEGMENT_NAME, "Customers per segment"), (rfm_column, RFM_SEGMENT, "Customers per RFM segment")):
+    sizes = segment_sizes(labelled, by).set_index("name")
+    sizes.insert(1, "share", sizes["customers"] / len(labelled))
+    column.markdown(f"#### {title}")
+    column.dataframe(sizes, width="stretch", column_config=ui.summary_columns(sizes.columns), key=f"scored_{by}")
+
+st.markdown("### Download the scored lists")
+split, chosen, columns = ui.choose_lists(labelled, "scored")
+ui.download_lists(labelled, split, columns, day, chosen, "scored", ledger=run.analysis.report.ledger_frame())
