@@ -417,7 +417,7 @@ def choose_lists(labelled, prefix: str):
     Shows the chosen segments' sizes and actions, and stops the page when no segment is chosen.
     Returns ``(split, chosen segments, columns)``.
     """
-    from rfm.labelled import ACTION, COLUMN_LABELS, DEFAULT_COLUMNS, RFM_ACTION, SEGMENT_NAME, SPLITS, segment_sizes
+    from rfm.labelled import COLUMN_LABELS, DEFAULT_COLUMNS, SPLITS, segment_sizes
 
     split = st.radio("Split the lists by", list(SPLITS), format_func=SPLITS.get, horizontal=True, key=f"{prefix}_split")
     sizes = segment_sizes(labelled, split)
@@ -431,10 +431,6 @@ def choose_lists(labelled, prefix: str):
         st.info("Choose at least one segment to export.")
         st.stop()
     shown = sizes[sizes["name"].isin(chosen)].set_index("name")
-    shown.insert(1, "share", shown["customers"] / len(labelled))
-    action_column = ACTION if split == SEGMENT_NAME else RFM_ACTION
-    if action_column in labelled.columns:
-        shown["action"] = labelled.groupby(split)[action_column].first()
     st.dataframe(shown, width="stretch", column_config=summary_columns(shown.columns), key=f"{prefix}_sizes")
     return split, chosen, columns
 

@@ -18,7 +18,7 @@ for warning in result.warnings:
     st.warning(warning)
 
 st.markdown("#### Profiles")
-profile = result.profiles.join(result.names.set_index("name")["action"], how="left")
+profile = result.profiles_with_actions()
 st.dataframe(
     profile,
     width="stretch",

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from rfm.clustering import ALGORITHMS
 from rfm.export import export_file_name
 from rfm.report import html_report, report_file_name
 
@@ -13,7 +14,7 @@ with st.spinner("Preparing the customer lists…"):
 labelled, day = run.labelled, run.analysis.report.analysis_date
 st.caption(
     f"{len(labelled):,} customers of {run.analysis.read_info.file_name}, analysis date {day}, segmented with "
-    f"{run.clusters.algorithm} (k={run.k}); change the segments on the Clusters and Segments pages. Files are safe "
+    f"{ALGORITHMS.get(run.clusters.algorithm, run.clusters.algorithm)} (k={run.k}); change the segments on the Clusters and Segments pages. Files are safe "
     "to open in Excel: text that could run as a formula is neutralised, customer ids stay text, CSVs are UTF-8 with a BOM."
 )
 for warning in run.clusters.warnings:

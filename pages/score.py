@@ -35,7 +35,6 @@ third.metric("Analysis date of this file", str(day))
 clusters_column, rfm_column = st.columns(2)
 for column, by, title in ((clusters_column, SEGMENT_NAME, "Customers per segment"), (rfm_column, RFM_SEGMENT, "Customers per RFM segment")):
     sizes = segment_sizes(labelled, by).set_index("name")
-    sizes.insert(1, "share", sizes["customers"] / len(labelled))
     column.markdown(f"#### {title}")
     column.dataframe(sizes, width="stretch", column_config=ui.summary_columns(sizes.columns), key=f"scored_{by}")
 

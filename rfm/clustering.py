@@ -11,17 +11,13 @@ import pandas as pd
 from rfm.cluster import RFMClusterer
 from rfm.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, feature_frame, make_scaler
 from rfm.profiles import PCAProjection, cluster_profiles, name_clusters, pca_projection, segment_crosstab
+from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
 from rfm.segments import SEGMENT
 from rfm.sweep import SweepResult, sweep_k
-from rfm.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER
+from rfm.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER, TIER_GROUP_LABELS
 
-CLUSTER = "cluster"
-CLUSTER_NAME = "cluster_name"
-CLUSTER_ACTION = "cluster_action"
 ALGORITHMS = {"kmeans": "K-Means", "gmm": "Gaussian mixture", "dbscan": "DBSCAN", "hdbscan": "HDBSCAN"}
 
-# Outlier tiers kept as their own group get these labels (-1 is noise for density methods).
-_TIER_LABELS = {ELITE_VIP: -2, HIGH_SPENDER: -3, POWER_SHOPPER: -4}
 _TIER_ACTIONS = {
     ELITE_VIP: "Treat personally: an account manager, exclusive previews, no discount needed.",
     HIGH_SPENDER: "Offer premium lines and bundles; protect the relationship.",
@@ -105,6 +101,10 @@ class ClusterResult:
     def feature_names(self) -> list[str]:
         return list(self.estimator.features)
 
+    def profiles_with_actions(self) -> pd.DataFrame:
+        """The profiles with each cluster's recommended action as a last column."""
+        return self.profiles.join(self.names.set_index("name")["action"], how="left")
+
     def center_names(self) -> list[str]:
         """Names of the estimator's centres, in the order of ``centers``."""
         return [self.names.loc[label, "name"] for label in range(len(self.centers))]
@@ -159,7 +159,7 @@ def _fit_clusters(customers, settings, k, algorithm, renames, population) -> Clu
         if settings.outliers_as == "nearest":
             labels[outsiders] = estimator.predict(customers[outsiders])
         else:
-            labels[outsiders] = customers.loc[outsiders, TIER].map(_TIER_LABELS).astype("int64")
+            labels[outsiders] = customers.loc[outsiders, TIER].map(TIER_GROUP_LABELS).astype("int64")
 
     profiles = cluster_profiles(customers, labels, SEGMENT if SEGMENT in customers.columns else "segment")
     names = _names(profiles, labels, renames)
@@ -196,7 +196,7 @@ def _names(profiles: pd.DataFrame, labels: pd.Series, renames) -> pd.DataFrame:
     Returns a frame indexed by cluster label with ``name`` and ``action``.
     """
     names = name_clusters(profiles.loc[[label for label in profiles.index if _is_cluster(label)]])[["name", "action"]]
-    for tier, label in _TIER_LABELS.items():
+    for tier, label in TIER_GROUP_LABELS.items():
         if (labels == label).any():
             names.loc[label] = (tier, _TIER_ACTIONS[tier])
     if (labels == -1).any():

@@ -31,14 +31,12 @@ import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.labelled import ACTION, RFM_ACTION, RFM_SEGMENT, SEGMENT_NAME, SPLITS, segment_sizes
+from rfm.labelled import SEGMENT_NAME, SPLITS, segment_sizes
 
 #: Text starting with one of these is read as a formula by spreadsheet programs (OWASP list).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: Columns holding amounts of money: two decimals in CSV, ``#,##0.00`` in the workbook.
 MONEY_COLUMNS: tuple[str, ...] = (schema.MONETARY, schema.AVG_ORDER_VALUE, schema.HISTORICAL_CLV)
-#: The action column that goes with each way of splitting customers into lists.
-ACTION_COLUMNS: dict[str, str] = {SEGMENT_NAME: ACTION, RFM_SEGMENT: RFM_ACTION}
 #: The list a customer without a segment value is put in (nobody is dropped from a download).
 NO_SEGMENT = "(no segment)"
 SUMMARY_SHEET = "Summary"
@@ -559,34 +557,21 @@ class _SheetWriter:
         return first_row + (len(columns[0].values) if columns else 0)
 
 
-def _segment_table(
-    labelled: pd.DataFrame,
-    by: str,
-    sizes: pd.DataFrame,
-    groups: Sequence[tuple[str, pd.DataFrame]],
-) -> pd.DataFrame:
+def _segment_table(sizes: pd.DataFrame, groups: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     """The segment table of the summary sheet: one row per exported segment, shares of the whole list."""
     chosen = sizes.set_index("name").loc[[name for name, _ in groups]]
-    customers_total = float(sizes["customers"].sum())
-    revenue_total = float(sizes["revenue"].sum())
     table = pd.DataFrame(
         {
             "segment": chosen.index.astype(object),
             "customers": chosen["customers"].astype("int64").to_numpy(),
-            "customer_share": (chosen["customers"] / customers_total).to_numpy(),
+            "customer_share": chosen["share"].to_numpy(),
             "revenue": chosen["revenue"].astype("float64").round(2).to_numpy(),
-            "revenue_share": (chosen["revenue"] / revenue_total).to_numpy() if revenue_total else np.nan,
+            "revenue_share": chosen["revenue_share"].to_numpy(),
         }
     )
-    action = ACTION_COLUMNS.get(by)
-    if action in labelled.columns:
-        table["action"] = [_first_value(customers[action]) for _, customers in groups]
+    if "action" in chosen.columns:
+        table["action"] = chosen["action"].to_numpy(dtype=object)
     return table
-
-
-def _first_value(values: pd.Series) -> Any:
-    present = values.dropna()
-    return present.iloc[0] if len(present) else None
 
 
 def workbook_bytes(
@@ -646,7 +631,7 @@ def workbook_bytes(
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(package, options) as workbook:
         writer = _SheetWriter(workbook)
-        _write_summary(writer, labelled, by, sizes, groups, analysis_date, profiles, ledger, title)
+        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title)
         taken: set[str] = set()
         for name, customers in groups:
             _write_segment(writer, _sheet_name(name, taken), select_columns(customers, columns))
@@ -665,7 +650,6 @@ def _write_segment(writer: _SheetWriter, name: str, customers: pd.DataFrame) -> 
 
 def _write_summary(
     writer: _SheetWriter,
-    labelled: pd.DataFrame,
     by: str,
     sizes: pd.DataFrame,
     groups: Sequence[tuple[str, pd.DataFrame]],
@@ -682,7 +666,7 @@ def _write_summary(
     facts.append(("Revenue", round(float(sizes["revenue"].sum()), 2), XLSX_MONEY_FORMAT))
     facts.append(("Segments exported", f"{len(groups)} of {len(sizes)}", None))
 
-    tables = [("Segments", _frame_columns(_segment_table(labelled, by, sizes, groups), index="drop"))]
+    tables = [("Segments", _frame_columns(_segment_table(sizes, groups), index="drop"))]
     if profiles is not None:
         tables.append(("Cluster profiles", _frame_columns(profiles, index="keep")))
     if ledger is not None:

@@ -14,7 +14,7 @@ from rfm.segments import SEGMENT
 from rfm.tiers import TIER
 
 RFM_SEGMENT = "rfm_segment"
-CLUSTER = "cluster"
+CLUSTER = schema.CLUSTER
 SEGMENT_NAME = "segment_name"
 ACTION = "recommended_action"
 RFM_ACTION = "rfm_action"
@@ -47,6 +47,8 @@ LABELLED_COLUMNS: tuple[str, ...] = (
 DEFAULT_COLUMNS: tuple[str, ...] = LABELLED_COLUMNS[: LABELLED_COLUMNS.index(COUNTRY) + 1]
 #: The two ways to split customers into lists: the business (cluster) segments or the classic RFM segments.
 SPLITS: dict[str, str] = {SEGMENT_NAME: "Segment (cluster) name", RFM_SEGMENT: "RFM segment"}
+#: The action column that goes with each way of splitting customers into lists.
+ACTION_COLUMNS: dict[str, str] = {SEGMENT_NAME: ACTION, RFM_SEGMENT: RFM_ACTION}
 
 COLUMN_LABELS: dict[str, str] = {
     **schema.RFM_LABELS,
@@ -96,9 +98,9 @@ def labelled_customers(
         out[RFM_ACTION] = out[RFM_SEGMENT].map(segment_info["action"])
     if clusters is not None:
         aligned = clusters.reindex(out.index)
-        out[CLUSTER] = aligned["cluster"].astype("Int64")
-        out[SEGMENT_NAME] = aligned["cluster_name"]
-        out[ACTION] = aligned["cluster_action"]
+        out[CLUSTER] = aligned[schema.CLUSTER].astype("Int64")
+        out[SEGMENT_NAME] = aligned[schema.CLUSTER_NAME]
+        out[ACTION] = aligned[schema.CLUSTER_ACTION]
     else:
         out[SEGMENT_NAME] = out[RFM_SEGMENT]
         if RFM_ACTION in out.columns:
@@ -110,8 +112,20 @@ def labelled_customers(
 
 
 def segment_sizes(labelled: pd.DataFrame, by: str = SEGMENT_NAME) -> pd.DataFrame:
-    """Customers and revenue per list, largest revenue first: ``name``, ``customers``, ``revenue``."""
+    """Each list's size, largest revenue first.
+
+    Returns
+    -------
+    DataFrame with ``name``, ``customers``, ``share`` (of all customers), ``revenue``, ``revenue_share``
+    (NaN when the total is 0) and, when the list has the split's action column, ``action``.
+    """
     grouped = labelled.groupby(by, sort=False, dropna=False)
     sizes = pd.DataFrame({"customers": grouped.size(), "revenue": grouped[schema.MONETARY].sum()})
+    sizes.insert(1, "share", sizes["customers"] / max(len(labelled), 1))
+    total = sizes["revenue"].sum()
+    sizes["revenue_share"] = sizes["revenue"] / total if total else float("nan")
+    action = ACTION_COLUMNS.get(by)
+    if action in labelled.columns:
+        sizes["action"] = grouped[action].first()
     sizes = sizes.sort_values(["revenue", "customers"], ascending=False, kind="stable")
     return sizes.rename_axis("name").reset_index()

@@ -27,7 +27,8 @@ from rfm.errors import RFMInputError
 from rfm.features import FEATURE_CHOICES
 from rfm.scores import F_SCORE, M_SCORE, MAX_BINS, MIN_BINS, R_SCORE, RFM_CELL, SCORE_COLUMNS, rfm_cells, value_bounds
 from rfm.segments import SEGMENT, SegmentRule, segment_array, segment_info
-from rfm.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER, tier_array
+from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
+from rfm.tiers import REGULAR, TIER, TIER_GROUP_LABELS, tier_array
 
 FORMAT = "rfm-studio-model"
 FORMAT_VERSION = 1
@@ -36,11 +37,6 @@ MAX_CLUSTERS = 64
 MAX_RULES = 100
 MAX_TEXT = 1_000
 MAX_ABS_NUMBER = 1e15
-CLUSTER = "cluster"
-CLUSTER_NAME = "cluster_name"
-CLUSTER_ACTION = "cluster_action"
-#: Labels of outlier tiers kept out of the fit as their own groups (as :mod:`rfm.clustering` numbers them).
-TIER_LABELS = {ELITE_VIP: -2, HIGH_SPENDER: -3, POWER_SHOPPER: -4}
 
 
 # --- the schema: data describing what a bundle may hold ----------------------------------------------
@@ -223,11 +219,6 @@ class ModelBundle:
         names = self.names["name"]
         return [str(names.get(label, f"Cluster {label}")) for label in range(len(self.centers))]
 
-    @property
-    def analysis_date(self) -> dt.date | None:
-        text = self.payload["source"]["analysis_date"]
-        return dt.date.fromisoformat(text) if text else None
-
     def describe(self) -> str:
         source, clusters = self.payload["source"], self.payload["clusters"]
         return (
@@ -318,7 +309,7 @@ class ModelBundle:
         labels = self.predict_scaled(out["scaled"]).astype("int64")
         if self.payload["clusters"]["outlier_groups"]:
             grouped = out[TIER] != REGULAR
-            labels[grouped] = [TIER_LABELS[tier] for tier in out[TIER][grouped]]
+            labels[grouped] = [TIER_GROUP_LABELS[tier] for tier in out[TIER][grouped]]
         out[CLUSTER] = labels
         out[CLUSTER_NAME] = np.array([arrays["name"].get(label, "Unnamed") for label in labels.tolist()], dtype=object)
         out[CLUSTER_ACTION] = np.array([arrays["action"].get(label, "") for label in labels.tolist()], dtype=object)

@@ -17,7 +17,7 @@ from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.segments import SEGMENT
 
-CLUSTER = "cluster"
+CLUSTER = schema.CLUSTER
 NOISE_LABEL = -1
 NOISE = "noise"
 SEGMENT_PREFIX = "segment: "

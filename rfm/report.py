@@ -379,17 +379,11 @@ def _labelled_list(
 
 
 def _sizes_with_actions(listing: pd.DataFrame) -> pd.DataFrame:
-    """:func:`rfm.labelled.segment_sizes` plus ``share``, ``revenue_share`` and each segment's ``action``."""
-    from rfm.labelled import ACTION, SEGMENT_NAME, segment_sizes
+    """:func:`rfm.labelled.segment_sizes` with printable names and an ``action`` always present."""
+    from rfm.labelled import segment_sizes
 
     sizes = segment_sizes(listing)
-    sizes["share"] = [_ratio(n, sizes["customers"].sum()) for n in sizes["customers"]]
-    sizes["revenue_share"] = [_ratio(r, sizes["revenue"].sum()) for r in sizes["revenue"]]
-    if ACTION in listing.columns and len(listing):
-        first = listing.groupby(SEGMENT_NAME, sort=False, dropna=False)[ACTION].first()
-        sizes["action"] = [_plain(first.get(name)) for name in sizes["name"]]
-    else:
-        sizes["action"] = ""
+    sizes["action"] = sizes["action"].map(_plain) if "action" in sizes.columns else ""
     sizes["name"] = sizes["name"].map(lambda name: _plain(name) or "(no segment)")
     return sizes
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +47,7 @@ class SegmentRun:
     def profiles(self) -> pd.DataFrame | None:
         if self.clusters is None:
             return None
-        return self.clusters.profiles.join(self.clusters.names.set_index("name")["action"], how="left")
+        return self.clusters.profiles_with_actions()
 
 
 def segment_run(
@@ -77,8 +77,6 @@ def segment_run(
     cleaning, profit_margin : saved in the model, for files scored with it later.
     sweep, segmentation, clusters : results already computed (the app passes its cached ones).
     """
-    from dataclasses import replace
-
     from rfm.clustering import ClusterSettings, fit_clusters, run_sweep
     from rfm.segmentation import SegmentSettings, segment_customers
 

@@ -63,6 +63,11 @@ RFM_COLUMNS: tuple[str, ...] = (
     HISTORICAL_CLV,
 )
 
+# Cluster columns added to the customer table once clusters are fitted (or a saved model scores it).
+CLUSTER = "cluster"  # int: 0.. fitted clusters, -1 noise, -2..-4 outlier tier groups
+CLUSTER_NAME = "cluster_name"
+CLUSTER_ACTION = "cluster_action"
+
 RFM_LABELS: dict[str, str] = {
     RECENCY: "Recency (days)",
     FREQUENCY: "Frequency (invoices)",

@@ -174,9 +174,14 @@ def compute_scores(
     return ScoreResult(scores=scores, cuts=tuple(cuts), n_bins=n_bins)
 
 
+def cell_separator(n_bins: int) -> str:
+    """How R, F and M join in an RFM cell: "545" while every score is one digit, "10-3-7" with 10 scores."""
+    return "" if n_bins < 10 else "-"
+
+
 def rfm_cells(scores: pd.DataFrame, n_bins: int) -> pd.Series:
-    """The R, F and M scores as one label: "545" while every score is one digit, "10-3-7" with 10 scores."""
-    separator = "" if n_bins < 10 else "-"
+    """The R, F and M scores of each customer as one label (see :func:`cell_separator`)."""
+    separator = cell_separator(n_bins)
     return scores[R_SCORE].astype(str) + separator + scores[F_SCORE].astype(str) + separator + scores[M_SCORE].astype(str)
 
 

@@ -16,6 +16,8 @@ HIGH_SPENDER = "High Spender"  # monetary above its fence only
 POWER_SHOPPER = "Power Shopper"  # frequency above its fence only
 ELITE_VIP = "Elite VIP"  # both
 TIERS = (ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR)
+#: Cluster labels of the outlier tiers when they stay out of the fit as their own groups (-1 is noise).
+TIER_GROUP_LABELS = {ELITE_VIP: -2, HIGH_SPENDER: -3, POWER_SHOPPER: -4}
 DEFAULT_IQR_MULTIPLIER = 1.5
 
 

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from rfm import schema
-from rfm.model import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME, ModelBundle
-from rfm.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
+from rfm.model import ModelBundle
+from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
+from rfm.scores import F_SCORE, M_SCORE, R_SCORE, cell_separator
 from rfm.segments import SEGMENT
 from rfm.tiers import TIER
 
@@ -148,7 +149,6 @@ def predict(bundle: ModelBundle, values: Mapping[str, float]) -> Prediction:
     x, y = bundle.project(scaled)[0]
     segment = str(labels[SEGMENT][0])
     scores = {column: int(labels[column][0]) for column in (R_SCORE, F_SCORE, M_SCORE)}
-    separator = "" if bundle.n_bins < 10 else "-"
     return Prediction(
         values={feature: float(columns[feature][0]) for feature in levers(bundle)},
         cluster=int(labels[CLUSTER][0]),
@@ -157,7 +157,7 @@ def predict(bundle: ModelBundle, values: Mapping[str, float]) -> Prediction:
         distances=pd.Series(bundle.distances_scaled(scaled)[0], index=bundle.center_names(), name="distance"),
         point=(float(x), float(y)),
         scores=scores,
-        rfm_cell=separator.join(str(score) for score in scores.values()),
+        rfm_cell=cell_separator(bundle.n_bins).join(str(score) for score in scores.values()),
         segment=segment,
         segment_action=str(bundle.segment_info["action"].get(segment, "")),
         tier=str(labels[TIER][0]),
