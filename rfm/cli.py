@@ -4,6 +4,7 @@
     python -m rfm table FILE [same options] [--analysis-date YYYY-MM-DD] -o OUT.csv
     python -m rfm segment FILE [same options] [--k N|auto] [--algorithm NAME] --out DIR
     python -m rfm score FILE --model model.json [same options] --out DIR
+    python -m rfm sql --dialect bigquery|snowflake|databricks|postgres|duckdb [--table NAME] [--map field=COLUMN ...] [--ledger]
 
 Exit codes: 0 success (warnings on stderr), 2 bad input (one line on stderr).
 """
@@ -93,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", required=True, metavar="DIR", help="folder to write customers.csv, segments/, segments.xlsx and summary.json")
     # Unset cleaning options fall back to the model's own (see _run).
     score.set_defaults(dates=None, cancel_prefix=None, drop_duplicates=None)
+    from rfm.sql import DIALECTS
+
+    sql = commands.add_parser("sql", help="print the cleaning and RFM aggregation as SQL for a warehouse table (reads no file)")
+    sql.add_argument("--dialect", required=True, choices=DIALECTS, help="SQL dialect to print")
+    sql.add_argument("--table", default="transactions", help="warehouse table of typed transactions, optionally DATABASE.TABLE (default: transactions)")
+    # Checked by rfm.sql.parse_map, so that a bad field is one line of error and exit code 2.
+    sql.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help=f"use COLUMN for FIELD ({', '.join(FIELDS)}); default: each field's own name, with quantity and unit_price unless amount is mapped")
+    sql.add_argument("--cancel-prefix", default="C", help="invoice ids starting with this are cancellations (default: C; empty to keep them)")
+    sql.add_argument("--drop-duplicates", action="store_true", help="also remove rows equal in every mapped column")
+    sql.add_argument("--date-from", type=_date, help="keep purchases on or after this date")
+    sql.add_argument("--date-to", type=_date, help="keep purchases on or before this date")
+    sql.add_argument("--country", action="append", default=[], help="keep only these countries (repeat for several; read from the country column)")
+    sql.add_argument("--analysis-date", type=_date, help="measure recency from this date (default: the latest purchase kept); later purchases are removed")
+    sql.add_argument("--ledger", action="store_true", help="also print a query counting the rows and revenue each cleaning rule removes")
+    sql.set_defaults(dates="auto")
     demo = commands.add_parser("demo", help="regenerate the demo workbook in data/")
     demo.add_argument("--seed", type=int, default=None)
     return parser
@@ -129,6 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "sql":
+        from rfm.sql import parse_map, rfm_sql
+
+        print(rfm_sql(args.dialect, parse_map(args.map), _settings(args), args.table, ledger=args.ledger), end="")
+        return EXIT_OK
     from pathlib import Path
 
     from rfm.pipeline import analyse_file

@@ -50,20 +50,25 @@ def rfm_table(
         first purchase to the analysis date), ``avg_order_value`` (monetary / frequency),
         ``historical_clv`` (see :data:`CLV_FORMULA`).
     """
-    kept = result.transactions
-    per_customer = (
-        kept.group_by(schema.CUSTOMER_ID)
-        .aggregate(
-            **{
-                schema.FREQUENCY: kept[schema.INVOICE_ID].nunique(),
-                schema.MONETARY: kept[schema.LINE_VALUE].sum(),
-                schema.FIRST_PURCHASE: kept[schema.INVOICE_DATE].min(),
-                schema.LAST_PURCHASE: kept[schema.INVOICE_DATE].max(),
-            }
-        )
-        .to_pandas()
-    )
+    per_customer = customer_aggregate(result.transactions).to_pandas()
     return finish_rfm_table(per_customer, analysis_date or result.report.analysis_date, profit_margin)
+
+
+def customer_aggregate(kept):
+    """The engine's per-customer aggregate of kept transactions, as an ibis expression.
+
+    One row per ``customer_id`` with ``frequency`` (distinct invoices), ``monetary`` (sum of line
+    values), ``first_purchase`` and ``last_purchase``. It runs on whichever backend holds ``kept``
+    (DuckDB, Spark) and is what ``python -m rfm sql`` prints for other SQL dialects.
+    """
+    return kept.group_by(schema.CUSTOMER_ID).aggregate(
+        **{
+            schema.FREQUENCY: kept[schema.INVOICE_ID].nunique(),
+            schema.MONETARY: kept[schema.LINE_VALUE].sum(),
+            schema.FIRST_PURCHASE: kept[schema.INVOICE_DATE].min(),
+            schema.LAST_PURCHASE: kept[schema.INVOICE_DATE].max(),
+        }
+    )
 
 
 def customer_countries(result: CleanResult) -> pd.Series | None:
