@@ -111,9 +111,10 @@ def update_choices(**changes) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
-    from rfm.read import read_transactions
+    """A workbook read into memory, or a CSV/Parquet file scanned by DuckDB (only a sample in memory)."""
+    from rfm.scan import open_transactions
 
-    return read_transactions(_data, name, sheets=sheets or None, max_bytes=upload_limit_mb() * 1024**2)
+    return open_transactions(_data, name, sheets=sheets or None, max_bytes=upload_limit_mb() * 1024**2)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -135,7 +136,7 @@ def _analyse(digest: str, name: str, choices: Choices, _data: bytes):
 def _guess(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
     from rfm.detect import detect_mapping
 
-    return detect_mapping(_read(digest, name, sheets, _data).frame)
+    return detect_mapping(_read(digest, name, sheets, _data).sample)
 
 
 def mapping_guess(dataset: Dataset, choices: Choices):
@@ -184,7 +185,7 @@ def analysis_with_progress(dataset: Dataset, choices: Choices):
         bar = st.progress(0, text="Reading the file")
         try:
             raw = read_raw(dataset, choices)
-            bar.progress(50, text=f"Read {len(raw.frame):,} rows; recognising columns, cleaning, computing RFM")
+            bar.progress(50, text=f"Read {raw.n_rows:,} rows; recognising columns, cleaning, computing RFM")
             result = analysis(dataset, choices)
         except RFMInputError:
             status.update(label=f"{dataset.name} could not be used", state="error")

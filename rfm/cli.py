@@ -1,6 +1,7 @@
 """Command line: the same pipeline as the app, without the UI.
 
     python -m rfm inspect FILE [--sheet NAME ...] [--map field=COLUMN ...] [--dates auto|dayfirst|monthfirst] [--json]
+        (FILE: a file, a folder or glob of Parquet files; every command: [--engine duckdb|spark] [--spark-master URL])
     python -m rfm table FILE [same options] [--analysis-date YYYY-MM-DD] -o OUT.csv
     python -m rfm segment FILE [same options] [--k N|auto] [--algorithm NAME] --out DIR
     python -m rfm score FILE --model model.json [same options] --out DIR
@@ -39,7 +40,13 @@ def _date(text: str) -> dt.date:
 
 
 def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="transaction file: CSV/TSV/TXT, .xlsx/.xlsm/.xls, .ods or Parquet")
+    parser.add_argument(
+        "file",
+        help="transaction file: CSV/TSV/TXT, .xlsx/.xlsm/.xls, .ods or Parquet; also a folder or a glob of Parquet files "
+        "(CSV and Parquet are scanned by the engine, never loaded whole into memory)",
+    )
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="engine for the transaction-level work on CSV and Parquet: in-process DuckDB (default) or Apache Spark")
+    parser.add_argument("--spark-master", metavar="URL", help="Spark master, e.g. spark://host:7077 or local[4] (default: an active session, else local[*]); implies --engine spark")
     parser.add_argument("--sheet", action="append", metavar="NAME", help="workbook sheet to read (repeat for several; default: every sheet with transactions)")
     parser.add_argument("--map", action="append", type=_field_mapping, default=[], metavar="FIELD=COLUMN", help=f"use COLUMN for FIELD ({', '.join(FIELDS)}); an empty COLUMN unmaps it")
     parser.add_argument("--dates", choices=("auto", "dayfirst", "monthfirst"), default="auto", help="day/month order of dates like 01/02/2010 (default: decided from the values)")
@@ -176,8 +183,15 @@ def _run(args: argparse.Namespace) -> int:
         args.cancel_prefix = saved.cancel_prefix if args.cancel_prefix is None else args.cancel_prefix
         args.drop_duplicates = saved.drop_duplicates if args.drop_duplicates is None else args.drop_duplicates
         margin = bundle.payload["settings"]["profit_margin"]
+    if args.spark_master:
+        args.engine = "spark"
+    if args.engine == "spark":
+        from rfm import engine
+
+        engine.use_spark(args.spark_master)
     analysis = analyse_file(
         args.file,
+        backend=args.engine,
         sheets=args.sheet,
         overrides=dict(args.map),
         settings=_settings(args),

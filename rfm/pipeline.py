@@ -12,7 +12,8 @@ from rfm.clean import CleaningReport, CleaningSettings, clean
 from rfm.detect import MappingGuess, detect_mapping
 from rfm.errors import RFMInputError
 from rfm.parse import normalise_text
-from rfm.read import RawTable, ReadInfo, read_transactions
+from rfm.read import RawTable, ReadInfo
+from rfm.scan import ScannedTable, open_transactions
 from rfm.schema import FIELDS, ColumnMapping
 from rfm.table import DEFAULT_PROFIT_MARGIN, customer_countries, rfm_table
 
@@ -32,9 +33,9 @@ class Analysis:
     customer_country: pd.Series | None = None  # each customer's main country, when a country column is mapped
 
 
-def resolve_mapping(raw: RawTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:
+def resolve_mapping(raw: RawTable | ScannedTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:
     """Detected mapping with the user's overrides applied (``None`` or ``""`` unmaps a field)."""
-    guess = detect_mapping(raw.frame)
+    guess = detect_mapping(raw.sample)
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
@@ -44,7 +45,7 @@ def resolve_mapping(raw: RawTable, overrides: Mapping[str, str | None] | None = 
 
 
 def analyse(
-    raw: RawTable,
+    raw: RawTable | ScannedTable,
     overrides: Mapping[str, str | None] | None = None,
     settings: CleaningSettings = CleaningSettings(),
     profit_margin: float = DEFAULT_PROFIT_MARGIN,
@@ -63,11 +64,15 @@ def analyse(
     )
 
 
-def country_values(raw: RawTable, mapping: ColumnMapping) -> tuple[str, ...]:
-    """Distinct countries of every row read (before any filter), most rows first."""
+def country_values(raw: RawTable | ScannedTable, mapping: ColumnMapping) -> tuple[str, ...]:
+    """Distinct countries of every row read (before any filter), most rows first (ties: alphabetical)."""
     if mapping.country is None:
         return ()
-    return tuple(normalise_text(raw.frame[mapping.country]).value_counts().index)
+    counts = raw.value_counts(mapping.country)
+    names = normalise_text(pd.Series(counts.index.to_numpy(), dtype="object"))
+    totals = pd.Series(counts.to_numpy(), index=names.to_numpy()).groupby(level=0).sum()
+    totals = totals[totals.index.notna()]
+    return tuple(totals.sort_index().sort_values(ascending=False, kind="stable").index)
 
 
 def analyse_file(
@@ -78,9 +83,12 @@ def analyse_file(
     overrides: Mapping[str, str | None] | None = None,
     settings: CleaningSettings = CleaningSettings(),
     profit_margin: float = DEFAULT_PROFIT_MARGIN,
+    backend: str = "duckdb",
 ) -> Analysis:
-    """Read a file and :func:`analyse` it."""
-    return analyse(read_transactions(source, file_name, sheets=sheets), overrides, settings, profit_margin)
+    """Open a file (scanned by the engine when it is CSV or Parquet; see :func:`rfm.scan.open_transactions`)
+    and :func:`analyse` it."""
+    raw = open_transactions(source, file_name, sheets=sheets, backend=backend)
+    return analyse(raw, overrides, settings, profit_margin)
 
 
 __all__ = ["Analysis", "analyse", "analyse_file", "resolve_mapping"]

@@ -75,6 +75,22 @@ class RawTable:
     def columns(self) -> list[str]:
         return [c for c in self.frame.columns if c != SHEET]
 
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def sample(self) -> pd.DataFrame:
+        """The rows column detection looks at (all of them: it samples by itself)."""
+        return self.frame
+
+    def first_row(self) -> dict:
+        return self.frame.drop(columns=SHEET).iloc[0].to_dict() if len(self.frame) else {}
+
+    def value_counts(self, column: str) -> pd.Series:
+        """Rows per distinct raw value of ``column``."""
+        return self.frame[column].value_counts(dropna=True)
+
 
 def sniff_format(data: bytes, file_name: str = "") -> str:
     """Tell the file's format from its first bytes (the extension can lie), falling back to the name."""
