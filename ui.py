@@ -166,6 +166,18 @@ def read_raw(dataset: Dataset, choices: Choices):
     return _read(dataset.digest, dataset.name, choices.sheets, dataset.data)
 
 
+def reading_note(raw) -> str:
+    """How the file is held: scanned by DuckDB (a sample in memory) or read into memory."""
+    from rfm.scan import ScannedTable
+
+    if isinstance(raw, ScannedTable):
+        return (
+            f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; only a sample of "
+            f"{len(raw.sample):,} rows is held in memory."
+        )
+    return f"{raw.n_rows:,} rows read into memory."
+
+
 def analysis(dataset: Dataset, choices: Choices):
     """The :class:`rfm.pipeline.Analysis` for the session's file and choices (cached)."""
     return _analyse(dataset.digest, dataset.name, choices, dataset.data)

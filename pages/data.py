@@ -55,7 +55,7 @@ if len(sheets) > 1:
     )
 
 raw = ui.guarded(lambda: ui.read_raw(dataset, choices))
-st.caption(f"Read as {raw.info.describe()}.")
+st.caption(f"Read as {raw.info.describe()}. {ui.reading_note(raw)}")
 
 # --- columns ------------------------------------------------------------------------------------
 guess = ui.mapping_guess(dataset, choices)

@@ -240,7 +240,9 @@ def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
         )
         for warning in (*run.segmentation.warnings, *run.sweep.warnings, *run.clusters.warnings):
             print(f"warning: {warning}", file=sys.stderr)
-    written = write_run(run, args.out, inspect_json(analysis), with_model=bundle is None)
+    written = write_run(
+        run, args.out, inspect_json(analysis), with_model=bundle is None, warn=lambda text: print(f"warning: {text}", file=sys.stderr)
+    )
     sizes = run.labelled["segment_name"].value_counts()
     print(
         f"wrote {len(written)} files to {args.out}: {len(run.labelled):,} customers in {len(sizes)} segments "

@@ -207,6 +207,19 @@ def _check_split(labelled: pd.DataFrame, by: str) -> None:
         )
 
 
+def too_long_for_a_sheet(labelled: pd.DataFrame, by: str, segments: Sequence[str] | None = None) -> str | None:
+    """Why the lists cannot be one workbook (a segment longer than an Excel sheet), or ``None``."""
+    _, groups = _segment_groups(labelled, by, segments)
+    too_long = [(name, len(customers)) for name, customers in groups if len(customers) >= EXCEL_MAX_ROWS]
+    if not too_long:
+        return None
+    name, count = too_long[0]
+    return (
+        f"Segment {name!r} has {count:,} customers, more than an Excel sheet holds "
+        f"({EXCEL_MAX_ROWS - 1:,} below the header): download it as CSV instead."
+    )
+
+
 def _segment_groups(
     labelled: pd.DataFrame, by: str, segments: Sequence[str] | None
 ) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
@@ -619,13 +632,9 @@ def workbook_bytes(
 
     sizes, groups = _segment_groups(labelled, by, segments)
     select_columns(labelled, columns)
-    too_long = [(name, len(customers)) for name, customers in groups if len(customers) >= EXCEL_MAX_ROWS]
-    if too_long:
-        name, count = too_long[0]
-        raise RFMInputError(
-            f"Segment {name!r} has {count:,} customers, more than an Excel sheet holds "
-            f"({EXCEL_MAX_ROWS - 1:,} below the header): download it as CSV instead."
-        )
+    problem = too_long_for_a_sheet(labelled, by, segments)
+    if problem:
+        raise RFMInputError(problem)
     package = io.BytesIO()
     # Only typed calls write cells; should a plain write() ever creep in, it still must not make formulas or links.
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}

@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -123,9 +124,15 @@ def summary(run: SegmentRun, inspect: dict) -> dict:
     }
 
 
-def write_run(run: SegmentRun, out_dir: str | Path, inspect: dict, *, with_model: bool = True) -> list[Path]:
-    """Write the run's files into ``out_dir`` (created if needed); returns the paths written."""
-    from rfm.export import csv_bytes, segment_files, workbook_bytes
+def write_run(
+    run: SegmentRun, out_dir: str | Path, inspect: dict, *, with_model: bool = True, warn: Callable[[str], None] = print
+) -> list[Path]:
+    """Write the run's files into ``out_dir`` (created if needed); returns the paths written.
+
+    A file that cannot be written for this data (``segments.xlsx`` when a segment is longer than an
+    Excel sheet) is left out, ``warn`` is told why, and ``summary.json`` lists it under ``not_written``.
+    """
+    from rfm.export import csv_bytes, segment_files, too_long_for_a_sheet, workbook_bytes
     from rfm.report import html_report
 
     out = Path(out_dir)
@@ -134,14 +141,20 @@ def write_run(run: SegmentRun, out_dir: str | Path, inspect: dict, *, with_model
     files: dict[str, bytes] = {"customers.csv": csv_bytes(run.labelled)}
     for name, data in segment_files(run.labelled, SEGMENT_NAME, analysis_date=day).items():
         files[f"segments/{name}"] = data
-    files["segments.xlsx"] = workbook_bytes(
-        run.labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame()
-    )
+    not_written = {}
+    problem = too_long_for_a_sheet(run.labelled, SEGMENT_NAME)
+    if problem:
+        not_written["segments.xlsx"] = f"{problem} Every customer is in customers.csv and segments/."
+        warn(f"segments.xlsx not written: {not_written['segments.xlsx']}")
+    else:
+        files["segments.xlsx"] = workbook_bytes(
+            run.labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame()
+        )
     if with_model:
         files["model.json"] = run.bundle.to_json().encode("utf-8")
     if run.segmentation is not None:
         files["report.html"] = html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled).encode("utf-8")
-    files["summary.json"] = json.dumps(summary(run, inspect), indent=2, ensure_ascii=False).encode("utf-8")
+    files["summary.json"] = json.dumps({**summary(run, inspect), "not_written": not_written}, indent=2, ensure_ascii=False).encode("utf-8")
     written = []
     for name, data in files.items():
         path = out / name

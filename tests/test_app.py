@@ -58,6 +58,7 @@ def test_upload_a_csv_then_back_to_demo():
     at = _upload(_app().run(), "tiny.csv", TINY)
     assert not at.exception
     assert at.subheader[0].value == "tiny.csv"
+    assert any("3 rows scanned by DuckDB straight from the file" in caption.value for caption in at.caption)
     assert _metrics(at)["Rows read"] == "3"
     assert _metrics(at)["Rows kept"] == "2"
     assert _metrics(at)["Customers"] == "2"

@@ -113,3 +113,20 @@ def test_bad_models_exit_2_with_one_line(runs, key, message):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert pd.Series([result.stderr]).str.contains(message).all(), result.stderr
+
+
+def test_a_segment_longer_than_an_excel_sheet_leaves_the_workbook_out_and_says_why(tmp_path, monkeypatch):
+    from rfm import export
+    from rfm.pipeline import analyse_file
+    from rfm.run import segment_run, write_run
+
+    run = segment_run(analyse_file(DEMO_PATH), k=2)
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 100)  # the demo's segments are longer than this
+    told = []
+    written = write_run(run, tmp_path, {}, warn=told.append)
+    assert "segments.xlsx" not in {path.name for path in written} and not (tmp_path / "segments.xlsx").exists()
+    assert len(told) == 1 and told[0].startswith("segments.xlsx not written: Segment ")
+    assert "more than an Excel sheet holds (99 below the header)" in told[0]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["not_written"] == {"segments.xlsx": told[0].removeprefix("segments.xlsx not written: ")}
+    assert len(pd.read_csv(tmp_path / "customers.csv")) == len(run.labelled)

@@ -19,6 +19,7 @@ from rfm.errors import RFMInputError
 from rfm.pipeline import analyse, analyse_file
 from rfm.read import RawTable, read_transactions
 from rfm.scan import SAMPLE_ROWS, ScannedTable, open_transactions, scan
+from tests.reference import WORKBOOK
 
 HEADER = "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID,Country"
 ROWS = [
@@ -226,3 +227,19 @@ def test_the_cli_takes_a_parquet_folder(tmp_path, cli):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
     assert len(table) == analyse_file(folder).report.customers
+
+
+@pytest.mark.skipif(not WORKBOOK.exists(), reason="real data not present")
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_the_real_excerpt_exported_as_csv_or_parquet_scans_as_it_reads(tmp_path, kind):
+    """The UCI excerpt's rows, as an analyst would export them, give the same on both paths."""
+    rows = read_transactions(WORKBOOK).frame.drop(columns="source_sheet")
+    path = tmp_path / f"online_retail.{kind}"
+    if kind == "csv":
+        rows.to_csv(path, index=False)
+    else:
+        rows.to_parquet(path, index=False)
+    scanned = analyse_file(path)
+    assert isinstance(open_transactions(path), ScannedTable)
+    _assert_same(scanned, analyse(read_transactions(path)))
+    assert scanned.report.rows_read == 34_766 and scanned.report.customers == 260
