@@ -342,7 +342,7 @@ def typed_relation(
     # One left join per column that needs it; each lookup is small (distinct values only).
     table = source
     for column, rows in lookups:
-        right = ibis.memtable(rows)
+        right = engine.load_frame(connection, rows)
         table = table.left_join(right, table[column] == right[rows.columns[0]])
     if mapping.uses_amount:
         outputs[schema.LINE_VALUE] = lambda t: outputs[schema.AMOUNT](t)
@@ -509,9 +509,11 @@ def clean(
         table = table.mutate(**{_DUPLICATE_RANK: rank})
     rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in active], else_=ibis.null("string"))
     tagged = table.mutate(**{RULE: rule_of_row})
-    # Rows read into memory are kept there, tagged, for the passes below; a scanned file is never
-    # copied into memory: each pass scans it again (10M Parquet rows: 1.3 GB peak instead of 2.4 GB).
-    if not isinstance(raw, ScannedTable):
+    # Rows read into memory are kept there, tagged, for the passes below. A file DuckDB scans is never
+    # copied into memory: each pass scans it again, which measured faster than writing the tagged rows
+    # to a Parquet file once (10M rows: 11.6 s against 12.6 s) and far leaner than caching them in
+    # memory (1.3 GB peak against 2.4 GB). Spark caches them across its executors.
+    if not (isinstance(raw, ScannedTable) and connection.name == "duckdb"):
         tagged = tagged.cache()
     kept = tagged.filter(tagged[RULE].isnull())
 

@@ -41,11 +41,11 @@ def use_spark(master: str | None) -> None:
 
 def spark_missing() -> str | None:
     """Why Spark cannot run here (pyspark or Java missing), or ``None`` when it can."""
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -r requirements-spark.txt)"
+    import importlib.util
     import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (make spark, or pip install -r requirements-spark.txt)"
 
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         return "Java is not installed (Spark needs a Java 17 or 21 runtime)"
@@ -64,6 +64,7 @@ def spark_session():
     # pyspark 4.3 warns on every conversion that it is not yet tested with pandas 3; the conversions
     # ibis uses (Arrow both ways) are covered by the engine parity tests.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module=r"pyspark\.")
 
     active = SparkSession.getActiveSession()
     if active is not None and _spark_master is None:
@@ -101,4 +102,7 @@ def load_frame(connection, frame: pd.DataFrame):
     if connection.name == "duckdb":
         connection.con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
         return connection.table(name)
-    return connection.create_table(name, frame, temp=True)
+    # Spark: a temporary view of the frame, living as long as the session (ibis' memtables are dropped
+    # after each query, which breaks a cached plan that still reads them).
+    connection._session.createDataFrame(frame).createOrReplaceTempView(name)
+    return connection.table(name)

@@ -23,8 +23,6 @@ import codecs
 import csv
 import glob as globbing
 import hashlib
-import io
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
