@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test demo bench clean
+.PHONY: run test spark demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,15 +26,21 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+## Install the optional Spark engine (pyspark; needs Java 17 or 21). `make test` then runs the Spark tests too.
+spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: requirements-spark.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	touch $@
+
 ## Regenerate the demo workbook in data/.
 demo: $(VENV)/.installed
 	$(BIN)/python -m rfm demo
 
-## Print read+clean+RFM timings on a 1M-row workbook (built once, outside git), clustering and what-if timings.
+## Run every benchmark (workbook, CSV, Parquet 10M/50M, Spark, k-sweep, what-if; data built once, outside git)
+## and print one table. BENCH_ARGS=--quick for a smoke run; BENCH_ARGS="--only parquet" for a subset.
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/bench_pipeline.py
-	$(BIN)/python bench/bench_clusters.py
-	$(BIN)/python bench/bench_whatif.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
