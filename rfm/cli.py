@@ -149,6 +149,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
+    except Exception as exc:
+        # A Spark job that fails (out of memory, a lost executor) reaches here as a Java error: one
+        # line naming it, not a page of JVM stack. Anything else is a bug and keeps its traceback.
+        if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            raise
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        print(
+            f"error: the Spark engine failed: {first[:300]} (local mode: raise RFM_SPARK_DRIVER_MEMORY, "
+            "now 4g by default; on a cluster, its executors' memory)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -18,13 +18,10 @@ row its position in the file. Text that is not UTF-8 is re-encoded to UTF-8 on t
 
 from __future__ import annotations
 
-import atexit
 import codecs
 import csv
 import glob as globbing
 import hashlib
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -55,19 +52,6 @@ SNIFF_BYTES = 4 * 1024**2
 SAMPLE_ROWS = 20_000
 #: A row's position is ``file index * FILE_STRIDE + row in file`` for a folder of Parquet files.
 FILE_STRIDE = 1 << 40
-
-_work_dir: Path | None = None
-
-
-def _scratch() -> Path:
-    """This process's folder for converted files (removed when the process ends)."""
-    global _work_dir
-    if _work_dir is None:
-        _work_dir = Path(tempfile.mkdtemp(prefix="rfm-scan-"))
-        atexit.register(shutil.rmtree, _work_dir, True)
-    _work_dir.mkdir(parents=True, exist_ok=True)
-    return _work_dir
-
 
 @dataclass(frozen=True)
 class ScannedTable:
@@ -227,7 +211,7 @@ def _expand(source: str | Path) -> list[str]:
 def _spooled(data: bytes, file_name: str) -> Path:
     """Uploaded bytes on disk for the engine, named by their content (the same upload is written once)."""
     digest = hashlib.sha256(data).hexdigest()[:24]
-    path = _scratch() / f"upload-{digest}{Path(file_name).suffix[:8]}"
+    path = engines.scratch() / f"upload-{digest}{Path(file_name).suffix[:8]}"
     if not path.exists():
         partial = path.with_suffix(".partial")
         partial.write_bytes(data)
@@ -348,7 +332,7 @@ def _header_names(line: str, delimiter: str) -> list[str]:
 
 def _reencoded(path: Path, encoding: str) -> Path:
     """A UTF-8 copy of a text file in another encoding, written in chunks."""
-    target = _scratch() / f"utf8-{_file_key(path)}.csv"
+    target = engines.scratch() / f"utf8-{_file_key(path)}.csv"
     if target.exists():
         return target
     python_encoding = {"utf-16": "utf-16", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}.get(encoding, encoding)
@@ -372,12 +356,12 @@ def _csv_to_parquet(path: Path, file_name: str, options, size: int) -> Path:
     import duckdb
 
     opts = dict(options)
-    target = _scratch() / f"csv-{_file_key(path)}-{hashlib.sha256(repr(options).encode()).hexdigest()[:8]}.parquet"
+    target = engines.scratch() / f"csv-{_file_key(path)}-{hashlib.sha256(repr(options).encode()).hexdigest()[:8]}.parquet"
     if target.exists():
         return target
     partial = target.with_suffix(".partial")
     names = ", ".join(_quote(n) for n in opts["names"])
-    connection = duckdb.connect()
+    connection = engines.connect("duckdb").con  # with the memory cap and spill folder
 
     def copy(parallel: bool) -> None:
         connection.execute(
