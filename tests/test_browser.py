@@ -387,3 +387,32 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         except Exception:  # never hide the test's own error behind a screenshot error
             pass
         context.close()
+
+
+def test_a_parquet_export_is_scanned_by_duckdb_in_the_browser(browser, app_url: str, workbook: Path, tmp_path: Path) -> None:
+    """The real excerpt's rows exported as Parquet: the app scans the file (it says so) and shows what the
+    library computes from it."""
+    from playwright.sync_api import expect
+
+    from rfm.pipeline import analyse_file
+    from rfm.read import read_transactions
+
+    export = tmp_path / "online_retail_export.parquet"
+    read_transactions(workbook).frame.drop(columns="source_sheet").to_parquet(export, index=False)
+    expected = analyse_file(export).report
+    context = browser.new_context(viewport={"width": 1400, "height": 2000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="Demo data: demo_online_retail.xlsx")).to_be_visible(timeout=WAIT_MS)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(export)
+        expect(page.get_by_role("heading", name=export.name)).to_be_visible(timeout=WAIT_MS)
+        expect(caption(page, "scanned by DuckDB")).to_contain_text(f"{ROWS_READ:,} rows scanned by DuckDB straight from the file")
+        expect(metric_value(page, "Rows read")).to_have_text(f"{expected.rows_read:,}", timeout=WAIT_MS)
+        expect(metric_value(page, "Rows kept")).to_have_text(f"{expected.rows_clean:,}")
+        expect(metric_value(page, "Customers")).to_have_text(f"{expected.customers:,}")
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "parquet-data.png")
+    finally:
+        context.close()
