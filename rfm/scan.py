@@ -22,6 +22,8 @@ import codecs
 import csv
 import glob as globbing
 import hashlib
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -213,10 +215,16 @@ def _spooled(data: bytes, file_name: str) -> Path:
     digest = hashlib.sha256(data).hexdigest()[:24]
     path = engines.scratch() / f"upload-{digest}{Path(file_name).suffix[:8]}"
     if not path.exists():
-        partial = path.with_suffix(".partial")
+        partial = _partial(path)
         partial.write_bytes(data)
         partial.replace(path)
     return path
+
+
+def _partial(target: Path) -> Path:
+    """A file name of its own to write ``target`` under before renaming it: two sessions converting
+    the same upload at once must not write into one file."""
+    return target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
 
 
 def scan(source: str | Path, file_name: str | None = None, *, backend: str = "duckdb") -> ScannedTable:
@@ -337,7 +345,7 @@ def _reencoded(path: Path, encoding: str) -> Path:
         return target
     python_encoding = {"utf-16": "utf-16", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}.get(encoding, encoding)
     decoder = codecs.getincrementaldecoder(python_encoding)(errors="replace")
-    partial = target.with_suffix(".partial")
+    partial = _partial(target)
     with path.open("rb") as source, partial.open("w", encoding="utf-8", newline="") as out:
         while chunk := source.read(8 * 1024**2):
             out.write(decoder.decode(chunk))
@@ -359,7 +367,7 @@ def _csv_to_parquet(path: Path, file_name: str, options, size: int) -> Path:
     target = engines.scratch() / f"csv-{_file_key(path)}-{hashlib.sha256(repr(options).encode()).hexdigest()[:8]}.parquet"
     if target.exists():
         return target
-    partial = target.with_suffix(".partial")
+    partial = _partial(target)
     names = ", ".join(_quote(n) for n in opts["names"])
     connection = engines.connect("duckdb").con  # with the memory cap and spill folder
 
