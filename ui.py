@@ -175,7 +175,7 @@ def reading_note(raw) -> str:
             f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; only a sample of "
             f"{len(raw.sample):,} rows is held in memory."
         )
-    return f"{raw.n_rows:,} rows read into memory."
+    return f"All {raw.n_rows:,} rows are held in memory (workbooks, and text split on runs of spaces, are read whole)."
 
 
 def analysis(dataset: Dataset, choices: Choices):
