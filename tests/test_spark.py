@@ -81,3 +81,17 @@ def test_title_rows_above_a_csv_header_are_refused_on_spark_with_a_reason(tmp_pa
     path.write_bytes(CSV_CASES["title_rows.csv"])
     with pytest.raises(RFMInputError, match="title line.*use the DuckDB engine"):
         analyse_file(path, backend="spark")
+
+
+def test_the_cli_with_a_spark_master_writes_what_duckdb_writes(tmp_path, cli):
+    path = tmp_path / "export.parquet"
+    path.write_bytes(_parquet_bytes(_typed_frame(3000)))
+    runs = cli(
+        {
+            "duckdb": ["table", path, "-o", tmp_path / "duckdb.csv"],
+            "spark": ["table", path, "--spark-master", "local[1]", "-o", tmp_path / "spark.csv"],
+        }
+    )
+    for run in runs.values():
+        assert run.returncode == 0, run.stderr
+    assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "duckdb.csv").read_bytes()
