@@ -22,4 +22,7 @@ navigation = st.navigation(
     }
 )
 ui.mark_routed()
-navigation.run()
+try:
+    navigation.run()
+except Exception as error:  # bad input is shown by ui.guarded; anything else is a bug: logged, apologised for
+    ui.apologise(error)

@@ -388,6 +388,36 @@ def scored_with_saved_model():
     return guarded(lambda: _scored(dataset.digest, dataset.name, choices, model.digest, model.data, dataset.data))
 
 
+def apologise(error: BaseException) -> None:
+    """An unexpected error: the detail goes to the server log under a reference, the user gets a short
+    apology with that reference and what to do next (never a stack trace). The rest of the app stays usable."""
+    import secrets
+
+    from streamlit.logger import get_logger
+
+    reference = secrets.token_hex(4).upper()
+    get_logger("rfm_studio").error("Unexpected error, reference %s", reference, exc_info=error)
+    st.error(
+        f"Sorry, something went wrong on our side and this part of the page could not be shown. Your file and "
+        f"choices are kept: try again, change a setting, or open another page. If it happens again, please "
+        f"quote reference **{reference}** (the details are in the server's log).",
+        icon="🛠️",
+    )
+
+
+def safely(function: Callable[[], None]) -> Callable[[], None]:
+    """Wrap a page part (a fragment reruns on its own, outside the page's own guard) in :func:`apologise`."""
+
+    def run() -> None:
+        try:
+            function()
+        except Exception as error:  # StopException and RerunException are BaseExceptions: they pass
+            apologise(error)
+
+    run.__name__, run.__doc__ = function.__name__, function.__doc__
+    return run
+
+
 def guarded(action: Callable[[], T]) -> T:
     """Run ``action``; on bad input show the one clear message and stop the page (no traceback)."""
     try:

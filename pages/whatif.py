@@ -62,6 +62,7 @@ background = pca_scatter(projection, labels, bundle.names["name"], customers, ma
 
 
 @st.fragment
+@ui.safely
 def panel() -> None:
     """Reruns on its own when a slider moves: only this panel is recomputed and redrawn."""
     started = time.perf_counter()

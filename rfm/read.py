@@ -500,7 +500,10 @@ def _in_parallel(function, data: bytes, names: list[str], workers: int) -> list 
     try:
         with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(function, [data] * len(names), names))
-    except OSError:
+    except OSError as error:  # no process can start (a locked-down host): slower, not wrong; said in the log
+        import logging
+
+        logging.getLogger(__name__).warning("Reading sheets in this process: worker processes cannot start (%s).", error)
         return None
 
 

@@ -1,5 +1,6 @@
 """Every page, headless (streamlit.testing AppTest): what the user sees, and no exception."""
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,61 @@ def test_score_page_refuses_a_corrupt_model_and_stays_usable():
     assert "format_version 7" in at.error[0].value
     at.switch_page("pages/rfm_table.py").run()
     assert not at.exception
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def server_log():
+    handler = _Records()
+    logging.getLogger("rfm_studio").addHandler(handler)
+    yield handler.records
+    logging.getLogger("rfm_studio").removeHandler(handler)
+
+
+def _apology(at: AppTest) -> str:
+    import re
+
+    texts = [element.value for element in at.error if "something went wrong on our side" in element.value]
+    assert len(texts) == 1, [element.value for element in at.error]
+    assert "Traceback" not in texts[0] and "RuntimeError" not in texts[0]
+    return re.search(r"reference \*\*([0-9A-F]{8})\*\*", texts[0]).group(1)
+
+
+def test_an_unexpected_error_is_logged_with_a_reference_and_the_app_stays_usable(monkeypatch, server_log):
+    import rfm.charts
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom in the waterfall")
+
+    monkeypatch.setattr(rfm.charts, "ledger_waterfall", broken)
+    at = _app().run()
+    assert not at.exception
+    reference = _apology(at)
+    logged = [r for r in server_log if reference in r.getMessage()]
+    assert len(logged) == 1 and "boom in the waterfall" in str(logged[0].exc_info[1])
+    monkeypatch.undo()
+    at.switch_page("pages/rfm_table.py").run()  # the other pages still work
+    assert not at.exception and not at.error
+    at.switch_page("pages/data.py").run()  # and so does this one, once the fault is gone
+    assert not at.exception and not at.error
+
+
+def test_an_unexpected_error_in_the_whatif_fragment_is_apologised_for(monkeypatch, server_log):
+    import rfm.whatif
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom in predict")
+
+    monkeypatch.setattr(rfm.whatif, "predict", broken)
+    at = _whatif_page()
+    assert not at.exception
+    reference = _apology(at)
+    assert any(reference in r.getMessage() for r in server_log)

@@ -204,9 +204,6 @@ def test_a_scanned_table_holds_a_sample_not_the_rows(tmp_path):
     assert len(table.sample) <= SAMPLE_ROWS
     # Spread over the file, not its first rows only.
     assert table.sample["InvoiceDate"].min() < frame["InvoiceDate"].iloc[:SAMPLE_ROWS].max()
-    import pickle
-
-    assert pickle.loads(pickle.dumps(table)).n_rows == table.n_rows  # the app caches it
 
 
 def test_workbooks_and_whitespace_tables_are_read_into_memory(make_xlsx):
