@@ -23,6 +23,8 @@ from rfm.scan import ScannedTable
 from rfm.schema import ColumnMapping
 
 RULE = "rule"
+#: A line worth more than this (in any currency) is a data error; it would also overflow sums and rounding.
+MAX_LINE_VALUE = 1e12
 DUPLICATE_RULE = "exact duplicate row"
 _FIRST_SHEET = "first_sheet_of_key"
 _DUPLICATE_RANK = "duplicate_rank"
@@ -279,11 +281,15 @@ def typed_relation(
     def lookup(output: str, column: str, values: pd.Series, typed: pd.Series, partial: bool = False) -> None:
         """Type ``column`` by joining its distinct ``values`` to ``typed``; ``partial``: only changed values
         are listed, the others are kept as they are."""
+        if values.empty:  # an all-missing column: nothing to look up, and an empty key column has no type to join on
+            kind = "float64" if output in _NUMBER_COLUMNS else "timestamp" if output == schema.INVOICE_DATE else "string"
+            outputs[output] = (lambda t: t[column].cast("string")) if partial else (lambda t: ibis.null(kind))
+            return
         index = len(lookups)
         lookups.append((column, pd.DataFrame({f"_key{index}": values.to_numpy(), f"_value{index}": typed.to_numpy()})))
         key, value = f"_key{index}", f"_value{index}"
         if partial:
-            outputs[output] = lambda t: ibis.ifelse(t[key].notnull(), t[value], t[column].cast("string"))
+            outputs[output] = lambda t: ibis.ifelse(t[key].notnull(), t[value].cast("string"), t[column].cast("string"))
         else:
             outputs[output] = lambda t: t[value]
 
@@ -404,6 +410,14 @@ def build_rules(
         (mapping.quantity is not None, Rule("quantity ≤ 0", "zero or negative quantity (returns, adjustments)", lambda t: t[schema.QUANTITY] <= 0)),
         (True, Rule(f"{value_field} not a number", f"{value_field} missing or not a number", lambda t: t[value_column].isnull())),
         (True, Rule(f"{value_field} ≤ 0", f"zero or negative {value_field} (free items, bad-debt adjustments)", lambda t: t[value_column] <= 0)),
+        (
+            True,
+            Rule(
+                "line value too large",
+                f"line value above {MAX_LINE_VALUE:,.0f} or not finite (a data error: 1e308 as a price, a quantity × price that overflows)",
+                lambda t: ~t[schema.LINE_VALUE].between(-MAX_LINE_VALUE, MAX_LINE_VALUE),
+            ),
+        ),
     ]
     if settings.analysis_date is not None:
         limit = settings.analysis_date
@@ -522,7 +536,8 @@ def clean(
         tagged.group_by(RULE)
         .aggregate(
             rows=tagged.count(),
-            revenue=tagged[schema.LINE_VALUE].sum(),
+            # Lines too large to be real count no revenue (their sum would be infinite).
+            revenue=ibis.ifelse(tagged[schema.LINE_VALUE].between(-MAX_LINE_VALUE, MAX_LINE_VALUE), tagged[schema.LINE_VALUE], 0.0).sum(),
             customers=tagged[schema.CUSTOMER_ID].nunique(),
             first_date=tagged[schema.INVOICE_DATE].min(),
             last_date=tagged[schema.INVOICE_DATE].max(),

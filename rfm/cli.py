@@ -258,10 +258,16 @@ def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
     sizes = run.labelled["segment_name"].value_counts()
     print(
         f"wrote {len(written)} files to {args.out}: {len(run.labelled):,} customers in {len(sizes)} segments "
-        f"(k={run.k}{'' if run.silhouette is None else f', silhouette {run.silhouette:.3f}'})",
+        f"(k={run.k}{_fitted_note(run)}{'' if run.silhouette is None else f', silhouette {run.silhouette:.3f}'})",
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def _fitted_note(run) -> str:
+    """", 2 fitted" when the data held fewer clusters than asked for (the warning above says why)."""
+    fitted = getattr(run.clusters.estimator, "n_clusters_", run.k) if run.clusters is not None else run.k
+    return f", {fitted} fitted" if fitted != run.k else ""
 
 
 def inspect_json(analysis) -> dict:

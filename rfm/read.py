@@ -29,6 +29,10 @@ from rfm.schema import SHEET
 #: UCI workbook inflates to well under 1 GiB.
 MAX_INFLATED_BYTES = 3 * 1024**3
 
+#: Refuse workbooks whose sheets declare more rows than this: a workbook is read whole into memory
+#: (the UCI workbook has 1,067,371); bigger data belongs in CSV or Parquet, which are scanned.
+MAX_WORKBOOK_ROWS = 5_000_000
+
 #: Workbooks at least this large load their sheets in parallel processes (starting one costs ~0.2 s).
 PARALLEL_SHEETS_MIN_BYTES = 4 * 1024**2
 
@@ -425,6 +429,32 @@ def _check_inflated_size(data: bytes, file_name: str) -> None:
             f"{file_name or 'The workbook'} inflates to {inflated / 1024**3:,.1f} GiB when unpacked, over the "
             f"{MAX_INFLATED_BYTES / 1024**3:,.0f} GiB limit; it was not read."
         )
+    rows = _declared_rows(data)
+    if rows > MAX_WORKBOOK_ROWS:
+        raise RFMInputError(
+            f"{file_name or 'The workbook'} declares {rows:,} rows in its sheets, over the limit of "
+            f"{MAX_WORKBOOK_ROWS:,} for a workbook (read whole into memory); it was not read. Export it as CSV or "
+            "Parquet instead: those are scanned by the engine, whatever their size."
+        )
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def _declared_rows(data: bytes) -> int:
+    """Rows an .xlsx's sheets declare in their ``<dimension ref="A1:H541910"/>``, read from the first bytes
+    of each sheet (nothing is parsed); 0 when a sheet declares none (other writers, .ods)."""
+    total = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                continue
+            with archive.open(member) as sheet:
+                head = sheet.read(4096)
+            found = _DIMENSION.search(head)
+            if found and found.group(1):
+                total += int(found.group(1))
+    return total
 
 
 def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequence[str] | None) -> RawTable:
@@ -507,6 +537,23 @@ def _in_parallel(function, data: bytes, names: list[str], workers: int) -> list 
         return None
 
 
+def unique_names(names: Sequence[object]) -> list[str]:
+    """Column names as pandas gives them for a CSV header: blanks become ``Unnamed: i``, repeats ``name.1``."""
+    unique: list[str] = []
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        name = str(name) if name is not None and str(name).strip() else f"Unnamed: {position}"
+        if name in seen:
+            count = seen[name]
+            while f"{name}.{count}" in seen:
+                count += 1
+            seen[name] = count + 1
+            name = f"{name}.{count}"
+        seen.setdefault(name, 1)
+        unique.append(name)
+    return unique
+
+
 def _column_name(name: object, position: int) -> str:
     text = str(name).strip() if name is not None else ""
     return text if text and not re.fullmatch(r"__UNNAMED__\d+", text) else f"Unnamed: {position}"
@@ -525,6 +572,7 @@ def _read_parquet(data: bytes, file_name: str) -> RawTable:
     if frame.empty:
         raise RFMInputError(f"{file_name} has columns but no data rows.")
     frame = frame.reset_index(drop=True)
+    frame.columns = unique_names(frame.columns)
     frame[SHEET] = 0
     info = ReadInfo(file_name=file_name, file_format="parquet", rows_per_sheet=(len(frame),))
     return RawTable(frame=frame, info=info)

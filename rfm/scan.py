@@ -46,6 +46,7 @@ from rfm.read import (
     read_transactions,
     sniff_delimiter,
     sniff_format,
+    unique_names,
 )
 
 #: Bytes of a text file read to decide its encoding, delimiter and header (the whole file below this).
@@ -258,7 +259,9 @@ def _scan_parquet(paths: list[str], file_name: str, backend: str) -> ScannedTabl
             metadata = pq.read_metadata(path)
             schemas.append(pq.read_schema(path))
         except (OSError, ValueError, pa.ArrowException) as exc:
-            raise RFMInputError(f"{Path(path).name} cannot be read as Parquet; it may be damaged ({_one_line(exc)}).") from None
+            raise RFMInputError(
+                f"{file_name if len(paths) == 1 else Path(path).name} cannot be read as Parquet; it may be damaged ({_one_line(exc)})."
+            ) from None
         n_rows += metadata.num_rows
     names = schemas[0].names
     for path, other in zip(paths[1:], schemas[1:]):
@@ -270,6 +273,7 @@ def _scan_parquet(paths: list[str], file_name: str, backend: str) -> ScannedTabl
     if n_rows == 0:
         raise RFMInputError(f"{file_name} has columns but no data rows.")
     labels = tuple(Path(p).name for p in paths)
+    names = unique_names(names)  # "" -> "Unnamed: 3", a repeat -> "name.1", as the in-memory reader names them
     notes = (f"Read {len(paths)} Parquet files as one table.",) if len(paths) > 1 else ()
     info = ReadInfo(file_name=file_name, file_format="parquet", rows_per_sheet=(n_rows,), notes=notes)
     return _finish(tuple(paths), info, tuple(names), n_rows, backend, (), labels)
@@ -322,20 +326,7 @@ class _NotScannable(Exception):
 
 def _header_names(line: str, delimiter: str) -> list[str]:
     """Column names as pandas would give them: blanks become ``Unnamed: i``, repeats ``name.1``."""
-    raw = next(csv.reader([line], delimiter=delimiter))
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    for position, name in enumerate(raw):
-        name = name if name.strip() else f"Unnamed: {position}"
-        if name in seen:
-            count = seen[name]
-            while f"{name}.{count}" in seen:
-                count += 1
-            seen[name] = count + 1
-            name = f"{name}.{count}"
-        seen.setdefault(name, 1)
-        names.append(name)
-    return names
+    return unique_names([name if name.strip() else "" for name in next(csv.reader([line], delimiter=delimiter))])
 
 
 def _reencoded(path: Path, encoding: str) -> Path:
@@ -460,8 +451,8 @@ def _duckdb_relation(table: ScannedTable, connection):
     join = f" JOIN (VALUES {index}) AS f(name, i) ON f.name = t.filename" if len(table.paths) > 1 else ""
     sql = (
         f"SELECT {', '.join('t.' + _identifier(c) for c in table.columns_)}, 0::BIGINT AS {schema.SHEET}, "
-        f"({row})::BIGINT AS {schema.ROW}, hash({columns}) AS {schema.ROW_HASH} "
-        f"FROM read_parquet({files}, file_row_number=true, filename=true) AS t{join}"
+        f"({row})::BIGINT AS {schema.ROW}, hash({', '.join('t.' + _identifier(c) for c in table.columns_)}) AS {schema.ROW_HASH} "
+        f"FROM read_parquet({files}, file_row_number=true, filename=true) AS t({columns}){join}"
     )
     name = engines.temp_name()
     connection.con.execute(f"CREATE TEMP VIEW {name} AS {sql}")
@@ -483,7 +474,7 @@ def _spark_relation(table: ScannedTable, connection):
             encoding="UTF-8", mode="PERMISSIVE",
         ).toDF(*options["names"])
     else:
-        frame = session.read.parquet(*table.paths)
+        frame = session.read.parquet(*table.paths).toDF(*table.columns_)  # the names the scan gave (unnamed: "Unnamed: i")
     # Null markers keep (NULL, 'a') and ('a', NULL) apart: xxhash64 skips nulls.
     hashed = [F.coalesce(F.col(f"`{c}`").cast("string"), F.lit("\u0000")) for c in table.columns_]
     frame = frame.select(

@@ -57,13 +57,15 @@ def rfm_table(
 def customer_aggregate(kept):
     """The engine's per-customer aggregate of kept transactions, as an ibis expression.
 
-    One row per ``customer_id`` with ``frequency`` (distinct invoices), ``monetary`` (sum of line
-    values), ``first_purchase`` and ``last_purchase``. It runs on whichever backend holds ``kept``
+    One row per ``customer_id`` with ``frequency`` (distinct invoices, plus rows without one), ``monetary``
+    (sum of line values), ``first_purchase`` and ``last_purchase``. It runs on whichever backend holds ``kept``
     (DuckDB, Spark) and is what ``python -m rfm sql`` prints for other SQL dialects.
     """
+    # A row with no invoice id is a purchase of its own (as when the file has no invoice column): counting
+    # distinct ids alone gave a customer whose rows all lack one a frequency of 0.
     return kept.group_by(schema.CUSTOMER_ID).aggregate(
         **{
-            schema.FREQUENCY: kept[schema.INVOICE_ID].nunique(),
+            schema.FREQUENCY: kept[schema.INVOICE_ID].nunique() + kept[schema.INVOICE_ID].isnull().cast("int64").sum(),
             schema.MONETARY: kept[schema.LINE_VALUE].sum(),
             schema.FIRST_PURCHASE: kept[schema.INVOICE_DATE].min(),
             schema.LAST_PURCHASE: kept[schema.INVOICE_DATE].max(),
