@@ -48,6 +48,7 @@ def test_each_rule_removes_its_rows_and_revenue():
         "quantity ≤ 0": (1, 0.0),
         "unit price not a number": (0, 0.0),
         "unit price ≤ 0": (1, 0.0),
+        "line value too large": (0, 0.0),
     }
     assert (report.rows_read, report.rows_clean, report.customers) == (11, 5, 3)
     assert report.revenue == pytest.approx(43.0)
