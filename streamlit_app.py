@@ -6,18 +6,19 @@ import ui
 
 st.set_page_config(page_title="RFM Studio", page_icon="📊", layout="wide")
 
+# Material icons ship with Streamlit's own font: they draw on any machine, where emoji need an emoji font.
 navigation = st.navigation(
     {
-        "Prepare": [st.Page("pages/data.py", title="Data", icon="📥", default=True)],
+        "Prepare": [st.Page("pages/data.py", title="Data", icon=":material/upload_file:", default=True)],
         "Analyse": [
-            st.Page("pages/rfm_table.py", title="RFM", icon="📈"),
-            st.Page("pages/clusters.py", title="Clusters", icon="🧭"),
-            st.Page("pages/cluster_segments.py", title="Segments", icon="🏷️"),
+            st.Page("pages/rfm_table.py", title="RFM", icon=":material/table_chart:"),
+            st.Page("pages/clusters.py", title="Clusters", icon=":material/bubble_chart:"),
+            st.Page("pages/cluster_segments.py", title="Segments", icon=":material/sell:"),
         ],
         "Act": [
-            st.Page("pages/export.py", title="Export", icon="⬇️"),
-            st.Page("pages/whatif.py", title="What if", icon="🎛️"),
-            st.Page("pages/score.py", title="Score", icon="🧮"),
+            st.Page("pages/export.py", title="Export", icon=":material/download:"),
+            st.Page("pages/whatif.py", title="What if", icon=":material/tune:"),
+            st.Page("pages/score.py", title="Score", icon=":material/calculate:"),
         ],
     }
 )
