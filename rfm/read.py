@@ -345,8 +345,13 @@ def _modal_count(counts: list[int]) -> tuple[int, float]:
     return n_fields, hits / len(counts)
 
 
-def _read_text(data: bytes, file_name: str) -> RawTable:
-    text, encoding = decode_text(data, file_name)
+def text_layout(text: str, file_name: str) -> tuple[str, int, int, str]:
+    """How a text file's table is laid out, from its first lines: ``(delimiter, title_lines, skip, header)``.
+
+    ``title_lines`` counts the non-blank lines above the header, ``skip`` the physical lines (blank ones
+    included) to skip to reach it, ``header`` is the header line itself. Shared by the in-memory reader and
+    the engine's scan (:mod:`rfm.scan`), so both refuse the same files with the same messages.
+    """
     control = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\r\n\t") + text[:4000].count("\ufffd")
     if control > len(text[:4000]) * 0.02:
         raise _not_a_table(file_name, "it contains binary data")
@@ -358,6 +363,12 @@ def _read_text(data: bytes, file_name: str) -> RawTable:
     except RFMInputError:
         raise _not_a_table(file_name, "no delimiter splits its lines into columns") from None
     skip = _physical_line_of(text, lines[header_line]) if header_line else 0
+    return delimiter, header_line, skip, lines[header_line]
+
+
+def _read_text(data: bytes, file_name: str) -> RawTable:
+    text, encoding = decode_text(data, file_name)
+    delimiter, header_line, skip, _ = text_layout(text, file_name)
     sep = r"\s+" if delimiter == "whitespace" else delimiter
     try:
         frame = pd.read_csv(

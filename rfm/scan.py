@@ -36,16 +36,14 @@ from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.read import (
     _DELIMITERS,
-    _SNIFF_LINES,
     RawTable,
     ReadInfo,
-    _not_a_table,
     _one_line,
     _size_text,
     decode_text,
     read_transactions,
-    sniff_delimiter,
     sniff_format,
+    text_layout,
     unique_names,
 )
 
@@ -287,21 +285,10 @@ def _scan_csv(path: Path, file_name: str, backend: str) -> ScannedTable:
     if not whole:
         head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
     text, encoding = decode_text(head, file_name)
-    control = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\r\n\t") + text[:4000].count("\ufffd")
-    if control > len(text[:4000]) * 0.02:
-        raise _not_a_table(file_name, "it contains binary data")
-    physical = text.splitlines()
-    lines = [line for line in physical[: _SNIFF_LINES * 2] if line.strip()][:_SNIFF_LINES]
-    if len(lines) < 2:
-        raise RFMInputError(f"{file_name} has a header row but no data rows." if lines else f"{file_name} is empty.")
-    try:
-        delimiter, _, header_line = sniff_delimiter(lines)
-    except RFMInputError:
-        raise _not_a_table(file_name, "no delimiter splits its lines into columns") from None
-    skip = physical.index(lines[header_line]) if header_line else 0
+    delimiter, header_line, skip, header = text_layout(text, file_name)
     if delimiter == "whitespace":
         raise _NotScannable
-    names = _header_names(lines[header_line], delimiter)
+    names = _header_names(header, delimiter)
     notes = (f"Skipped {header_line} title line(s) above the header.",) if header_line else ()
     info = ReadInfo(
         file_name=file_name, file_format="csv", encoding=encoding, delimiter=_DELIMITERS.get(delimiter, delimiter),
