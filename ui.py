@@ -26,6 +26,7 @@ CLUSTER_PICK = "cluster_pick"  # (k, algorithm) chosen on the Clusters page
 RENAMES = "cluster_renames"
 ROUTED = "routed"
 MODEL = "saved_model"  # a model bundle the user uploaded (kept when the data file changes: it scores new files)
+PERIOD = "period"  # (file digest, first date, second date): the Trends page's dates and the KPIs' retention period
 
 T = TypeVar("T")
 
@@ -345,6 +346,75 @@ def current_run():
     return guarded(lambda: _run(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
 
 
+def current_period(analysis) -> tuple:
+    """The two dates customers are compared on (Trends page, retention KPI): the user's, else the end of the
+    previous quarter and the analysis date. Dates chosen for another file start afresh."""
+    from rfm.timeline import default_dates
+
+    digest = current_dataset().digest
+    stored = st.session_state.get(PERIOD)
+    if stored is None or stored[0] != digest:
+        stored = (digest, *guarded(lambda: default_dates(analysis.orders, analysis.report.analysis_date)))
+        st.session_state[PERIOD] = stored
+    return stored[1], stored[2]
+
+
+def set_period(from_date, to_date) -> None:
+    st.session_state[PERIOD] = (current_dataset().digest, from_date, to_date)
+
+
+def current_kpis(by: str):
+    """Campaign KPIs of the session's segments over the session's period (:func:`rfm.run.segment_kpis`)."""
+    from rfm.run import segment_kpis
+
+    run = current_run()
+    return guarded(lambda: segment_kpis(run, current_period(run.analysis), by))
+
+
+def kpi_columns() -> dict:
+    """Column formats of the campaign KPI table."""
+    from rfm.kpis import KPI_HELP, KPI_LABELS
+
+    formats = {"repeat_rate": "percent", "retention": "percent", "purchase_frequency": "%.2f", "avg_order_value": "%.2f", "revenue_per_customer": "%.2f"}
+    return {
+        name: st.column_config.NumberColumn(label, format=formats.get(name, "localized"), help=KPI_HELP.get(name))
+        for name, label in KPI_LABELS.items()
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _migration(digest: str, name: str, choices: Choices, segments, clustering, k: int, algorithm: str, renames, period, _data: bytes):
+    from rfm.migration import migrate
+
+    run = _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data)
+    return migrate(run.analysis.orders, run.bundle, *period, profit_margin=choices.profit_margin)
+
+
+def current_migration(from_date, to_date, by: str, active_days: int | None):
+    """:func:`rfm.migration.migrate` of the session's customers with the session's model (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    period = (from_date, to_date, by, active_days)
+    return guarded(lambda: _migration(digest, name, choices, segments, clustering, k, algorithm, current_renames(), period, current_dataset().data))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sizes(digest: str, name: str, choices: Choices, segments, clustering, k: int, algorithm: str, renames, every: str, by: str, active_days, _data: bytes):
+    from rfm.timeline import date_range, sizes_over_time, snapshot_days
+
+    run = _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data)
+    orders = run.analysis.orders
+    days = snapshot_days(*date_range(orders), every)
+    return sizes_over_time(orders, run.bundle, days, by, active_days, choices.profit_margin)
+
+
+def current_sizes(every: str, by: str, active_days: int | None):
+    """Customers per segment at monthly or weekly snapshots (:func:`rfm.timeline.sizes_over_time`, cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return guarded(lambda: _sizes(digest, name, choices, segments, clustering, k, algorithm, current_renames(), every, by, active_days, current_dataset().data))
+
+
 @dataclass(frozen=True)
 class SavedModel:
     """A model bundle the user uploaded: its bytes (validated when used) and their digest for the caches."""
@@ -478,7 +548,7 @@ def choose_lists(labelled, prefix: str):
     return split, chosen, columns
 
 
-def download_lists(labelled, split: str, columns, day, chosen, prefix: str, profiles=None, ledger=None) -> None:
+def download_lists(labelled, split: str, columns, day, chosen, prefix: str, profiles=None, ledger=None, kpis=None) -> None:
     """Download buttons: a CSV per chosen segment, all of them as a ZIP, every customer, and the workbook.
 
     Files are built when clicked (``data`` is a callable) and clicking does not rerun the page.
@@ -512,7 +582,7 @@ def download_lists(labelled, split: str, columns, day, chosen, prefix: str, prof
     )
     workbook_column.download_button(
         "Excel workbook (.xlsx)",
-        data=lambda: export.workbook_bytes(labelled, split, columns, day, chosen, profiles=profiles, ledger=ledger),
+        data=lambda: export.workbook_bytes(labelled, split, columns, day, chosen, profiles=profiles, ledger=ledger, kpis=kpis),
         file_name=export.export_file_name("segments", day, "xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click="ignore", icon=":material/table_view:", key=f"{prefix}_workbook",

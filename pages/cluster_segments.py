@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from rfm.charts import centers_heatmap, crosstab_heatmap, pca_scatter, rfm_3d_scatter, snake_plot
+from rfm.labelled import SPLITS
 
 ui.require_router()
 st.title("Segments")
@@ -36,6 +37,12 @@ with st.expander("Rename segments and edit their actions"), st.form("renames"):
         renames = tuple((int(row.cluster), str(row.name), str(row.action)) for row in edited.itertuples(index=False))
         ui.set_renames(renames)
         st.rerun()
+
+st.markdown("#### Campaign KPIs")
+split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="kpi_split")
+kpis = ui.current_kpis(split)
+st.caption(f"{kpis.caption}. Change the two dates on the Trends page.")
+st.dataframe(kpis.table, width="stretch", column_config=ui.kpi_columns(), key="kpis")
 
 labels = customers["cluster"]
 scatter_column, cube_column = st.columns(2)

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from rfm.clustering import ALGORITHMS
 from rfm.export import export_file_name
+from rfm.labelled import SEGMENT_NAME
 from rfm.report import html_report, report_file_name
 
 ui.require_router()
@@ -20,17 +21,19 @@ st.caption(
 for warning in run.clusters.warnings:
     st.warning(warning)
 split, chosen, columns = ui.choose_lists(labelled, "export")
+kpis = ui.current_kpis(split)
+report_kpis = kpis if split == SEGMENT_NAME else ui.current_kpis(SEGMENT_NAME)
 ui.download_lists(
-    labelled, split, columns, day, chosen, "export", profiles=run.profiles, ledger=run.analysis.report.ledger_frame()
+    labelled, split, columns, day, chosen, "export", profiles=run.profiles, ledger=run.analysis.report.ledger_frame(), kpis=kpis
 )
 
 st.markdown("#### Report and model")
 report_column, model_column = st.columns(2)
 report_column.download_button(
     "HTML report of this run",
-    data=lambda: html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled),
+    data=lambda: html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled, kpis=report_kpis),
     file_name=report_file_name(day), mime="text/html", on_click="ignore", icon=":material/description:", key="report",
-    help="Cleaning ledger, k-sweep, profiles, segment sizes and recommendations; opens offline in any browser.",
+    help="Cleaning ledger, k-sweep, profiles, segment sizes, campaign KPIs and recommendations; opens offline in any browser.",
 )
 model_column.download_button(
     "Model (model.json)",

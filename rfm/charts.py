@@ -505,12 +505,18 @@ def snake_plot(centers_scaled: np.ndarray, feature_names, names):
     return figure
 
 
-def crosstab_heatmap(shares: pd.DataFrame, counts: pd.DataFrame):
-    """Named segments (rows) against clusters (columns): colour is the share of the segment in each
-    cluster (rows sum to 100%), the number is customers.
+def crosstab_heatmap(
+    shares: pd.DataFrame,
+    counts: pd.DataFrame,
+    title: str = "Named segments × clusters: where each segment's customers went",
+    x_title: str = "cluster",
+    y_title: str = "segment",
+):
+    """Groups (rows) against groups (columns): colour is each row's share in each column (rows sum to 100%),
+    the number is customers. Named RFM segments × clusters, or first-date × second-date segments.
 
-    ``shares`` and ``counts`` come from ``rfm.profiles.segment_crosstab``; rename their columns to the
-    cluster names first to show names instead of numbers."""
+    ``shares`` and ``counts`` come from ``rfm.profiles.segment_crosstab`` (rename their columns to the
+    cluster names first to show names instead of numbers) or :class:`rfm.migration.Migration`."""
     import plotly.graph_objects as go
 
     columns = [str(c) for c in shares.columns]
@@ -518,15 +524,108 @@ def crosstab_heatmap(shares: pd.DataFrame, counts: pd.DataFrame):
     figure = go.Figure(
         go.Heatmap(
             z=shares.to_numpy(dtype="float64"), x=columns, y=[str(s) for s in shares.index], zmin=0, zmax=1,
-            colorscale="Blues", colorbar={"title": "share of segment", "tickformat": ".0%"},
+            colorscale="Blues", colorbar={"title": f"share of {y_title}", "tickformat": ".0%"},
             text=[[f"{c:,}" if c else "" for c in row] for row in numbers], texttemplate="%{text}", customdata=numbers,
-            hovertemplate="%{y} in %{x}: %{customdata:,} customers (%{z:.1%} of the segment)<extra></extra>",
+            hovertemplate="%{y} → %{x}: %{customdata:,} customers (%{z:.1%} of the row)<extra></extra>",
         )
     )
     figure.update_layout(
-        title="Named segments × clusters: where each segment's customers went",
-        xaxis_title="cluster", yaxis={"title": "segment", "autorange": "reversed"},
+        title=title,
+        xaxis_title=x_title, yaxis={"title": y_title, "autorange": "reversed"},
         margin={"t": 50}, height=max(340, 34 * len(shares.index) + 140),
+    )
+    return figure
+
+
+# --- customers over time --------------------------------------------------------------------
+
+_NEW_COLOUR = "#2CA02C"
+_LEFT_COLOUR = "#7F7F7F"
+
+
+def state_colours(states) -> dict[str, str]:
+    """Segment colours (:func:`segment_colours`) with new customers green and customers who left grey."""
+    from rfm.migration import NEW
+    from rfm.timeline import LEFT
+
+    colours = segment_colours([s for s in states if s not in (NEW, LEFT)])
+    return {**colours, NEW: _NEW_COLOUR, LEFT: _LEFT_COLOUR}
+
+
+def _translucent(colour: str, alpha: float) -> str:
+    if colour.startswith("#"):
+        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    else:  # "rgb(r, g, b)"
+        red, green, blue = (int(float(part)) for part in colour[colour.index("(") + 1 : colour.index(")")].split(","))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def migration_sankey(migration, highlight: tuple[str, str] | None = None):
+    """Flows of customers from their first-date state (left) to their second-date state (right).
+
+    New customers enter from a green node, customers who left end in a grey one. ``highlight`` (a flow's
+    ``(from, to)``) is drawn stronger than the rest.
+    """
+    import plotly.graph_objects as go
+
+    flows = migration.flows
+    sources, targets = list(migration.matrix.index), list(migration.matrix.columns)
+    colours = state_colours([*sources, *targets])
+    totals_from, totals_to = migration.matrix.sum(axis=1), migration.matrix.sum(axis=0)
+    sources = [s for s in sources if totals_from[s] > 0]
+    targets = [t for t in targets if totals_to[t] > 0]
+    labels = [f"{s} ({totals_from[s]:,})" for s in sources] + [f"{t} ({totals_to[t]:,})" for t in targets]
+    position = {("from", s): i for i, s in enumerate(sources)} | {("to", t): len(sources) + i for i, t in enumerate(targets)}
+    strong = [highlight is not None and (a, b) == tuple(highlight) for a, b in zip(flows["from"], flows["to"])]
+    link_colours = [
+        _translucent(colours.get(a, _LEFT_COLOUR), 0.85 if bold else (0.2 if highlight is not None else 0.45))
+        for a, bold in zip(flows["from"], strong)
+    ]
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": labels, "pad": 14, "thickness": 16,
+                "color": [colours.get(s, _LEFT_COLOUR) for s in sources] + [colours.get(t, _LEFT_COLOUR) for t in targets],
+                "hovertemplate": "%{label}<extra></extra>",
+            },
+            link={
+                "source": [position[("from", a)] for a in flows["from"]],
+                "target": [position[("to", b)] for b in flows["to"]],
+                "value": flows["customers"].tolist(),
+                "color": link_colours,
+                "customdata": np.column_stack([flows["from"], flows["to"], flows["share_of_from"]]),
+                "hovertemplate": "%{customdata[0]} → %{customdata[1]}: %{value:,} customers "
+                "(%{customdata[2]:.1%} of %{customdata[0]})<extra></extra>",
+            },
+        )
+    )
+    figure.update_layout(
+        title=f"Where customers went: {migration.from_date} (left) → {migration.to_date} (right)",
+        margin={"t": 50, "l": 10, "r": 10, "b": 10}, height=max(420, 26 * max(len(sources), len(targets)) + 120),
+    )
+    return figure
+
+
+def sizes_over_time_figure(sizes: pd.DataFrame, shares: bool = False):
+    """Customers per segment at each snapshot, stacked (``shares``: as a share of the customers then)."""
+    import plotly.graph_objects as go
+
+    values = sizes.div(sizes.sum(axis=1).where(lambda total: total > 0), axis=0).fillna(0.0) if shares else sizes
+    colours = state_colours(sizes.columns)
+    figure = go.Figure()
+    for state in sizes.columns:
+        figure.add_scatter(
+            x=[pd.Timestamp(day) for day in sizes.index], y=values[state], name=str(state), mode="lines",
+            stackgroup="one", line={"width": 0.5, "color": colours.get(state, _LEFT_COLOUR)},
+            customdata=sizes[state].to_numpy(),
+            hovertemplate=f"{state}: " + ("%{y:.1%} (%{customdata:,})" if shares else "%{y:,}") + "<extra>%{x|%Y-%m-%d}</extra>",
+        )
+    figure.update_layout(
+        title="Segment sizes over time" + (" (share of customers)" if shares else ""),
+        yaxis={"title": "share of customers" if shares else "customers", "tickformat": ".0%" if shares else ","},
+        xaxis_title="snapshot", hovermode="x unified", legend={"orientation": "h", "y": -0.2},
+        margin={"t": 50}, height=460,
     )
     return figure
 

@@ -5,6 +5,8 @@
     python -m rfm table FILE [same options] [--analysis-date YYYY-MM-DD] -o OUT.csv
     python -m rfm segment FILE [same options] [--k N|auto] [--algorithm NAME] --out DIR
     python -m rfm score FILE --model model.json [same options] --out DIR
+    python -m rfm migrate FILE --from YYYY-MM-DD --to YYYY-MM-DD [--by segment|cluster] [--left-after-days N] [--model model.json] --out DIR
+    python -m rfm clv FILE [--horizon-days N] [--months N] [--discount-rate R] [--holdout-days N] --out DIR
     python -m rfm sql --dialect bigquery|snowflake|databricks|postgres|duckdb [--table NAME] [--map field=COLUMN ...] [--ledger]
 
 Exit codes: 0 success (warnings on stderr), 2 bad input (one line on stderr).
@@ -101,6 +103,27 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", required=True, metavar="DIR", help="folder to write customers.csv, segments/, segments.xlsx and summary.json")
     # Unset cleaning options fall back to the model's own (see _run).
     score.set_defaults(dates=None, cancel_prefix=None, drop_duplicates=None)
+    migrate = commands.add_parser(
+        "migrate", help="how customers moved between segments from one date to another: matrix, flows, a list per flow"
+    )
+    _add_pipeline_options(migrate)
+    _add_score_options(migrate)
+    migrate.add_argument("--from", dest="from_date", type=_date, required=True, metavar="YYYY-MM-DD", help="the first date (e.g. the end of last quarter)")
+    migrate.add_argument("--to", dest="to_date", type=_date, default=None, metavar="YYYY-MM-DD", help="the second date (default: the analysis date, i.e. the latest purchase)")
+    migrate.add_argument("--by", choices=("segment", "cluster"), default="segment", help="name customers by RFM segment (default) or by cluster")
+    migrate.add_argument("--left-after-days", type=int, default=365, metavar="N", help="a customer with no order in the N days before a date has left (default 365; 0: nobody leaves)")
+    migrate.add_argument("--model", metavar="MODEL.json", help="label both dates with this saved model (default: fit one on the file, as `segment` does)")
+    migrate.add_argument("--k", type=_k, default=None, metavar="N|auto", help="clusters of the fitted model (default auto)")
+    migrate.add_argument("--algorithm", choices=("kmeans", "gmm", "dbscan", "hdbscan"), default="kmeans", help="clustering algorithm of the fitted model (default kmeans)")
+    migrate.add_argument("--out", required=True, metavar="DIR", help="folder to write matrix.csv, shares.csv, flows.csv, customers.csv, flows/ and summary.json")
+    clv = commands.add_parser("clv", help="predictive customer lifetime value (BG/NBD and Gamma-Gamma): per customer, and a holdout check")
+    _add_pipeline_options(clv)
+    clv.add_argument("--horizon-days", type=int, default=90, metavar="N", help="expected purchases over the next N days (default 90)")
+    clv.add_argument("--months", type=int, default=12, metavar="N", help="CLV over the next N months (default 12)")
+    clv.add_argument("--discount-rate", type=float, default=0.10, metavar="R", help="yearly discount rate of future revenue (default 0.10)")
+    clv.add_argument("--margin", type=float, default=1.0, metavar="M", help="share of revenue that is profit, applied to the CLV (default 1: CLV as revenue)")
+    clv.add_argument("--holdout-days", type=int, default=None, metavar="N", help="fit on all but the last N days and compare predicted with actual purchases in them (default: a third of the period)")
+    clv.add_argument("--out", required=True, metavar="DIR", help="folder to write clv.csv, holdout.csv, parameters.json")
     from rfm.sql import DIALECTS
 
     sql = commands.add_parser("sql", help="print the cleaning and RFM aggregation as SQL for a warehouse table (reads no file)")
@@ -175,7 +198,7 @@ def _run(args: argparse.Namespace) -> int:
     from rfm.table import DEFAULT_PROFIT_MARGIN
 
     # Refuse bad settings and models before the (possibly long) read of the file.
-    if args.command in ("table", "segment"):
+    if args.command in ("table", "segment", "migrate"):
         from rfm.scores import check_bins
         from rfm.tiers import check_multiplier
 
@@ -183,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         check_multiplier(args.iqr_multiplier)
     margin = getattr(args, "profit_margin", None)
     bundle = None
-    if args.command == "score":
+    if getattr(args, "model", None):
         from rfm.model import load_bundle
 
         path = Path(args.model)
@@ -208,6 +231,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides=dict(args.map),
         settings=_settings(args),
         profit_margin=DEFAULT_PROFIT_MARGIN if margin is None else margin,
+        with_orders=args.command in ("segment", "score", "migrate", "clv"),
     )
     for warning in analysis.report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -219,6 +243,10 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command in ("segment", "score"):
         return _segment_or_score(args, analysis, bundle)
+    if args.command == "migrate":
+        return _migrate(args, analysis, bundle)
+    if args.command == "clv":
+        return _clv(args, analysis)
     customers = analysis.customers
     if args.scores:
         from rfm.segmentation import SegmentSettings, segment_customers
@@ -232,8 +260,9 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
-    from rfm.run import score_run, segment_run, write_run
+def _model_run(args: argparse.Namespace, analysis, bundle):
+    """The run a command labels customers with: scored by a saved model, or segmented and clustered afresh."""
+    from rfm.run import score_run, segment_run
     from rfm.table import DEFAULT_PROFIT_MARGIN
 
     if bundle is not None:
@@ -252,6 +281,13 @@ def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
         )
         for warning in (*run.segmentation.warnings, *run.sweep.warnings, *run.clusters.warnings):
             print(f"warning: {warning}", file=sys.stderr)
+    return run
+
+
+def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
+    from rfm.run import write_run
+
+    run = _model_run(args, analysis, bundle)
     written = write_run(
         run, args.out, inspect_json(analysis), with_model=bundle is None, warn=lambda text: print(f"warning: {text}", file=sys.stderr)
     )
@@ -259,6 +295,51 @@ def _segment_or_score(args: argparse.Namespace, analysis, bundle) -> int:
     print(
         f"wrote {len(written)} files to {args.out}: {len(run.labelled):,} customers in {len(sizes)} segments "
         f"(k={run.k}{_fitted_note(run)}{'' if run.silhouette is None else f', silhouette {run.silhouette:.3f}'})",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _write_files(out_dir: str, files: dict[str, bytes]) -> None:
+    from pathlib import Path
+
+    for name, data in files.items():
+        path = Path(out_dir) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _migrate(args: argparse.Namespace, analysis, bundle) -> int:
+    from rfm.migration import flow_label, migrate, migration_files
+
+    run = _model_run(args, analysis, bundle)
+    by = "cluster_name" if args.by == "cluster" else "segment"
+    to_date = args.to_date or analysis.report.analysis_date
+    migration = migrate(
+        analysis.orders, run.bundle, args.from_date, to_date, by, args.left_after_days or None, run.bundle.payload["settings"]["profit_margin"]
+    )
+    files = migration_files(migration, run.labelled)
+    moved = migration.flows[migration.flows["from"] != migration.flows["to"]]
+    summary = {
+        "file": analysis.read_info.file_name,
+        "from": migration.from_date.isoformat(),
+        "to": migration.to_date.isoformat(),
+        "by": by,
+        "left_after_days": migration.active_days,
+        "model": run.bundle.describe(),
+        "customers": int(len(migration.customers)),
+        "still_gone": migration.still_gone,
+        "flows": [
+            {"from": row["from"], "to": row["to"], "customers": int(row["customers"]), "share_of_from": round(float(row["share_of_from"]), 4)}
+            for _, row in migration.flows.iterrows()
+        ],
+    }
+    files["summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8")
+    _write_files(args.out, files)
+    biggest = moved.sort_values("customers", ascending=False).head(1)
+    note = "" if biggest.empty else f"; largest move: {flow_label(biggest['from'].iat[0], biggest['to'].iat[0])} ({int(biggest['customers'].iat[0]):,})"
+    print(
+        f"wrote {len(files)} files to {args.out}: {migration.describe()}, {len(migration.flows)} flows{note}",
         file=sys.stderr,
     )
     return EXIT_OK

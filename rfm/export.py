@@ -36,7 +36,11 @@ from rfm.labelled import SEGMENT_NAME, SPLITS, segment_sizes
 #: Text starting with one of these is read as a formula by spreadsheet programs (OWASP list).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: Columns holding amounts of money: two decimals in CSV, ``#,##0.00`` in the workbook.
-MONEY_COLUMNS: tuple[str, ...] = (schema.MONETARY, schema.AVG_ORDER_VALUE, schema.HISTORICAL_CLV)
+MONEY_COLUMNS: tuple[str, ...] = (
+    schema.MONETARY, schema.AVG_ORDER_VALUE, schema.HISTORICAL_CLV,
+    # migration lists (rfm.migration) and predicted value (rfm.clv)
+    "monetary_from", "monetary_to", "revenue_between", "expected_order_value", "predicted_clv",
+)
 #: The list a customer without a segment value is put in (nobody is dropped from a download).
 NO_SEGMENT = "(no segment)"
 SUMMARY_SHEET = "Summary"
@@ -293,6 +297,11 @@ def csv_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> byte
     return text.encode("utf-8-sig")
 
 
+def table_csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
+    """Any summary table (a migration matrix, a KPI table) as CSV for Excel: neutralised, UTF-8 with a BOM, CRLF."""
+    return neutralise_frame(frame).to_csv(index=index, na_rep="", lineterminator="\r\n").encode("utf-8-sig")
+
+
 def segment_files(
     labelled: pd.DataFrame,
     by: str = SEGMENT_NAME,
@@ -328,11 +337,12 @@ def segment_files(
     """
     _, groups = _segment_groups(labelled, by, segments)
     select_columns(labelled, columns)  # fail before writing anything
-    names = _unique_file_names([name for name, _ in groups], analysis_date, "csv")
+    names = unique_file_names([name for name, _ in groups], analysis_date, "csv")
     return {file_name: csv_bytes(customers, columns) for file_name, (_, customers) in zip(names, groups)}
 
 
-def _unique_file_names(segments: Iterable[str], analysis_date: dt.date | None, extension: str) -> list[str]:
+def unique_file_names(segments: Iterable[str], analysis_date: dt.date | None, extension: str) -> list[str]:
+    """:func:`export_file_name` for each title, with ``-2``, ``-3``... where two would be the same file."""
     names: list[str] = []
     taken: set[str] = set()
     for segment in segments:
@@ -380,7 +390,11 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _is_share(name: str) -> bool:
-    return "share" in name or name.startswith("segment: ")
+    return "share" in name or name.startswith("segment: ") or name in _SHARE_NAMES
+
+
+#: Columns that are shares though their names do not say so (the campaign KPIs' rates).
+_SHARE_NAMES = frozenset({"Repeat purchase rate", "Retention", "P(alive)", "p_alive"})
 
 
 def _number_format(name: str, dtype: Any) -> str | None:
@@ -596,6 +610,7 @@ def workbook_bytes(
     profiles: pd.DataFrame | None = None,
     ledger: pd.DataFrame | None = None,
     title: str = "RFM Studio segments",
+    kpis=None,
 ) -> bytes:
     """One Excel workbook: a summary sheet, then one sheet of customers per segment.
 
@@ -613,6 +628,8 @@ def workbook_bytes(
         summary sheet.
     title : str
         First line of the summary sheet.
+    kpis : rfm.kpis.SegmentKPIs, optional
+        Campaign KPIs per segment, shown on the summary sheet after the segments.
 
     Returns
     -------
@@ -640,7 +657,7 @@ def workbook_bytes(
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(package, options) as workbook:
         writer = _SheetWriter(workbook)
-        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title)
+        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title, kpis)
         taken: set[str] = set()
         for name, customers in groups:
             _write_segment(writer, _sheet_name(name, taken), select_columns(customers, columns))
@@ -666,6 +683,7 @@ def _write_summary(
     profiles: pd.DataFrame | None,
     ledger: pd.DataFrame | None,
     title: str,
+    kpis=None,
 ) -> None:
     facts: list[tuple[str, Any, str | None]] = []
     if analysis_date is not None:
@@ -676,6 +694,8 @@ def _write_summary(
     facts.append(("Segments exported", f"{len(groups)} of {len(sizes)}", None))
 
     tables = [("Segments", _frame_columns(_segment_table(sizes, groups), index="drop"))]
+    if kpis is not None:
+        tables.append((kpis.caption, _frame_columns(kpis.labelled_table(), index="keep")))
     if profiles is not None:
         tables.append(("Cluster profiles", _frame_columns(profiles, index="keep")))
     if ledger is not None:

@@ -11,6 +11,7 @@ import pandas as pd
 from rfm.clean import CleaningReport, CleaningSettings, clean
 from rfm.detect import MappingGuess, detect_mapping
 from rfm.errors import RFMInputError
+from rfm.orders import order_table
 from rfm.parse import normalise_text
 from rfm.read import RawTable, ReadInfo
 from rfm.scan import ScannedTable, open_transactions
@@ -31,6 +32,7 @@ class Analysis:
     preview: pd.DataFrame  # the first clean transactions, canonical columns
     countries: tuple[str, ...] = ()  # every country in the file, most rows first
     customer_country: pd.Series | None = None  # each customer's main country, when a country column is mapped
+    orders: pd.DataFrame | None = None  # one row per order (rfm.orders.order_table); None when not asked for
 
 
 def resolve_mapping(raw: RawTable | ScannedTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:
@@ -49,8 +51,13 @@ def analyse(
     overrides: Mapping[str, str | None] | None = None,
     settings: CleaningSettings = CleaningSettings(),
     profit_margin: float = DEFAULT_PROFIT_MARGIN,
+    with_orders: bool = True,
 ) -> Analysis:
-    """Detect columns, clean and build the RFM table for a file already read."""
+    """Detect columns, clean and build the RFM table for a file already read.
+
+    ``with_orders`` also keeps the order table (:func:`rfm.orders.order_table`) that migration, CLV and the
+    campaign KPIs need; commands that only write the RFM table or segments skip that pass.
+    """
     guess, mapping = resolve_mapping(raw, overrides)
     result = clean(raw, mapping, settings)
     return Analysis(
@@ -61,6 +68,7 @@ def analyse(
         preview=result.to_pandas(limit=PREVIEW_ROWS),
         countries=country_values(raw, mapping),
         customer_country=customer_countries(result),
+        orders=order_table(result) if with_orders else None,
     )
 
 
@@ -84,11 +92,12 @@ def analyse_file(
     settings: CleaningSettings = CleaningSettings(),
     profit_margin: float = DEFAULT_PROFIT_MARGIN,
     backend: str = "duckdb",
+    with_orders: bool = True,
 ) -> Analysis:
     """Open a file (scanned by the engine when it is CSV or Parquet; see :func:`rfm.scan.open_transactions`)
     and :func:`analyse` it."""
     raw = open_transactions(source, file_name, sheets=sheets, backend=backend)
-    return analyse(raw, overrides, settings, profit_margin)
+    return analyse(raw, overrides, settings, profit_margin, with_orders)
 
 
 __all__ = ["Analysis", "analyse", "analyse_file", "resolve_mapping"]

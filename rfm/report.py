@@ -38,6 +38,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("choosing-k", "Choosing k"),
     ("clusters", "Segments (clusters)"),
     ("segment-sizes", "Segment sizes"),
+    ("campaign-kpis", "Campaign KPIs"),
     ("recommendations", "Recommendations"),
 )
 _HEADINGS = dict(SECTIONS)
@@ -128,6 +129,7 @@ def html_report(
     title: str = "RFM Studio report",
     *,
     generated_at: dt.datetime | None = None,
+    kpis=None,
 ) -> str:
     """One self-contained HTML document describing a run, from the file read to what to do per segment.
 
@@ -148,6 +150,8 @@ def html_report(
         Shown at the top and in the browser tab (escaped).
     generated_at : datetime, optional
         The timestamp printed in the header (default: now, local time).
+    kpis : rfm.kpis.SegmentKPIs, optional
+        Adds "Campaign KPIs": repeat rate, orders per customer, order value, revenue per customer, retention.
 
     Returns
     -------
@@ -174,6 +178,8 @@ def html_report(
     listing, source = _labelled_list(segmentation, clusters, labelled)
     sizes = _sizes_with_actions(listing)
     sections["segment-sizes"] = _sizes_section(sizes, source)
+    if kpis is not None:
+        sections["campaign-kpis"] = _kpis_section(kpis)
     sections["recommendations"] = _recommendations_section(sizes)
 
     when = generated_at or dt.datetime.now().astimezone()
@@ -402,6 +408,31 @@ def _sizes_section(sizes: pd.DataFrame, source: str) -> str:
         "segment-sizes",
         _text(f"Customers and revenue per segment, largest revenue first, from {source}."),
         _table(table, numeric=tuple(table.columns[1:])) if len(table) else _text("No customers."),
+    )
+
+
+def _kpis_section(kpis) -> str:
+    from rfm.kpis import KPI_HELP, KPI_LABELS, TOTAL
+
+    table = kpis.table
+    shown = pd.DataFrame(
+        {
+            "Segment": table.index,
+            KPI_LABELS["customers"]: table["customers"].map(_count),
+            KPI_LABELS["repeat_rate"]: table["repeat_rate"].map(_share),
+            KPI_LABELS["purchase_frequency"]: table["purchase_frequency"].map(_decimal(2)),
+            KPI_LABELS["avg_order_value"]: table["avg_order_value"].map(_money),
+            KPI_LABELS["revenue_per_customer"]: table["revenue_per_customer"].map(_money),
+            KPI_LABELS["retention"]: table["retention"].map(_share),
+            KPI_LABELS["retained_of"]: table["retained_of"].map(_count),
+        }
+    )
+    notes = [f"{KPI_LABELS[name]}: {text}" for name, text in KPI_HELP.items()]
+    return _section(
+        "campaign-kpis",
+        _text(f"{kpis.caption}."),
+        _table(shown, numeric=tuple(shown.columns[1:]), highlight=[name == TOTAL for name in table.index]),
+        _items(notes, "notes"),
     )
 
 

@@ -3,7 +3,7 @@
 :func:`segment_run` takes an analysed file through scores, the k-sweep and the clusters to a saved model and
 the labelled customer list; :func:`score_run` labels a new file with a saved model. :func:`write_run` writes
 what a marketer and an analyst take away: ``customers.csv``, ``segments/<name>.csv``, ``segments.xlsx``,
-``model.json``, ``report.html`` and ``summary.json``.
+``model.json``, ``report.html``, ``kpis.csv`` and ``summary.json``.
 """
 
 from __future__ import annotations
@@ -109,6 +109,25 @@ def score_run(bundle: ModelBundle, analysis: Analysis) -> SegmentRun:
     return SegmentRun(analysis, None, None, None, bundle, labelled)
 
 
+def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT_NAME):
+    """Campaign KPIs of the run's segments (:func:`rfm.kpis.campaign_kpis`) as a :class:`rfm.kpis.SegmentKPIs`.
+
+    ``period`` (first date, second date) is what retention is measured over; default the end of the previous
+    quarter to the analysis date. ``None`` when the analysis kept no orders (``analyse(with_orders=False)``).
+    """
+    from rfm.kpis import SegmentKPIs, campaign_kpis
+    from rfm.labelled import segment_sizes
+    from rfm.timeline import default_dates
+
+    analysis = run.analysis
+    if analysis.orders is None:
+        return None
+    from_date, to_date = period or default_dates(analysis.orders, analysis.report.analysis_date)
+    order = list(segment_sizes(run.labelled, by)["name"])
+    table = campaign_kpis(analysis.customers, run.labelled[by], analysis.orders, from_date, to_date, order)
+    return SegmentKPIs(table, from_date, to_date)
+
+
 def summary(run: SegmentRun, inspect: dict) -> dict:
     """``summary.json``: the inspect summary plus ``k``, ``silhouette`` and one entry per segment."""
     sizes = segment_sizes(run.labelled, SEGMENT_NAME)
@@ -132,13 +151,16 @@ def write_run(
     A file that cannot be written for this data (``segments.xlsx`` when a segment is longer than an
     Excel sheet) is left out, ``warn`` is told why, and ``summary.json`` lists it under ``not_written``.
     """
-    from rfm.export import csv_bytes, segment_files, too_long_for_a_sheet, workbook_bytes
+    from rfm.export import csv_bytes, segment_files, table_csv_bytes, too_long_for_a_sheet, workbook_bytes
     from rfm.report import html_report
 
     out = Path(out_dir)
     (out / "segments").mkdir(parents=True, exist_ok=True)
     day = run.analysis.report.analysis_date
+    kpis = segment_kpis(run)
     files: dict[str, bytes] = {"customers.csv": csv_bytes(run.labelled)}
+    if kpis is not None:
+        files["kpis.csv"] = table_csv_bytes(kpis.table.round(6))
     for name, data in segment_files(run.labelled, SEGMENT_NAME, analysis_date=day).items():
         files[f"segments/{name}"] = data
     not_written = {}
@@ -148,12 +170,13 @@ def write_run(
         warn(f"segments.xlsx not written: {not_written['segments.xlsx']}")
     else:
         files["segments.xlsx"] = workbook_bytes(
-            run.labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame()
+            run.labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame(),
+            kpis=kpis,
         )
     if with_model:
         files["model.json"] = run.bundle.to_json().encode("utf-8")
     if run.segmentation is not None:
-        files["report.html"] = html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled).encode("utf-8")
+        files["report.html"] = html_report(run.analysis, run.segmentation, run.sweep, run.clusters, run.labelled, kpis=kpis).encode("utf-8")
     files["summary.json"] = json.dumps({**summary(run, inspect), "not_written": not_written}, indent=2, ensure_ascii=False).encode("utf-8")
     written = []
     for name, data in files.items():

@@ -1,0 +1,117 @@
+"""Trends page: who moved between segments from one date to another, and segment sizes over time."""
+
+import streamlit as st
+
+import ui
+from rfm.charts import crosstab_heatmap, migration_sankey, sizes_over_time_figure
+from rfm.export import csv_bytes, export_file_name, zip_bytes
+from rfm.migration import NEW, flow_label, flow_list, migration_files
+from rfm.timeline import LABELS, LEFT, date_range
+
+ui.require_router()
+st.title("Trends")
+st.caption(
+    "Customers are scored as of two dates with the same model (the same cut points, rules and clusters), so a "
+    "change of segment is a change in the customer, not in the rules. Pick the dates, see who moved where, and "
+    "download the customers of any move."
+)
+run = ui.current_run()
+analysis = run.analysis
+first, last = date_range(analysis.orders)
+saved_from, saved_to = ui.current_period(analysis)
+
+LEAVE_OPTIONS = {90: "90 days", 180: "180 days", 365: "1 year", 730: "2 years", 0: "never"}
+dates_column, by_column, left_column = st.columns([2, 2, 1])
+picked = dates_column.date_input(
+    "Compare", value=(saved_from, saved_to), min_value=first, max_value=last, key="trends_dates",
+    help="The first and the second analysis date: e.g. the end of last quarter and the latest purchase.",
+)
+by = by_column.radio("Name customers by", list(LABELS), format_func=LABELS.get, horizontal=True, key="trends_by")
+leave = left_column.selectbox(
+    "A customer has left after", list(LEAVE_OPTIONS), index=2, format_func=LEAVE_OPTIONS.get, key="trends_left",
+    help="Without an order for this long before a date, a customer counts as Left at that date.",
+)
+if len(picked) != 2:
+    st.info("Pick the second date too.")
+    st.stop()
+from_date, to_date = picked
+if from_date >= to_date:
+    st.warning(f"The first date ({from_date}) must be before the second ({to_date}).")
+    st.stop()
+ui.set_period(from_date, to_date)
+active_days = leave or None
+
+with st.spinner("Scoring customers at both dates…"):
+    migration = ui.current_migration(from_date, to_date, by, active_days)
+customers = migration.customers
+moved = customers[(customers["from"] != customers["to"]) & (customers["from"] != NEW)]
+new, gone = (customers["from"] == NEW).sum(), (customers["to"] == LEFT).sum()
+came_back = (customers["from"] == LEFT).sum()
+metrics = st.columns(5)
+metrics[0].metric(f"Customers on {from_date}", f"{(customers['from'] != NEW).sum():,}")
+metrics[1].metric(f"Customers on {to_date}", f"{len(customers):,}")
+metrics[2].metric("New since", f"{new:,}", help="First order after the first date.")
+metrics[3].metric("Left", f"{gone:,}", help=f"No order in the {active_days:,} days before the second date." if active_days else "Nobody leaves: choose a period above.")
+metrics[4].metric("Changed segment", f"{len(moved):,}", help="Customers of the first date now in another segment (Left included).")
+notes = []
+if came_back:
+    notes.append(f"{came_back:,} customers who had left by {from_date} came back.")
+if migration.still_gone:
+    notes.append(f"{migration.still_gone:,} customers had left by {from_date} and bought nothing since; they are not shown.")
+if notes:
+    st.caption(" ".join(notes))
+
+flows = migration.flows
+options = list(zip(flows["from"], flows["to"]))
+moves = flows[flows["from"] != flows["to"]]
+default = (moves.sort_values("customers", ascending=False, kind="stable").iloc[0][["from", "to"]].tolist() if len(moves) else options[0])
+chosen = st.session_state.get("trends_flow")
+if chosen not in options:
+    st.session_state["trends_flow"] = tuple(default)
+
+st.plotly_chart(migration_sankey(migration, highlight=st.session_state["trends_flow"]), width="stretch", key="trends_sankey")
+st.plotly_chart(
+    crosstab_heatmap(
+        migration.shares, migration.matrix, title=f"Migration matrix: where each group of {from_date} is on {to_date}",
+        x_title=f"on {to_date}", y_title=f"on {from_date}",
+    ),
+    width="stretch", key="trends_matrix",
+)
+with st.expander("The matrix as numbers"):
+    st.dataframe(migration.matrix, width="stretch", key="trends_counts")
+
+st.markdown("#### Customers of one flow")
+counts = dict(zip(options, flows["customers"]))
+flow = st.selectbox(
+    "Flow", options, format_func=lambda pair: f"{flow_label(*pair)}: {counts[pair]:,} customers", key="trends_flow",
+    help="Every move between the two dates, the largest first within each group; the Sankey diagram highlights it.",
+)
+listing = flow_list(migration, *flow, run.labelled)
+st.dataframe(listing, width="stretch", height=300, key="trends_flow_customers")
+flow_file = export_file_name(f"{flow[0]} to {flow[1]}", to_date, "csv")
+download, everything = st.columns(2)
+download.download_button(
+    f"{flow_label(*flow)} ({len(listing):,}, CSV)", data=lambda: csv_bytes(listing), file_name=flow_file, mime="text/csv",
+    on_click="ignore", icon=":material/download:", key="trends_download_flow",
+)
+everything.download_button(
+    "Matrix, flows and every flow's customers (ZIP)",
+    data=lambda: zip_bytes(migration_files(migration, run.labelled)),
+    file_name=export_file_name("migration", to_date, "zip"), mime="application/zip",
+    on_click="ignore", icon=":material/folder_zip:", key="trends_download_all",
+)
+
+st.markdown("#### Segment sizes over time")
+every_column, share_column = st.columns([2, 1])
+every = every_column.radio(
+    "Snapshots", ["month", "week"], format_func={"month": "Monthly", "week": "Weekly"}.get, horizontal=True, key="trends_every",
+    help="Customers are scored with the same model at the end of every month (or week) of the file.",
+)
+as_shares = share_column.toggle("As shares", key="trends_shares")
+with st.spinner("Scoring customers at every snapshot…"):
+    sizes = ui.current_sizes(every, by, active_days)
+st.plotly_chart(sizes_over_time_figure(sizes, shares=as_shares), width="stretch", key="trends_sizes")
+st.caption(
+    f"{len(sizes):,} snapshots from {sizes.index[0]} to {sizes.index[-1]}"
+    + (f"; Left: no order in the {active_days:,} days before the snapshot." if active_days else ".")
+)

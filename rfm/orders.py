@@ -1,0 +1,63 @@
+"""Orders: one row per customer and invoice, the unit every question about time is answered from.
+
+Migration between two dates, segment sizes over time, predictive CLV and campaign KPIs all need each
+customer's purchases with their dates, not just the totals of :func:`rfm.table.rfm_table`. The engine
+aggregates the kept transactions once into orders (a few per customer), small enough to keep in memory even
+when the transactions are not.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rfm import schema
+from rfm.clean import CleanResult
+
+#: Column names of the order table (besides ``customer_id``).
+DATE = "date"
+VALUE = "value"
+ORDER_COLUMNS = (schema.CUSTOMER_ID, DATE, VALUE)
+
+
+def order_aggregate(kept):
+    """The engine's per-order aggregate of kept transactions, as an ibis expression.
+
+    An order is a customer's invoice; a row without an invoice id is an order of its own (as
+    :func:`rfm.table.customer_aggregate` counts it). ``date`` is the order's earliest line time, ``value`` the
+    sum of its line values.
+    """
+    import ibis
+
+    invoice = kept[schema.INVOICE_ID]
+    key = ibis.ifelse(invoice.isnull(), ibis.literal("\u0000row ").concat(kept[schema.ROW].cast("string")), invoice)
+    with_key = kept.mutate(_order=key)
+    return with_key.group_by([schema.CUSTOMER_ID, "_order"]).aggregate(
+        **{DATE: with_key[schema.INVOICE_DATE].min(), VALUE: with_key[schema.LINE_VALUE].sum()}
+    ).drop("_order")
+
+
+def order_table(result: CleanResult) -> pd.DataFrame:
+    """Orders of the kept transactions, sorted by date then customer.
+
+    Returns
+    -------
+    DataFrame with ``customer_id`` (str), ``date`` (datetime64) and ``value`` (float, rounded to 6 decimals like
+    monetary), one row per order.
+    """
+    orders = order_aggregate(result.transactions).to_pandas()
+    return tidy_orders(orders)
+
+
+def tidy_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """Orders in the canonical types and order (also for orders built by hand, e.g. in tests)."""
+    out = pd.DataFrame(
+        {
+            schema.CUSTOMER_ID: orders[schema.CUSTOMER_ID].astype("str"),
+            DATE: pd.to_datetime(orders[DATE]).astype("datetime64[ns]"),
+            VALUE: orders[VALUE].astype("float64").round(6),
+        }
+    )
+    return out.sort_values([DATE, schema.CUSTOMER_ID], kind="stable").reset_index(drop=True)
+
+
+__all__ = ["DATE", "ORDER_COLUMNS", "VALUE", "order_aggregate", "order_table", "tidy_orders"]

@@ -1,0 +1,176 @@
+"""RFM as of any day, and segments recomputed at regular snapshots across a file's dates.
+
+:func:`rfm_as_of` is :func:`rfm.table.rfm_table` for an earlier analysis date: only orders placed on or before
+that day count, and recency is measured from it. A saved or fitted model (:class:`rfm.model.ModelBundle`)
+then labels each snapshot with the same cut points, rules and clusters, so a change of segment is a change in
+the customer, never in the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import pandas as pd
+
+from rfm import schema
+from rfm.errors import RFMInputError
+from rfm.orders import DATE, VALUE
+from rfm.segments import OTHER
+from rfm.table import DEFAULT_PROFIT_MARGIN, finish_rfm_table
+
+#: The label of customers who bought nothing in the ``active_days`` before a snapshot.
+LEFT = "Left"
+#: How the two ways of naming customers are called (columns of :meth:`rfm.model.ModelBundle.score`).
+LABELS: dict[str, str] = {"segment": "RFM segment", "cluster_name": "Segment (cluster) name"}
+#: At most this many snapshots are computed for the size-over-time chart.
+MAX_SNAPSHOTS = 260
+Frequency = Literal["month", "week"]
+
+
+def rfm_as_of(orders: pd.DataFrame, day: dt.date, profit_margin: float = DEFAULT_PROFIT_MARGIN) -> pd.DataFrame:
+    """The RFM table of every customer who had bought by the end of ``day``, with recency measured from it.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        :func:`rfm.orders.order_table`.
+    day : date
+    profit_margin : float
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`rfm.table.rfm_table`; empty (with those columns) when nobody had bought yet.
+    """
+    before = orders[orders[DATE] < pd.Timestamp(day) + pd.Timedelta(days=1)]
+    per_customer = before.groupby(schema.CUSTOMER_ID, sort=False).agg(
+        **{
+            schema.FREQUENCY: (VALUE, "size"),
+            schema.MONETARY: (VALUE, "sum"),
+            schema.FIRST_PURCHASE: (DATE, "min"),
+            schema.LAST_PURCHASE: (DATE, "max"),
+        }
+    )
+    return finish_rfm_table(per_customer.reset_index(), day, profit_margin)
+
+
+def date_range(orders: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    """First and last order day."""
+    if orders.empty:
+        raise RFMInputError("There are no orders to compare over time: every row was removed by the cleaning.")
+    return orders[DATE].min().date(), orders[DATE].max().date()
+
+
+def quarter_before(day: dt.date) -> dt.date:
+    """The last day of the calendar quarter before the one ``day`` is in (e.g. 2011-12-09 → 2011-09-30)."""
+    first_of_quarter = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return first_of_quarter - dt.timedelta(days=1)
+
+
+def default_dates(orders: pd.DataFrame, analysis_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The two dates a comparison starts from: the end of the previous quarter and the analysis date.
+
+    When the file does not reach back that far, the first date is the middle of the file's range instead.
+    """
+    first, _ = date_range(orders)
+    start = quarter_before(analysis_date)
+    if start <= first:
+        start = first + (analysis_date - first) / 2
+    return start, analysis_date
+
+
+def snapshot_days(first: dt.date, last: dt.date, every: Frequency = "month") -> list[dt.date]:
+    """Snapshot days from ``first`` to ``last``: each month's (or week's, Sundays) last day, and ``last`` itself.
+
+    Raises
+    ------
+    RFMInputError
+        When that is more than :data:`MAX_SNAPSHOTS` days (choose months instead of weeks).
+    """
+    if every not in ("month", "week"):
+        raise RFMInputError(f"Snapshots are taken every 'month' or 'week', not {every!r}.")
+    rule = "ME" if every == "month" else "W-SUN"
+    days = [stamp.date() for stamp in pd.date_range(first, last, freq=rule)]
+    if not days or days[-1] != last:
+        days.append(last)
+    if len(days) > MAX_SNAPSHOTS:
+        raise RFMInputError(
+            f"{len(days):,} {every}ly snapshots from {first} to {last} are too many to chart (at most "
+            f"{MAX_SNAPSHOTS}); choose monthly snapshots."
+        )
+    return days
+
+
+def labelled_as_of(
+    orders: pd.DataFrame,
+    bundle,
+    day: dt.date,
+    by: str = "segment",
+    active_days: int | None = None,
+    profit_margin: float = DEFAULT_PROFIT_MARGIN,
+) -> pd.DataFrame:
+    """Customers as of ``day`` labelled by ``bundle``: :func:`rfm_as_of` plus the model's columns and ``state``.
+
+    ``state`` is the ``by`` column (``segment`` or ``cluster_name``), or :data:`LEFT` for a customer whose last
+    purchase is more than ``active_days`` before ``day`` (``None``: nobody has left).
+    """
+    if by not in LABELS:
+        raise RFMInputError(f"Customers are named by {' or '.join(map(repr, LABELS))}, not {by!r}.")
+    table = rfm_as_of(orders, day, profit_margin)
+    scored = bundle.score(table) if len(table) else table.assign(**{column: pd.Series(dtype="str") for column in LABELS})
+    state = scored[by].astype("str")
+    if active_days is not None:
+        state = state.where(scored[schema.RECENCY] <= active_days, LEFT)
+    return scored.assign(state=state)
+
+
+def sizes_over_time(
+    orders: pd.DataFrame,
+    bundle,
+    days: list[dt.date],
+    by: str = "segment",
+    active_days: int | None = None,
+    profit_margin: float = DEFAULT_PROFIT_MARGIN,
+) -> pd.DataFrame:
+    """Customers per state at each snapshot day.
+
+    Returns
+    -------
+    DataFrame indexed by ``day`` (date) with one column per state (segments in the model's order, then
+    :data:`LEFT`), counts as int.
+    """
+    counts = {
+        day: labelled_as_of(orders, bundle, day, by, active_days, profit_margin)["state"].value_counts()
+        for day in days
+    }
+    table = pd.DataFrame(counts).T.fillna(0).astype("int64")
+    table.index.name = "day"
+    return table[state_order(table.columns, bundle, by)]
+
+
+def state_order(states, bundle, by: str) -> list[str]:
+    """States in the model's order (its rules or its clusters from best to worst), unknown ones after, then LEFT."""
+    if by == "segment":
+        known = list(dict.fromkeys([rule.segment for rule in bundle.rules] + [OTHER]))
+    else:
+        names = bundle.names.sort_values("merit", ascending=False, na_position="last")["name"]
+        known = list(dict.fromkeys(names))
+    present = [str(state) for state in states]
+    ordered = [state for state in known if state in present]
+    ordered += sorted(state for state in present if state not in ordered and state != LEFT)
+    return ordered + ([LEFT] if LEFT in present else [])
+
+
+__all__ = [
+    "LABELS",
+    "LEFT",
+    "date_range",
+    "default_dates",
+    "labelled_as_of",
+    "quarter_before",
+    "rfm_as_of",
+    "sizes_over_time",
+    "snapshot_days",
+    "state_order",
+]
