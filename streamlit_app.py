@@ -14,6 +14,8 @@ navigation = st.navigation(
             st.Page("pages/rfm_table.py", title="RFM", icon=":material/table_chart:"),
             st.Page("pages/clusters.py", title="Clusters", icon=":material/bubble_chart:"),
             st.Page("pages/cluster_segments.py", title="Segments", icon=":material/sell:"),
+            st.Page("pages/trends.py", title="Trends", icon=":material/moving:"),
+            st.Page("pages/value.py", title="Value", icon=":material/savings:"),
         ],
         "Act": [
             st.Page("pages/export.py", title="Export", icon=":material/download:"),

@@ -26,6 +26,7 @@ CLUSTER_PICK = "cluster_pick"  # (k, algorithm) chosen on the Clusters page
 RENAMES = "cluster_renames"
 ROUTED = "routed"
 MODEL = "saved_model"  # a model bundle the user uploaded (kept when the data file changes: it scores new files)
+VALUE_SETTINGS = "value_settings"  # rfm.value.ValueSettings: horizon, months, discount rate, margin
 PERIOD = "period"  # (file digest, first date, second date): the Trends page's dates and the KPIs' retention period
 
 T = TypeVar("T")
@@ -361,6 +362,71 @@ def current_period(analysis) -> tuple:
 
 def set_period(from_date, to_date) -> None:
     st.session_state[PERIOD] = (current_dataset().digest, from_date, to_date)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _value_model(digest: str, name: str, choices: Choices, _data: bytes):
+    from rfm.value import fit_value
+
+    analysis = _analyse(digest, name, choices, _data)
+    return fit_value(analysis.orders, analysis.report.analysis_date)
+
+
+def current_value_model():
+    """BG/NBD and Gamma-Gamma fitted on the session's orders (:func:`rfm.value.fit_value`, cached); shows why
+    and stops the page when they cannot be fitted."""
+    dataset, choices = current_dataset(), current_choices()
+    return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, dataset.data))
+
+
+def value_model_or_none():
+    """:func:`current_value_model`, or ``None`` (and the reason as a caption) where the page goes on without it."""
+    dataset, choices = current_dataset(), current_choices()
+    try:
+        return _value_model(dataset.digest, dataset.name, choices, dataset.data)
+    except RFMInputError as error:
+        st.caption(f"No predicted value for this data: {error}")
+        return None
+
+
+def current_value_settings():
+    from rfm.value import ValueSettings
+
+    return st.session_state.setdefault(VALUE_SETTINGS, ValueSettings(margin=current_choices().profit_margin))
+
+
+def update_value_settings(**changes) -> None:
+    st.session_state[VALUE_SETTINGS] = replace(current_value_settings(), **changes)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _values(digest: str, name: str, choices: Choices, settings, _data: bytes):
+    from rfm.value import customer_value
+
+    return customer_value(_value_model(digest, name, choices, _data), settings)
+
+
+def current_values():
+    """Per-customer P(alive), expected purchases, expected order value and predicted CLV (cached);
+    ``None`` (with the reason as a caption) when no model could be fitted."""
+    dataset, choices = current_dataset(), current_choices()
+    if value_model_or_none() is None:
+        return None
+    return _values(dataset.digest, dataset.name, choices, current_value_settings(), dataset.data)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _holdout(digest: str, name: str, choices: Choices, days: int, _data: bytes):
+    from rfm.value import holdout
+
+    analysis = _analyse(digest, name, choices, _data)
+    return holdout(analysis.orders, analysis.report.analysis_date, days)
+
+
+def current_holdout(days: int):
+    """The calibration/holdout check of the value model (:func:`rfm.value.holdout`, cached)."""
+    dataset, choices = current_dataset(), current_choices()
+    return guarded(lambda: _holdout(dataset.digest, dataset.name, choices, days, dataset.data))
 
 
 def current_kpis(by: str):

@@ -5,14 +5,14 @@ import streamlit as st
 import ui
 from rfm.clustering import ALGORITHMS
 from rfm.export import export_file_name
-from rfm.labelled import SEGMENT_NAME
+from rfm.labelled import SEGMENT_NAME, with_values
 from rfm.report import html_report, report_file_name
 
 ui.require_router()
 st.title("Export")
 with st.spinner("Preparing the customer lists…"):
     run = ui.current_run()
-labelled, day = run.labelled, run.analysis.report.analysis_date
+labelled, day = with_values(run.labelled, ui.current_values()), run.analysis.report.analysis_date
 st.caption(
     f"{len(labelled):,} customers of {run.analysis.read_info.file_name}, analysis date {day}, segmented with "
     f"{ALGORITHMS.get(run.clusters.algorithm, run.clusters.algorithm)} (k={run.k}); change the segments on the Clusters and Segments pages. Files are safe "

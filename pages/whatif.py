@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from rfm import schema
 from rfm.charts import distance_bars, pca_scatter, with_point
+from rfm.value import what_if_value
 from rfm.whatif import customer_values, input_ranges, levers, moves_up, predict
 
 ui.require_router()
@@ -58,6 +59,8 @@ if model_key == "session":
     projection, labels = run.clusters.projection, run.clusters.customers["cluster"]
 else:  # the uploaded model places this file's customers itself (and says so if it cannot)
     projection, labels = ui.guarded(lambda: (bundle.projection(customers), bundle.score(customers)["cluster"]))
+value_model, value_settings = ui.value_model_or_none(), ui.current_value_settings()
+start_tenure = float(customers.loc[customer_id, schema.TENURE] if customer_id else customers[schema.TENURE].median())
 background = pca_scatter(projection, labels, bundle.names["name"], customers, max_points=2_500).to_dict()
 
 
@@ -96,6 +99,15 @@ def panel() -> None:
         )
         if prediction.tier != "Regular":
             st.markdown(f"**Outlier tier:** {prediction.tier}")
+        if value_model is not None:
+            worth = what_if_value(value_model, values, values.get(schema.TENURE, start_tenure), value_settings)
+            clv = worth[schema.PREDICTED_CLV]
+            st.markdown(
+                f"**Predicted value:** P(alive) {worth[schema.P_ALIVE]:.0%}, "
+                f"{worth[schema.EXPECTED_PURCHASES]:.2f} purchases expected in the next {value_settings.horizon_days} days"
+                + ("" if clv != clv else f", CLV over {value_settings.months} months {ui.money(clv)}")
+                + f" (first purchase {values.get(schema.TENURE, start_tenure):,.0f} days ago; settings on the Value page)."
+            )
         st.markdown("##### What moves this customer up")
         if not moves:
             st.success("Nothing within reach is better: this customer is already in the best group the model has for them.")

@@ -666,3 +666,69 @@ def with_point(figure, point: tuple[float, float], label: str):
         "hovertemplate": "this customer: %{text}<extra></extra>",
     }
     return go.Figure({"data": [*base["data"], star], "layout": base["layout"]}, _validate=False)
+
+
+# --- predicted value ------------------------------------------------------------------------
+
+
+def value_heatmap(grid: pd.DataFrame, title: str, colour_title: str, share: bool = False):
+    """A model's prediction over repeat purchases (columns) × days since the last purchase (rows)
+    (:func:`rfm.value.alive_matrix`, :func:`rfm.value.purchases_matrix`)."""
+    import plotly.graph_objects as go
+
+    number = ".0%" if share else ".2f"
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(dtype="float64"), x=[int(c) for c in grid.columns], y=[int(i) for i in grid.index],
+            colorscale="RdYlGn" if share else "Blues", zmin=0 if share else None, zmax=1 if share else None,
+            colorbar={"title": colour_title, "tickformat": number},
+            hovertemplate=f"%{{x}} repeat purchases, last one %{{y:,}} days ago: %{{z:{number}}}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title, xaxis_title=grid.columns.name, yaxis={"title": grid.index.name, "autorange": "reversed"},
+        margin={"t": 50}, height=440,
+    )
+    return figure
+
+
+def value_box(values: pd.Series, segments: pd.Series, order, title: str, axis_title: str, log_scale: bool = True):
+    """The distribution of a value per segment (box per segment, in ``order``); a log axis for money."""
+    import plotly.graph_objects as go
+
+    colours = segment_colours(order)
+    frame = pd.DataFrame({"segment": segments.reindex(values.index).astype("str"), "value": values})
+    figure = go.Figure()
+    for segment in order:
+        shown = frame.loc[frame["segment"] == segment, "value"]
+        if log_scale:
+            shown = shown[shown > 0]
+        figure.add_box(
+            y=shown, name=str(segment), marker_color=colours[segment], boxmean=True, boxpoints=False,
+            hovertemplate=f"{segment}: %{{y:,.2f}}<extra></extra>",
+        )
+    figure.update_layout(
+        title=title, yaxis={"title": axis_title, "type": "log" if log_scale else "linear"},
+        showlegend=False, margin={"t": 50}, height=440,
+    )
+    return figure
+
+
+def holdout_figure(holdout):
+    """Mean purchases per customer in the holdout period, actual beside predicted, per calibration frequency group."""
+    import plotly.graph_objects as go
+
+    table = holdout.table
+    figure = go.Figure()
+    for column, name, colour in (("actual", "actual", _READ_COLOUR), ("predicted", "predicted (BG/NBD)", _KEPT_COLOUR)):
+        figure.add_bar(
+            x=table["group"], y=table[column], name=name, marker_color=colour, customdata=table["customers"],
+            hovertemplate="%{x} repeat purchases before: %{y:.2f} " + name + " (%{customdata:,} customers)<extra></extra>",
+        )
+    figure.update_layout(
+        title=f"Holdout check: fitted up to {holdout.calibration_end}, predicted to {holdout.observation_end}",
+        barmode="group", xaxis_title="repeat purchases in the fitting period",
+        yaxis_title="purchases per customer in the holdout", legend={"orientation": "h", "y": -0.2},
+        margin={"t": 50}, height=420,
+    )
+    return figure

@@ -345,6 +345,54 @@ def _migrate(args: argparse.Namespace, analysis, bundle) -> int:
     return EXIT_OK
 
 
+def _clv(args: argparse.Namespace, analysis) -> int:
+    from rfm import schema
+    from rfm.export import csv_bytes, table_csv_bytes
+    from rfm.value import ValueSettings, customer_value, fit_value, holdout
+
+    settings = ValueSettings(args.horizon_days, args.months, args.discount_rate, args.margin)
+    if not 1 <= settings.horizon_days <= 3650 or not 1 <= settings.months <= 120:
+        raise RFMInputError(f"--horizon-days should be 1 to 3650 and --months 1 to 120; got {settings.horizon_days} and {settings.months}.")
+    day = analysis.report.analysis_date
+    model = fit_value(analysis.orders, day)
+    for warning in model.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    values = customer_value(model, settings)
+    table = analysis.customers[[schema.RECENCY, schema.FREQUENCY, schema.MONETARY, schema.TENURE]].join(values)
+    files = {"clv.csv": csv_bytes(table)}
+    try:
+        check = holdout(analysis.orders, day, args.holdout_days)
+    except RFMInputError as error:
+        check = None
+        print(f"warning: no holdout check: {error}", file=sys.stderr)
+    if check is not None:
+        files["holdout.csv"] = table_csv_bytes(check.table.round(6), index=False)
+    parameters = {
+        "file": analysis.read_info.file_name,
+        "observation_end": day.isoformat(),
+        "time_unit": "day",
+        "settings": {"horizon_days": settings.horizon_days, "months": settings.months, "annual_discount_rate": settings.annual_discount_rate, "margin": settings.margin},
+        "bgnbd": {name: round(float(v), 6) for name, v in model.bgnbd.params_.items()},
+        "gamma_gamma": None if model.gamma_gamma is None else {name: round(float(v), 6) for name, v in model.gamma_gamma.params_.items()},
+        "warnings": list(model.warnings),
+        "holdout": None if check is None else {
+            "calibration_end": check.calibration_end.isoformat(),
+            "actual_purchases": check.actual_total,
+            "predicted_purchases": round(check.predicted_total, 2),
+            "mean_absolute_error_per_customer": round(check.error, 4),
+        },
+    }
+    files["parameters.json"] = json.dumps(parameters, indent=2, ensure_ascii=False).encode("utf-8")
+    _write_files(args.out, files)
+    total = values[schema.PREDICTED_CLV].sum(min_count=1)
+    print(
+        f"wrote {len(files)} files to {args.out}: {len(values):,} customers, {values[schema.EXPECTED_PURCHASES].sum():,.0f} purchases "
+        f"expected in {settings.horizon_days} days" + ("" if total != total else f", predicted CLV {total:,.2f} over {settings.months} months"),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _fitted_note(run) -> str:
     """", 2 fitted" when the data held fewer clusters than asked for (the warning above says why)."""
     fitted = getattr(run.clusters.estimator, "n_clusters_", run.k) if run.clusters is not None else run.k

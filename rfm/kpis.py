@@ -15,7 +15,7 @@ import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.orders import DATE, VALUE
+from rfm.orders import DATE
 
 #: Column names and labels of :func:`campaign_kpis`.
 KPI_LABELS: dict[str, str] = {

@@ -42,6 +42,7 @@ LABELLED_COLUMNS: tuple[str, ...] = (
     schema.TENURE,
     schema.AVG_ORDER_VALUE,
     schema.HISTORICAL_CLV,
+    *schema.VALUE_COLUMNS,
 )
 #: What a campaign list holds unless the user chooses otherwise.
 DEFAULT_COLUMNS: tuple[str, ...] = LABELLED_COLUMNS[: LABELLED_COLUMNS.index(COUNTRY) + 1]
@@ -63,6 +64,7 @@ COLUMN_LABELS: dict[str, str] = {
     OUTLIER_TIER: "Outlier tier",
     COUNTRY: "Country",
     RFM_ACTION: "RFM segment action",
+    **schema.VALUE_LABELS,
 }
 
 
@@ -108,6 +110,15 @@ def labelled_customers(
     if countries is not None:
         out[COUNTRY] = countries.reindex(out.index)
     out.index = out.index.astype("str").rename(schema.CUSTOMER_ID)
+    return out[[column for column in LABELLED_COLUMNS if column in out.columns]]
+
+
+def with_values(labelled: pd.DataFrame, values: pd.DataFrame | None) -> pd.DataFrame:
+    """The labelled list with the predicted value columns (:func:`rfm.value.customer_value`) in their place;
+    unchanged when ``values`` is ``None`` (no model could be fitted)."""
+    if values is None:
+        return labelled
+    out = labelled.drop(columns=[c for c in schema.VALUE_COLUMNS if c in labelled.columns]).join(values[list(schema.VALUE_COLUMNS)], how="left")
     return out[[column for column in LABELLED_COLUMNS if column in out.columns]]
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import pandas as pd
 
-from rfm.labelled import SEGMENT_NAME, labelled_customers, segment_sizes
+from rfm.labelled import SEGMENT_NAME, labelled_customers, segment_sizes, with_values
 from rfm.model import ModelBundle, build_bundle
 from rfm.pipeline import Analysis
 
@@ -143,6 +143,23 @@ def summary(run: SegmentRun, inspect: dict) -> dict:
     }
 
 
+def _values_or_warn(analysis: Analysis, warn: Callable[[str], None]) -> pd.DataFrame | None:
+    """Predicted value per customer (:mod:`rfm.value`, default settings), or ``None`` with ``warn`` told why."""
+    from rfm.errors import RFMInputError
+    from rfm.value import ValueSettings, customer_value, fit_value
+
+    if analysis.orders is None:
+        return None
+    try:
+        model = fit_value(analysis.orders, analysis.report.analysis_date)
+    except RFMInputError as error:
+        warn(f"no predicted value columns: {error}")
+        return None
+    for text in model.warnings:
+        warn(text)
+    return customer_value(model, ValueSettings())
+
+
 def write_run(
     run: SegmentRun, out_dir: str | Path, inspect: dict, *, with_model: bool = True, warn: Callable[[str], None] = print
 ) -> list[Path]:
@@ -158,19 +175,20 @@ def write_run(
     (out / "segments").mkdir(parents=True, exist_ok=True)
     day = run.analysis.report.analysis_date
     kpis = segment_kpis(run)
-    files: dict[str, bytes] = {"customers.csv": csv_bytes(run.labelled)}
+    labelled = with_values(run.labelled, _values_or_warn(run.analysis, warn))
+    files: dict[str, bytes] = {"customers.csv": csv_bytes(labelled)}
     if kpis is not None:
         files["kpis.csv"] = table_csv_bytes(kpis.table.round(6))
-    for name, data in segment_files(run.labelled, SEGMENT_NAME, analysis_date=day).items():
+    for name, data in segment_files(labelled, SEGMENT_NAME, analysis_date=day).items():
         files[f"segments/{name}"] = data
     not_written = {}
-    problem = too_long_for_a_sheet(run.labelled, SEGMENT_NAME)
+    problem = too_long_for_a_sheet(labelled, SEGMENT_NAME)
     if problem:
         not_written["segments.xlsx"] = f"{problem} Every customer is in customers.csv and segments/."
         warn(f"segments.xlsx not written: {not_written['segments.xlsx']}")
     else:
         files["segments.xlsx"] = workbook_bytes(
-            run.labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame(),
+            labelled, SEGMENT_NAME, analysis_date=day, profiles=run.profiles, ledger=run.analysis.report.ledger_frame(),
             kpis=kpis,
         )
     if with_model:

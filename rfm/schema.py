@@ -63,6 +63,19 @@ RFM_COLUMNS: tuple[str, ...] = (
     HISTORICAL_CLV,
 )
 
+# Predicted value per customer (rfm.value): BG/NBD and Gamma-Gamma.
+P_ALIVE = "p_alive"
+EXPECTED_PURCHASES = "expected_purchases"
+EXPECTED_ORDER_VALUE = "expected_order_value"
+PREDICTED_CLV = "predicted_clv"
+VALUE_COLUMNS: tuple[str, ...] = (P_ALIVE, EXPECTED_PURCHASES, EXPECTED_ORDER_VALUE, PREDICTED_CLV)
+VALUE_LABELS: dict[str, str] = {
+    P_ALIVE: "P(alive)",
+    EXPECTED_PURCHASES: "Expected purchases",
+    EXPECTED_ORDER_VALUE: "Expected order value",
+    PREDICTED_CLV: "Predicted CLV",
+}
+
 # Cluster columns added to the customer table once clusters are fitted (or a saved model scores it).
 CLUSTER = "cluster"  # int: 0.. fitted clusters, -1 noise, -2..-4 outlier tier groups
 CLUSTER_NAME = "cluster_name"

@@ -1,0 +1,130 @@
+"""Value page: who is likely still a customer, how much they will buy, and what they are worth (predictive CLV)."""
+
+import streamlit as st
+
+import ui
+from rfm import schema
+from rfm.charts import holdout_figure, value_box, value_heatmap
+from rfm.export import csv_bytes, export_file_name
+from rfm.labelled import SPLITS, segment_sizes, with_values
+from rfm.timeline import date_range
+from rfm.value import alive_matrix, purchases_matrix, value_by_segment
+
+ui.require_router()
+st.title("Value")
+st.caption(
+    "Two classic models, fitted by maximum likelihood on this file's orders: BG/NBD (Fader, Hardie & Lee 2005) for how "
+    "often each customer buys and whether they are still a customer, Gamma-Gamma (Fader & Hardie 2013) for how "
+    "much they spend per order. Together they give each customer's probability of being alive, expected purchases "
+    "and a predicted lifetime value."
+)
+run = ui.current_run()
+with st.spinner("Fitting BG/NBD and Gamma-Gamma…"):
+    model = ui.current_value_model()
+settings = ui.current_value_settings()
+
+horizon_column, months_column, discount_column, margin_column = st.columns(4)
+horizon = horizon_column.slider("Expected purchases over the next (days)", 7, 365, settings.horizon_days, step=1, key="value_horizon")
+months = months_column.slider("CLV over the next (months)", 1, 36, settings.months, key="value_months")
+discount = discount_column.slider(
+    "Yearly discount rate", 0.0, 0.30, settings.annual_discount_rate, step=0.01, format="%.2f", key="value_discount",
+    help="Future revenue is worth less today: 0.10 discounts it by 10% a year.",
+)
+margin = margin_column.number_input(
+    "Profit margin", 0.01, 1.0, settings.margin, step=0.01, format="%.2f", key="value_margin",
+    help="Share of revenue that is profit; 1.00 gives CLV as revenue.",
+)
+ui.update_value_settings(horizon_days=horizon, months=months, annual_discount_rate=discount, margin=margin)
+settings = ui.current_value_settings()
+for warning in model.warnings:
+    st.warning(warning)
+values = ui.current_values()
+labelled = with_values(run.labelled, values)
+
+metrics = st.columns(4)
+metrics[0].metric("Customers", f"{len(values):,}")
+metrics[1].metric("Likely still customers", f"{values[schema.P_ALIVE].mean():.0%}", help="Mean P(alive).")
+metrics[2].metric(f"Purchases expected in {horizon} days", f"{values[schema.EXPECTED_PURCHASES].sum():,.0f}")
+clv_total = values[schema.PREDICTED_CLV].sum(min_count=1)
+metrics[3].metric(f"Predicted CLV, {months} months", "–" if clv_total != clv_total else ui.money(clv_total))
+st.caption(f"Per customer: {settings.describe()}. Fitted on orders up to {model.observation_end}, time in days.")
+
+customers_tab, alive_tab, purchases_tab, segments_tab, holdout_tab, model_tab = st.tabs(
+    ["Customers", "P(alive)", "Expected purchases", "CLV by segment", "Holdout check", "The models"]
+)
+with customers_tab:
+    shown = labelled.sort_values(schema.PREDICTED_CLV, ascending=False, na_position="last")
+    columns = [
+        "segment_name", "rfm_segment", schema.RECENCY, schema.FREQUENCY, schema.MONETARY, *schema.VALUE_COLUMNS
+    ]
+    st.dataframe(
+        shown[[c for c in columns if c in shown.columns]], width="stretch", height=420, key="value_customers",
+        column_config={
+            schema.P_ALIVE: st.column_config.ProgressColumn("P(alive)", format="percent", min_value=0.0, max_value=1.0),
+            schema.EXPECTED_PURCHASES: st.column_config.NumberColumn(f"purchases in {horizon} days", format="%.2f"),
+            schema.EXPECTED_ORDER_VALUE: st.column_config.NumberColumn("expected order value", format="%.2f"),
+            schema.PREDICTED_CLV: st.column_config.NumberColumn(f"CLV {months} months", format="%.2f"),
+            schema.MONETARY: st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    st.download_button(
+        f"Every customer with their predicted value ({len(labelled):,}, CSV)", data=lambda: csv_bytes(labelled),
+        file_name=export_file_name("customer-value", run.analysis.report.analysis_date, "csv"), mime="text/csv",
+        on_click="ignore", icon=":material/download:", key="value_download",
+    )
+with alive_tab:
+    st.plotly_chart(
+        value_heatmap(alive_matrix(model), "Probability a customer is still active", "P(alive)", share=True),
+        width="stretch", key="value_alive",
+    )
+    st.caption(
+        f"For a customer whose first purchase was {model.summary['T'].max():,.0f} days ago (the longest tenure here). "
+        "More repeat purchases with a long silence since the last one make a customer likely gone; BG/NBD counts a "
+        "customer who never bought again as alive until they do."
+    )
+with purchases_tab:
+    st.plotly_chart(
+        value_heatmap(purchases_matrix(model, horizon), f"Expected purchases in the next {horizon} days", "purchases"),
+        width="stretch", key="value_purchases",
+    )
+    st.caption("The frequency/recency matrix: the best customers bought often and recently (top right).")
+with segments_tab:
+    split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="value_split")
+    if values[schema.PREDICTED_CLV].isna().all():
+        st.info("No spend model was fitted, so there is no CLV in money (see the warning above).")
+    else:
+        order = list(segment_sizes(labelled, split)["name"])
+        st.plotly_chart(
+            value_box(values[schema.PREDICTED_CLV], labelled[split], order, f"Predicted CLV over {months} months per segment", "predicted CLV (log scale)"),
+            width="stretch", key="value_box",
+        )
+        table = value_by_segment(values, labelled[split])
+        st.dataframe(
+            table, width="stretch", key="value_segments",
+            column_config={name: st.column_config.NumberColumn(format="%.2f") for name in ("total", "mean", "median")},
+        )
+with holdout_tab:
+    period = (model.observation_end - date_range(run.analysis.orders)[0]).days
+    days = st.slider(
+        "Hold out the last (days)", 7, max(8, period - 30), min(max(7, period // 3), max(8, period - 30)), key="value_holdout_days",
+        help="The model is fitted on the orders before these days and predicts them; compare with what happened.",
+    )
+    check = ui.current_holdout(days)
+    st.plotly_chart(holdout_figure(check), width="stretch", key="value_holdout")
+    share = check.predicted_total / check.actual_total - 1 if check.actual_total else float("nan")
+    st.markdown(
+        f"Over the {days:,} held-out days customers made **{check.actual_total:,.0f}** repeat purchases; the model, "
+        f"fitted without them, predicted **{check.predicted_total:,.0f}** ({share:+.0%}). Per customer the group means "
+        f"miss by {check.error:.2f} purchases on average. Trust the predictions where the bars agree."
+    )
+    st.dataframe(check.table, hide_index=True, width="stretch", key="value_holdout_table")
+with model_tab:
+    st.dataframe(model.parameters(), hide_index=True, width="stretch", key="value_parameters")
+    st.markdown(
+        "- **BG/NBD**: while alive, a customer buys at a rate drawn from Gamma(r, α) (per day); after each purchase "
+        "they drop out with a probability drawn from Beta(a, b).\n"
+        "- **Gamma-Gamma**: a customer's average order value varies around their own mean, drawn from a Gamma "
+        "distribution with p, q, γ (v); it assumes spend does not depend on how often they buy.\n"
+        "- Purchases on the same day count as one; the first purchase starts a customer's clock. The implementation "
+        "reproduces the published CDNOW figures (tests/test_clv.py)."
+    )
