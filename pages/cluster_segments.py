@@ -41,8 +41,11 @@ with st.expander("Rename segments and edit their actions"), st.form("renames"):
 st.markdown("#### Campaign KPIs")
 split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="kpi_split")
 kpis = ui.current_kpis(split)
-st.caption(f"{kpis.caption}. Change the two dates on the Trends page.")
-st.dataframe(kpis.table, width="stretch", column_config=ui.kpi_columns(), key="kpis")
+if kpis is None:
+    st.info("Every order in this file is on one day: there is no period to measure retention over.")
+else:
+    st.caption(f"{kpis.caption}. Change the two dates on the Trends page.")
+    st.dataframe(kpis.table, width="stretch", column_config=ui.kpi_columns(), key="kpis")
 
 labels = customers["cluster"]
 scatter_column, cube_column = st.columns(2)

@@ -111,7 +111,7 @@ def migrate(
     between = _between(orders, from_date, to_date)
     customers["orders_between"] = between["orders"].reindex(after.index).fillna(0).astype("int64")
     customers["revenue_between"] = between["revenue"].reindex(after.index).fillna(0.0).round(6)
-    gone = (customers[FROM] == LEFT) & (customers[TO] == LEFT)
+    gone = (customers[FROM] == LEFT) & (customers[TO] == LEFT) & (customers["orders_between"] == 0)
     customers = customers[~gone]
     customers.index.name = schema.CUSTOMER_ID
 

@@ -13,18 +13,20 @@ import pandas as pd
 from rfm import schema
 from rfm.clean import CleanResult
 
-#: Column names of the order table (besides ``customer_id``).
+#: Column names of the order table (besides ``customer_id``): when the order was placed (its earliest line),
+#: its latest line (a later time only for an invoice whose lines span a while) and its value.
 DATE = "date"
+LAST_LINE = "last_line"
 VALUE = "value"
-ORDER_COLUMNS = (schema.CUSTOMER_ID, DATE, VALUE)
+ORDER_COLUMNS = (schema.CUSTOMER_ID, DATE, LAST_LINE, VALUE)
 
 
 def order_aggregate(kept):
     """The engine's per-order aggregate of kept transactions, as an ibis expression.
 
     An order is a customer's invoice; a row without an invoice id is an order of its own (as
-    :func:`rfm.table.customer_aggregate` counts it). ``date`` is the order's earliest line time, ``value`` the
-    sum of its line values.
+    :func:`rfm.table.customer_aggregate` counts it). ``date`` is the order's earliest line time, ``last_line`` its
+    latest (what the RFM table's last purchase is), ``value`` the sum of its line values.
     """
     import ibis
 
@@ -32,7 +34,11 @@ def order_aggregate(kept):
     key = ibis.ifelse(invoice.isnull(), ibis.literal("\u0000row ").concat(kept[schema.ROW].cast("string")), invoice)
     with_key = kept.mutate(_order=key)
     return with_key.group_by([schema.CUSTOMER_ID, "_order"]).aggregate(
-        **{DATE: with_key[schema.INVOICE_DATE].min(), VALUE: with_key[schema.LINE_VALUE].sum()}
+        **{
+            DATE: with_key[schema.INVOICE_DATE].min(),
+            LAST_LINE: with_key[schema.INVOICE_DATE].max(),
+            VALUE: with_key[schema.LINE_VALUE].sum(),
+        }
     ).drop("_order")
 
 
@@ -41,23 +47,26 @@ def order_table(result: CleanResult) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with ``customer_id`` (str), ``date`` (datetime64) and ``value`` (float, rounded to 6 decimals like
-    monetary), one row per order.
+    DataFrame with ``customer_id`` (str), ``date`` and ``last_line`` (datetime64) and ``value`` (float, rounded
+    to 6 decimals like monetary), one row per order.
     """
     orders = order_aggregate(result.transactions).to_pandas()
     return tidy_orders(orders)
 
 
 def tidy_orders(orders: pd.DataFrame) -> pd.DataFrame:
-    """Orders in the canonical types and order (also for orders built by hand, e.g. in tests)."""
+    """Orders in the canonical types and order (also for orders built by hand, e.g. in tests, where
+    ``last_line`` may be left out: it is then the order's date)."""
+    date = pd.to_datetime(orders[DATE]).astype("datetime64[ns]")
     out = pd.DataFrame(
         {
             schema.CUSTOMER_ID: orders[schema.CUSTOMER_ID].astype("str"),
-            DATE: pd.to_datetime(orders[DATE]).astype("datetime64[ns]"),
+            DATE: date,
+            LAST_LINE: pd.to_datetime(orders[LAST_LINE]).astype("datetime64[ns]") if LAST_LINE in orders.columns else date,
             VALUE: orders[VALUE].astype("float64").round(6),
         }
     )
     return out.sort_values([DATE, schema.CUSTOMER_ID], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ORDER_COLUMNS", "VALUE", "order_aggregate", "order_table", "tidy_orders"]
+__all__ = ["DATE", "LAST_LINE", "ORDER_COLUMNS", "VALUE", "order_aggregate", "order_table", "tidy_orders"]

@@ -113,14 +113,15 @@ def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT
     """Campaign KPIs of the run's segments (:func:`rfm.kpis.campaign_kpis`) as a :class:`rfm.kpis.SegmentKPIs`.
 
     ``period`` (first date, second date) is what retention is measured over; default the end of the previous
-    quarter to the analysis date. ``None`` when the analysis kept no orders (``analyse(with_orders=False)``).
+    quarter to the analysis date. ``None`` when the analysis kept no orders (``analyse(with_orders=False)``) or
+    they are all on one day (no period to measure retention over).
     """
     from rfm.kpis import SegmentKPIs, campaign_kpis
     from rfm.labelled import segment_sizes
-    from rfm.timeline import default_dates
+    from rfm.timeline import date_range, default_dates
 
     analysis = run.analysis
-    if analysis.orders is None:
+    if analysis.orders is None or date_range(analysis.orders)[0] >= analysis.report.analysis_date:
         return None
     from_date, to_date = period or default_dates(analysis.orders, analysis.report.analysis_date)
     order = list(segment_sizes(run.labelled, by)["name"])

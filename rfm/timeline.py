@@ -15,7 +15,7 @@ import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.orders import DATE, VALUE
+from rfm.orders import DATE, LAST_LINE, VALUE
 from rfm.segments import OTHER
 from rfm.table import DEFAULT_PROFIT_MARGIN, finish_rfm_table
 
@@ -43,13 +43,16 @@ def rfm_as_of(orders: pd.DataFrame, day: dt.date, profit_margin: float = DEFAULT
     DataFrame
         The columns of :func:`rfm.table.rfm_table`; empty (with those columns) when nobody had bought yet.
     """
-    before = orders[orders[DATE] < pd.Timestamp(day) + pd.Timedelta(days=1)]
+    end = pd.Timestamp(day) + pd.Timedelta(days=1)
+    before = orders[orders[DATE] < end]
+    # An order placed by the end of the day counts; its lines after that (an invoice spanning midnight) do not.
+    before = before.assign(**{LAST_LINE: before[LAST_LINE].where(before[LAST_LINE] < end, before[DATE])})
     per_customer = before.groupby(schema.CUSTOMER_ID, sort=False).agg(
         **{
             schema.FREQUENCY: (VALUE, "size"),
             schema.MONETARY: (VALUE, "sum"),
             schema.FIRST_PURCHASE: (DATE, "min"),
-            schema.LAST_PURCHASE: (DATE, "max"),
+            schema.LAST_PURCHASE: (LAST_LINE, "max"),
         }
     )
     return finish_rfm_table(per_customer.reset_index(), day, profit_margin)
@@ -72,8 +75,17 @@ def default_dates(orders: pd.DataFrame, analysis_date: dt.date) -> tuple[dt.date
     """The two dates a comparison starts from: the end of the previous quarter and the analysis date.
 
     When the file does not reach back that far, the first date is the middle of the file's range instead.
+
+    Raises
+    ------
+    RFMInputError
+        When every order is on the analysis date: there are no two dates to compare.
     """
     first, _ = date_range(orders)
+    if first >= analysis_date:
+        raise RFMInputError(
+            f"Every order in this file is on {analysis_date}: there are no two dates to compare customers on."
+        )
     start = quarter_before(analysis_date)
     if start <= first:
         start = first + (analysis_date - first) / 2
