@@ -49,18 +49,34 @@ clv_total = values[schema.PREDICTED_CLV].sum(min_count=1)
 metrics[3].metric(f"Predicted CLV, {months} months", "–" if clv_total != clv_total else ui.money(clv_total))
 st.caption(f"Per customer: {settings.describe()}. Fitted on orders up to {model.observation_end}, time in days.")
 
-customers_tab, alive_tab, purchases_tab, segments_tab, holdout_tab, model_tab = st.tabs(
-    ["Customers", "P(alive)", "Expected purchases", "CLV by segment", "Holdout check", "The models"]
+segments_tab, customers_tab, alive_tab, purchases_tab, holdout_tab, model_tab = st.tabs(
+    ["CLV by segment", "Customers", "P(alive)", "Expected purchases", "Holdout check", "The models"]
 )
+with segments_tab:
+    split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="value_split")
+    if values[schema.PREDICTED_CLV].isna().all():
+        st.info("No spend model was fitted, so there is no CLV in money (see the warning above).")
+    else:
+        order = list(segment_sizes(labelled, split)["name"])
+        st.plotly_chart(
+            value_box(values[schema.PREDICTED_CLV], labelled[split], order, f"Predicted CLV over {months} months per segment", "predicted CLV (log scale)"),
+            width="stretch", key="value_box",
+        )
+        table = value_by_segment(values, labelled[split])
+        st.dataframe(
+            table, width="stretch", key="value_segments",
+            column_config={name: st.column_config.NumberColumn(format="%.2f") for name in ("total", "mean", "median")},
+        )
 with customers_tab:
     shown = labelled.sort_values(schema.PREDICTED_CLV, ascending=False, na_position="last")
     columns = [
-        "segment_name", "rfm_segment", schema.RECENCY, schema.FREQUENCY, schema.MONETARY, *schema.VALUE_COLUMNS
+        "segment_name", schema.PREDICTED_CLV, schema.P_ALIVE, schema.EXPECTED_PURCHASES, schema.EXPECTED_ORDER_VALUE,
+        schema.RECENCY, schema.FREQUENCY, schema.MONETARY, "rfm_segment",
     ]
     st.dataframe(
         shown[[c for c in columns if c in shown.columns]], width="stretch", height=420, key="value_customers",
         column_config={
-            schema.P_ALIVE: st.column_config.ProgressColumn("P(alive)", format="percent", min_value=0.0, max_value=1.0),
+            schema.P_ALIVE: st.column_config.ProgressColumn("P(alive)", format="percent", min_value=0.0, max_value=1.0, width="small"),
             schema.EXPECTED_PURCHASES: st.column_config.NumberColumn(f"purchases in {horizon} days", format="%.2f"),
             schema.EXPECTED_ORDER_VALUE: st.column_config.NumberColumn("expected order value", format="%.2f"),
             schema.PREDICTED_CLV: st.column_config.NumberColumn(f"CLV {months} months", format="%.2f"),
@@ -88,21 +104,6 @@ with purchases_tab:
         width="stretch", key="value_purchases",
     )
     st.caption("The frequency/recency matrix: the best customers bought often and recently (top right).")
-with segments_tab:
-    split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="value_split")
-    if values[schema.PREDICTED_CLV].isna().all():
-        st.info("No spend model was fitted, so there is no CLV in money (see the warning above).")
-    else:
-        order = list(segment_sizes(labelled, split)["name"])
-        st.plotly_chart(
-            value_box(values[schema.PREDICTED_CLV], labelled[split], order, f"Predicted CLV over {months} months per segment", "predicted CLV (log scale)"),
-            width="stretch", key="value_box",
-        )
-        table = value_by_segment(values, labelled[split])
-        st.dataframe(
-            table, width="stretch", key="value_segments",
-            column_config={name: st.column_config.NumberColumn(format="%.2f") for name in ("total", "mean", "median")},
-        )
 with holdout_tab:
     period = (model.observation_end - date_range(run.analysis.orders)[0]).days
     days = st.slider(

@@ -586,6 +586,9 @@ def migration_sankey(migration, highlight: tuple[str, str] | None = None):
             arrangement="snap",
             node={
                 "label": labels, "pad": 14, "thickness": 16,
+                # Both columns in the model's order (best segments on top, new and left at the ends), not plotly's.
+                "x": [0.001] * len(sources) + [0.999] * len(targets),
+                "y": _stacked_positions([totals_from[s] for s in sources]) + _stacked_positions([totals_to[t] for t in targets]),
                 "color": [colours.get(s, _LEFT_COLOUR) for s in sources] + [colours.get(t, _LEFT_COLOUR) for t in targets],
                 "hovertemplate": "%{label}<extra></extra>",
             },
@@ -605,6 +608,14 @@ def migration_sankey(migration, highlight: tuple[str, str] | None = None):
         margin={"t": 50, "l": 10, "r": 10, "b": 10}, height=max(420, 26 * max(len(sources), len(targets)) + 120),
     )
     return figure
+
+
+def _stacked_positions(sizes: list[int]) -> list[float]:
+    """Centres of nodes stacked top to bottom in proportion to their sizes, inside (0, 1)."""
+    total = float(sum(sizes)) or 1.0
+    ends = np.cumsum(sizes) / total
+    centres = ends - np.asarray(sizes) / total / 2
+    return [float(0.01 + 0.98 * c) for c in centres]
 
 
 def sizes_over_time_figure(sizes: pd.DataFrame, shares: bool = False):
@@ -727,7 +738,7 @@ def holdout_figure(holdout):
         )
     figure.update_layout(
         title=f"Holdout check: fitted up to {holdout.calibration_end}, predicted to {holdout.observation_end}",
-        barmode="group", xaxis_title="repeat purchases in the fitting period",
+        barmode="group", xaxis={"title": "repeat purchases in the fitting period", "type": "category"},
         yaxis_title="purchases per customer in the holdout", legend={"orientation": "h", "y": -0.2},
         margin={"t": 50}, height=420,
     )

@@ -1,4 +1,5 @@
-"""One real-browser journey: demo data -> the shared UCI workbook -> RFM -> clusters -> export -> what if -> score.
+"""One real-browser journey: demo data -> the shared UCI workbook -> RFM -> clusters -> segments -> trends ->
+value -> export -> what if -> score.
 
 Runs the app with ``streamlit run`` on a free port and drives Debian's Chromium with Playwright (sync API).
 Skips cleanly when Chromium, the Playwright package or the shared workbook is missing, unless
@@ -171,6 +172,19 @@ def assert_no_exception(page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def _expected_migration(workbook: Path):
+    """The library's migration of the workbook by RFM segment, with the app's defaults: from the end of the
+    previous quarter to the analysis date, customers left after a year (the segment rules do not depend on k)."""
+    from rfm.migration import migrate
+    from rfm.pipeline import analyse_file
+    from rfm.run import segment_run
+    from rfm.timeline import default_dates
+
+    run = segment_run(analyse_file(workbook))
+    orders, day = run.analysis.orders, run.analysis.report.analysis_date
+    return migrate(orders, run.bundle, *default_dates(orders, day), "segment", 365)
+
+
 # --- the journey ----------------------------------------------------------------------------------
 
 
@@ -332,6 +346,58 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9-segments.png")
 
+        kpis = live(page).get_by_test_id("stDataFrame").filter(has_text="All customers")
+        expect(kpis).to_have_count(1, timeout=WAIT_MS)
+        expect(caption(page, "Campaign KPIs per segment")).to_have_count(1)
+
+        # 10a. Trends: who moved where since the end of last quarter, as the library computes it with the same
+        # rules; the largest move's customers download as a CSV.
+        moves = _expected_migration(workbook)
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Trends").click()
+        expect(page.get_by_role("heading", name="Trends", exact=True)).to_be_visible(timeout=WAIT_MS)
+        customers = moves.customers
+        expect(metric_value(page, f"Customers on {moves.to_date}")).to_have_text(f"{len(customers):,}", timeout=WAIT_MS)
+        expect(metric_value(page, f"Customers on {moves.from_date}")).to_have_text(f"{(customers['from'] != 'New customer').sum():,}")
+        expect(metric_value(page, "New since")).to_have_text(f"{(customers['from'] == 'New customer').sum():,}")
+        expect(metric_value(page, "Left")).to_have_text(f"{(customers['to'] == 'Left').sum():,}")
+        sankey = live(page, ".st-key-trends_sankey").locator(".js-plotly-plot")
+        expect(sankey).to_contain_text("New customer", timeout=WAIT_MS)
+        expect(live(page, ".st-key-trends_matrix").locator(".js-plotly-plot")).to_contain_text("Migration matrix")
+        expect(live(page, ".st-key-trends_sizes").locator(".js-plotly-plot")).to_contain_text("Segment sizes over time")
+        flows = moves.flows[moves.flows["from"] != moves.flows["to"]]
+        largest = flows.sort_values("customers", ascending=False, kind="stable").iloc[0]
+        flow_button = live(page, ".st-key-trends_download_flow").get_by_role("button")
+        expect(flow_button).to_contain_text(f"{largest['from']} → {largest['to']} ({largest['customers']:,}, CSV)")
+        with page.expect_download() as flow_download:
+            flow_button.click()
+        flow_path = tmp_path / flow_download.value.suggested_filename
+        flow_download.value.save_as(flow_path)
+        import pandas as pd
+
+        flow_list = pd.read_csv(flow_path, encoding="utf-8-sig", dtype={"customer_id": str})
+        assert sorted(flow_list["customer_id"]) == sorted(moves.flow_customers(largest["from"], largest["to"]).index)
+        assert set(flow_list["from"]) == {largest["from"]} and set(flow_list["to"]) == {largest["to"]}
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "9a-trends.png")
+
+        # 10b. Value: P(alive), expected purchases and CLV per customer; the holdout check; a CSV with the values.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Value").click()
+        expect(page.get_by_role("heading", name="Value", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(metric_value(page, "Customers")).to_have_text(f"{CUSTOMERS:,}", timeout=WAIT_MS)
+        expect(metric_value(page, "Likely still customers")).to_have_text(re.compile(r"^\d{1,3}%$"))
+        expect(live(page, ".st-key-value_box").locator(".js-plotly-plot")).to_contain_text("Predicted CLV", timeout=WAIT_MS)
+        page.get_by_role("tab", name="Holdout check").click()
+        expect(live(page, ".st-key-value_holdout").locator(".js-plotly-plot")).to_contain_text("7+", timeout=WAIT_MS)
+        page.get_by_role("tab", name="Customers", exact=True).click()
+        with page.expect_download() as value_download:
+            live(page, ".st-key-value_download").get_by_role("button").click()
+        value_path = tmp_path / "value.csv"
+        value_download.value.save_as(value_path)
+        values = pd.read_csv(value_path, encoding="utf-8-sig", dtype={"customer_id": str})
+        assert len(values) == CUSTOMERS and values["p_alive"].between(0, 1).all() and (values["predicted_clv"] >= 0).all()
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "9b-value.png")
+
         # 11. Export: download the first segment's list; its rows are the customers the button counts.
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Export").click()
         expect(page.get_by_role("heading", name="Export", exact=True)).to_be_visible(timeout=WAIT_MS)
@@ -344,7 +410,6 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         path = tmp_path / download.value.suggested_filename
         download.value.save_as(path)
         assert path.name.endswith(".csv") and path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
-        import pandas as pd
 
         segment_list = pd.read_csv(path, encoding="utf-8-sig", dtype={"customer_id": str})
         assert len(segment_list) == int(count.replace(",", ""))
