@@ -707,6 +707,7 @@ def value_box(values: pd.Series, segments: pd.Series, order, title: str, axis_ti
     """The distribution of a value per segment (box per segment, in ``order``); a log axis for money."""
     import plotly.graph_objects as go
 
+    order = [str(segment) for segment in order]
     colours = segment_colours(order)
     frame = pd.DataFrame({"segment": segments.reindex(values.index).astype("str"), "value": values})
     figure = go.Figure()

@@ -198,6 +198,10 @@ def _run(args: argparse.Namespace) -> int:
     from rfm.table import DEFAULT_PROFIT_MARGIN
 
     # Refuse bad settings and models before the (possibly long) read of the file.
+    if args.command == "clv":
+        from rfm.value import ValueSettings
+
+        args.value_settings = ValueSettings(args.horizon_days, args.months, args.discount_rate, args.margin)
     if args.command in ("table", "segment", "migrate"):
         from rfm.scores import check_bins
         from rfm.tiers import check_multiplier
@@ -348,11 +352,9 @@ def _migrate(args: argparse.Namespace, analysis, bundle) -> int:
 def _clv(args: argparse.Namespace, analysis) -> int:
     from rfm import schema
     from rfm.export import csv_bytes, table_csv_bytes
-    from rfm.value import ValueSettings, customer_value, fit_value, holdout
+    from rfm.value import customer_value, fit_value, holdout
 
-    settings = ValueSettings(args.horizon_days, args.months, args.discount_rate, args.margin)
-    if not 1 <= settings.horizon_days <= 3650 or not 1 <= settings.months <= 120:
-        raise RFMInputError(f"--horizon-days should be 1 to 3650 and --months 1 to 120; got {settings.horizon_days} and {settings.months}.")
+    settings = args.value_settings
     day = analysis.report.analysis_date
     model = fit_value(analysis.orders, day)
     for warning in model.warnings:

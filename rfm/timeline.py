@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from rfm import schema
@@ -152,13 +153,71 @@ def sizes_over_time(
     DataFrame indexed by ``day`` (date) with one column per state (segments in the model's order, then
     :data:`LEFT`), counts as int.
     """
-    counts = {
-        day: labelled_as_of(orders, bundle, day, by, active_days, profit_margin)["state"].value_counts()
-        for day in days
-    }
+    if by not in LABELS:
+        raise RFMInputError(f"Customers are named by {' or '.join(map(repr, LABELS))}, not {by!r}.")
+    counts = {day: _state_counts(table, bundle, by, active_days) for day, table in _snapshots(orders, sorted(days), profit_margin)}
     table = pd.DataFrame(counts).T.fillna(0).astype("int64")
     table.index.name = "day"
     return table[state_order(table.columns, bundle, by)]
+
+
+def _state_counts(table: pd.DataFrame, bundle, by: str, active_days: int | None) -> pd.Series:
+    """Customers per state of one snapshot's RFM table (the model's rule book on arrays, as the what-if does)."""
+    if table.empty:
+        return pd.Series(dtype="int64")
+    needed = dict.fromkeys([schema.RECENCY, schema.FREQUENCY, schema.MONETARY, *bundle.features])
+    labels = bundle.label_columns({column: table[column].to_numpy(dtype="float64") for column in needed})
+    state = pd.Series(labels[by], index=table.index, dtype="str")
+    if active_days is not None:
+        state = state.where(table[schema.RECENCY] <= active_days, LEFT)
+    return state.value_counts()
+
+
+def _snapshots(orders: pd.DataFrame, days: list[dt.date], profit_margin: float):
+    """:func:`rfm_as_of` at each of ``days`` (ascending), built incrementally: each order is added once.
+
+    Yields ``(day, table)``. Equal to calling :func:`rfm_as_of` per day (tests check it) in a fraction of the
+    time: a weekly series over 400,000 orders costs one pass over them plus one small table per snapshot.
+    """
+    ordered = orders.sort_values(DATE, kind="stable")
+    codes, customers = pd.factorize(ordered[schema.CUSTOMER_ID])
+    dates = ordered[DATE].to_numpy("datetime64[ns]").view("int64")
+    last_lines = ordered[LAST_LINE].to_numpy("datetime64[ns]").view("int64")
+    values = ordered[VALUE].to_numpy("float64")
+    by_last_line = np.argsort(last_lines, kind="stable")
+    n = len(customers)
+    never = np.iinfo("int64").min
+    frequency, monetary = np.zeros(n, dtype="int64"), np.zeros(n)
+    first, last = np.full(n, np.iinfo("int64").max), np.full(n, never)
+    added = finished = 0
+    for day in days:
+        end = (pd.Timestamp(day) + pd.Timedelta(days=1)).value
+        upto = int(np.searchsorted(dates, end, side="left"))
+        chunk = slice(added, upto)
+        frequency += np.bincount(codes[chunk], minlength=n)
+        monetary += np.bincount(codes[chunk], weights=values[chunk], minlength=n)
+        np.minimum.at(first, codes[chunk], dates[chunk])
+        added = max(added, upto)
+        # Last purchase: an order's last line, unless that line is after the day (then the order's own time).
+        done = int(np.searchsorted(last_lines[by_last_line], end, side="left"))
+        if done > finished:
+            rows = by_last_line[finished:done]
+            np.maximum.at(last, codes[rows], last_lines[rows])
+            finished = done
+        latest = last.copy()
+        spanning = np.flatnonzero((dates[:added] < end) & (last_lines[:added] >= end))
+        np.maximum.at(latest, codes[spanning], dates[spanning])
+        present = frequency > 0
+        per_customer = pd.DataFrame(
+            {
+                schema.CUSTOMER_ID: customers[present],
+                schema.FREQUENCY: frequency[present],
+                schema.MONETARY: monetary[present],
+                schema.FIRST_PURCHASE: first[present].view("datetime64[ns]"),
+                schema.LAST_PURCHASE: latest[present].view("datetime64[ns]"),
+            }
+        )
+        yield day, finish_rfm_table(per_customer, day, profit_margin)
 
 
 def state_order(states, bundle, by: str) -> list[str]:

@@ -31,6 +31,17 @@ class ValueSettings:
     annual_discount_rate: float = 0.10
     margin: float = 1.0  # share of revenue that is profit; 1 = CLV as revenue
 
+    def __post_init__(self) -> None:
+        checks = (
+            ("the horizon", self.horizon_days, 1, 3650, "days"),
+            ("the CLV horizon", self.months, 1, 120, "months"),
+            ("the yearly discount rate", self.annual_discount_rate, 0, 1, ""),
+            ("the profit margin", self.margin, 0.0001, 1, ""),
+        )
+        for what, value, low, high, unit in checks:
+            if not low <= value <= high:
+                raise RFMInputError(f"{what[0].upper()}{what[1:]} should be between {low:g} and {high:g} {unit}; got {value!r}.".replace("  ", " ").replace(" ;", ";"))
+
     def describe(self) -> str:
         money = "revenue" if self.margin == 1 else f"profit at a {self.margin:.0%} margin"
         return (
@@ -129,6 +140,8 @@ def holdout(orders: pd.DataFrame, observation_end: dt.date, holdout_days: int | 
     """Fit BG/NBD on all but the last ``holdout_days`` (default: a third of the period) and predict them."""
     first = orders[DATE].min().date()
     period = (observation_end - first).days
+    if period < 2:
+        raise RFMInputError(f"The orders span {max(period, 0)} day(s) up to {observation_end}: too short to hold any out.")
     days = holdout_days if holdout_days is not None else max(period // 3, 1)
     if not 1 <= days < period:
         raise RFMInputError(
@@ -172,8 +185,12 @@ def _grid(model: ValueModel, max_frequency: int | None, points: int, function) -
 
 
 def value_by_segment(values: pd.DataFrame, segments: pd.Series, column: str = PREDICTED_CLV) -> pd.DataFrame:
-    """Per segment: customers, total, mean and median of ``column``, largest total first."""
-    frame = pd.DataFrame({"segment": segments.reindex(values.index).astype("str"), "value": values[column]})
+    """Per segment: customers, total, mean and median of ``column``, largest total first (customers without a
+    segment under "(no segment)", never dropped)."""
+    from rfm.export import NO_SEGMENT
+
+    named = segments.reindex(values.index).astype("object").where(lambda s: s.notna(), NO_SEGMENT).astype("str")
+    frame = pd.DataFrame({"segment": named, "value": values[column]})
     table = frame.groupby("segment")["value"].agg(customers="size", total="sum", mean="mean", median="median")
     return table.sort_values("total", ascending=False, kind="stable")
 
