@@ -31,19 +31,19 @@ def order_aggregate(kept):
     import ibis
 
     invoice = kept[schema.INVOICE_ID]
-    key = ibis.ifelse(invoice.isnull(), ibis.literal("\u0000row ").concat(kept[schema.ROW].cast("string")), invoice)
-    with_key = kept.mutate(_order=key)
-    return with_key.group_by([schema.CUSTOMER_ID, "_order"]).aggregate(
+    # Rows without an invoice id are told apart by their row number; rows with one share the key -1.
+    with_key = kept.mutate(_row_order=ibis.ifelse(invoice.isnull(), kept[schema.ROW].cast("int64"), ibis.literal(-1, "int64")))
+    return with_key.group_by([schema.CUSTOMER_ID, schema.INVOICE_ID, "_row_order"]).aggregate(
         **{
             DATE: with_key[schema.INVOICE_DATE].min(),
             LAST_LINE: with_key[schema.INVOICE_DATE].max(),
             VALUE: with_key[schema.LINE_VALUE].sum(),
         }
-    ).drop("_order")
+    ).drop(schema.INVOICE_ID, "_row_order")
 
 
 def order_table(result: CleanResult) -> pd.DataFrame:
-    """Orders of the kept transactions, sorted by date then customer.
+    """Orders of the kept transactions, sorted by date, customer, last line and value.
 
     Returns
     -------
@@ -66,7 +66,8 @@ def tidy_orders(orders: pd.DataFrame) -> pd.DataFrame:
             VALUE: orders[VALUE].astype("float64").round(6),
         }
     )
-    return out.sort_values([DATE, schema.CUSTOMER_ID], kind="stable").reset_index(drop=True)
+    # Every column in the key: the engine returns groups in any order, and the same file must give the same table.
+    return out.sort_values([DATE, schema.CUSTOMER_ID, LAST_LINE, VALUE], kind="stable").reset_index(drop=True)
 
 
 __all__ = ["DATE", "LAST_LINE", "ORDER_COLUMNS", "VALUE", "order_aggregate", "order_table", "tidy_orders"]

@@ -40,6 +40,7 @@ def _same(duck, spark) -> None:
     for name in ("rows_read", "rows_clean", "customers", "revenue", "first_date", "last_date", "analysis_date", "notes", "date_decision"):
         assert getattr(spark.report, name) == getattr(duck.report, name), name
     pd.testing.assert_frame_equal(spark.customers, duck.customers)
+    pd.testing.assert_frame_equal(spark.orders, duck.orders)  # what migration and CLV are computed from
     assert spark.countries == duck.countries
     if duck.customer_country is not None:
         pd.testing.assert_series_equal(spark.customer_country, duck.customer_country)
