@@ -311,8 +311,10 @@ class ModelBundle:
             grouped = out[TIER] != REGULAR
             labels[grouped] = [TIER_GROUP_LABELS[tier] for tier in out[TIER][grouped]]
         out[CLUSTER] = labels
-        out[CLUSTER_NAME] = np.array([arrays["name"].get(label, "Unnamed") for label in labels.tolist()], dtype=object)
-        out[CLUSTER_ACTION] = np.array([arrays["action"].get(label, "") for label in labels.tolist()], dtype=object)
+        # A few distinct labels: look each up once (per customer, this was most of the time on 200k customers).
+        distinct, position = np.unique(labels, return_inverse=True)
+        out[CLUSTER_NAME] = np.array([arrays["name"].get(label, "Unnamed") for label in distinct.tolist()], dtype=object)[position]
+        out[CLUSTER_ACTION] = np.array([arrays["action"].get(label, "") for label in distinct.tolist()], dtype=object)[position]
         return out
 
     def projection(self, table: pd.DataFrame):
