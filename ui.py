@@ -451,6 +451,19 @@ def kpi_columns() -> dict:
     }
 
 
+def clicked_cell(chart_key: str) -> tuple[str, str] | None:
+    """The (row, column) of the cell last clicked in a clickable :func:`rfm.charts.crosstab_heatmap`, or ``None``."""
+    try:
+        points = st.session_state[chart_key]["selection"]["points"]
+    except (KeyError, TypeError):  # no chart yet, or nothing selected
+        return None
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, (list, tuple)) and len(data) >= 2:
+            return str(data[0]), str(data[1])
+    return None
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _migration(digest: str, name: str, choices: Choices, segments, clustering, k: int, algorithm: str, renames, period, _data: bytes):
     from rfm.migration import migrate

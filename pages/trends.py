@@ -4,7 +4,9 @@ import streamlit as st
 
 import ui
 from rfm.charts import crosstab_heatmap, migration_sankey, sizes_over_time_figure
+from rfm import schema
 from rfm.export import csv_bytes, export_file_name, zip_bytes
+from rfm.labelled import with_values
 from rfm.migration import NEW, flow_label, flow_list, migration_files
 from rfm.timeline import LABELS, LEFT, date_range
 
@@ -65,18 +67,23 @@ flows = migration.flows
 options = list(zip(flows["from"], flows["to"]))
 moves = flows[flows["from"] != flows["to"]]
 default = (moves.sort_values("customers", ascending=False, kind="stable").iloc[0][["from", "to"]].tolist() if len(moves) else options[0])
-chosen = st.session_state.get("trends_flow")
-if chosen not in options:
+clicked = ui.clicked_cell("trends_matrix")  # a click on a matrix cell picks that flow (the select box follows)
+if clicked is not None and clicked != st.session_state.get("trends_clicked"):
+    st.session_state["trends_clicked"] = clicked
+    if clicked in options:
+        st.session_state["trends_flow"] = clicked
+if st.session_state.get("trends_flow") not in options:
     st.session_state["trends_flow"] = tuple(default)
 
 st.plotly_chart(migration_sankey(migration, highlight=st.session_state["trends_flow"]), width="stretch", key="trends_sankey")
 st.plotly_chart(
     crosstab_heatmap(
         migration.shares, migration.matrix, title=f"Migration matrix: where each group of {from_date} is on {to_date}",
-        x_title=f"on {to_date}", y_title=f"on {from_date}",
+        x_title=f"on {to_date}", y_title=f"on {from_date}", clickable=True,
     ),
-    width="stretch", key="trends_matrix",
+    width="stretch", key="trends_matrix", on_select="rerun", selection_mode="points",
 )
+st.caption("Click a cell to list its customers below.")
 with st.expander("The matrix as numbers"):
     st.dataframe(migration.matrix, width="stretch", key="trends_counts")
 
@@ -86,7 +93,16 @@ flow = st.selectbox(
     "Flow", options, format_func=lambda pair: f"{flow_label(*pair)}: {counts[pair]:,} customers", key="trends_flow",
     help="Every move between the two dates, the largest first within each group; the Sankey diagram highlights it.",
 )
-listing = flow_list(migration, *flow, run.labelled)
+labelled = with_values(run.labelled, ui.current_values())
+listing = flow_list(migration, *flow, labelled)
+if schema.PREDICTED_CLV in listing.columns and listing[schema.PREDICTED_CLV].notna().any():
+    settings = ui.current_value_settings()
+    st.markdown(
+        f"**What they are worth:** predicted CLV over {settings.months} months "
+        f"{ui.money(listing[schema.PREDICTED_CLV].sum())} in all, {listing[schema.P_ALIVE].mean():.0%} likely still "
+        f"customers, {listing[schema.EXPECTED_PURCHASES].sum():,.1f} purchases expected in the next {settings.horizon_days} days "
+        "(settings on the Value page)."
+    )
 st.dataframe(listing, width="stretch", height=300, key="trends_flow_customers")
 flow_file = export_file_name(f"{flow[0]} to {flow[1]}", to_date, "csv")
 download, everything = st.columns(2)
@@ -96,7 +112,7 @@ download.download_button(
 )
 everything.download_button(
     "Matrix, flows and every flow's customers (ZIP)",
-    data=lambda: zip_bytes(migration_files(migration, run.labelled)),
+    data=lambda: zip_bytes(migration_files(migration, labelled)),
     file_name=export_file_name("migration", to_date, "zip"), mime="application/zip",
     on_click="ignore", icon=":material/folder_zip:", key="trends_download_all",
 )

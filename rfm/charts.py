@@ -511,24 +511,40 @@ def crosstab_heatmap(
     title: str = "Named segments × clusters: where each segment's customers went",
     x_title: str = "cluster",
     y_title: str = "segment",
+    clickable: bool = False,
 ):
     """Groups (rows) against groups (columns): colour is each row's share in each column (rows sum to 100%),
     the number is customers. Named RFM segments × clusters, or first-date × second-date segments.
 
     ``shares`` and ``counts`` come from ``rfm.profiles.segment_crosstab`` (rename their columns to the
-    cluster names first to show names instead of numbers) or :class:`rfm.migration.Migration`."""
+    cluster names first to show names instead of numbers) or :class:`rfm.migration.Migration`.
+
+    ``clickable`` lays a point on every non-empty cell (nearly transparent, with the row and column as
+    ``customdata``), so that clicking a cell selects it (``st.plotly_chart(on_select=...)`` reports points,
+    not heat-map cells)."""
     import plotly.graph_objects as go
 
     columns = [str(c) for c in shares.columns]
     numbers = counts.reindex(index=shares.index, columns=shares.columns).fillna(0).astype(int).to_numpy()
+    hover = "%{y} → %{x}: %{customdata:,} customers (%{z:.1%} of the row)<extra></extra>"
     figure = go.Figure(
         go.Heatmap(
             z=shares.to_numpy(dtype="float64"), x=columns, y=[str(s) for s in shares.index], zmin=0, zmax=1,
             colorscale="Blues", colorbar={"title": f"share of {y_title}", "tickformat": ".0%"},
             text=[[f"{c:,}" if c else "" for c in row] for row in numbers], texttemplate="%{text}", customdata=numbers,
-            hovertemplate="%{y} → %{x}: %{customdata:,} customers (%{z:.1%} of the row)<extra></extra>",
+            hovertemplate=hover, hoverinfo="skip" if clickable else None,
         )
     )
+    if clickable:
+        rows, cols = np.nonzero(numbers)
+        names = [str(s) for s in shares.index]
+        figure.add_scatter(
+            x=[columns[j] for j in cols], y=[names[i] for i in rows], mode="markers", showlegend=False,
+            marker={"symbol": "square", "size": 28, "opacity": 0.01, "color": "#000000"},
+            customdata=[[names[i], columns[j], int(numbers[i, j]), float(shares.iat[i, j])] for i, j in zip(rows, cols)],
+            hovertemplate="%{customdata[0]} → %{customdata[1]}: %{customdata[2]:,} customers "
+            "(%{customdata[3]:.1%} of the row). Click to list them.<extra></extra>",
+        )
     figure.update_layout(
         title=title,
         xaxis_title=x_title, yaxis={"title": y_title, "autorange": "reversed"},

@@ -314,7 +314,9 @@ def _write_files(out_dir: str, files: dict[str, bytes]) -> None:
 
 
 def _migrate(args: argparse.Namespace, analysis, bundle) -> int:
+    from rfm.labelled import with_values
     from rfm.migration import flow_label, migrate, migration_files
+    from rfm.run import values_or_warn
 
     run = _model_run(args, analysis, bundle)
     by = "cluster_name" if args.by == "cluster" else "segment"
@@ -322,7 +324,8 @@ def _migrate(args: argparse.Namespace, analysis, bundle) -> int:
     migration = migrate(
         analysis.orders, run.bundle, args.from_date, to_date, by, args.left_after_days or None, run.bundle.payload["settings"]["profit_margin"]
     )
-    files = migration_files(migration, run.labelled)
+    labelled = with_values(run.labelled, values_or_warn(analysis, lambda text: print(f"warning: {text}", file=sys.stderr)))
+    files = migration_files(migration, labelled)
     moved = migration.flows[migration.flows["from"] != migration.flows["to"]]
     summary = {
         "file": analysis.read_info.file_name,

@@ -153,13 +153,15 @@ def flow_label(source: str, target: str) -> str:
 
 def flow_list(migration: Migration, source: str, target: str, labelled: pd.DataFrame | None = None) -> pd.DataFrame:
     """One flow's customers with the columns a campaign needs: both states, R/F/M at both dates, the orders in
-    between and, when ``labelled`` (:func:`rfm.labelled.labelled_customers`) is given, each customer's country and
-    segment names as of the analysis date."""
+    between and, when ``labelled`` (:func:`rfm.labelled.labelled_customers`) is given, each customer's country,
+    segment names as of the analysis date and, when it holds them (:func:`rfm.labelled.with_values`), their
+    predicted value: what the customers of a move are worth."""
     from rfm.labelled import ACTION, COUNTRY, RFM_SEGMENT, SEGMENT_NAME
 
     chosen = migration.flow_customers(source, target)
     if labelled is not None:
-        extra = [column for column in (COUNTRY, SEGMENT_NAME, ACTION, RFM_SEGMENT) if column in labelled.columns]
+        wanted = (COUNTRY, SEGMENT_NAME, ACTION, RFM_SEGMENT, *schema.VALUE_COLUMNS)
+        extra = [column for column in wanted if column in labelled.columns]
         chosen = chosen.join(labelled[extra], how="left")
     return chosen
 

@@ -144,7 +144,7 @@ def summary(run: SegmentRun, inspect: dict) -> dict:
     }
 
 
-def _values_or_warn(analysis: Analysis, warn: Callable[[str], None]) -> pd.DataFrame | None:
+def values_or_warn(analysis: Analysis, warn: Callable[[str], None]) -> pd.DataFrame | None:
     """Predicted value per customer (:mod:`rfm.value`, default settings), or ``None`` with ``warn`` told why."""
     from rfm.errors import RFMInputError
     from rfm.value import ValueSettings, customer_value, fit_value
@@ -176,7 +176,7 @@ def write_run(
     (out / "segments").mkdir(parents=True, exist_ok=True)
     day = run.analysis.report.analysis_date
     kpis = segment_kpis(run)
-    labelled = with_values(run.labelled, _values_or_warn(run.analysis, warn))
+    labelled = with_values(run.labelled, values_or_warn(run.analysis, warn))
     files: dict[str, bytes] = {"customers.csv": csv_bytes(labelled)}
     if kpis is not None:
         files["kpis.csv"] = table_csv_bytes(kpis.table.round(6))

@@ -377,6 +377,18 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         flow_list = pd.read_csv(flow_path, encoding="utf-8-sig", dtype={"customer_id": str})
         assert sorted(flow_list["customer_id"]) == sorted(moves.flow_customers(largest["from"], largest["to"]).index)
         assert set(flow_list["from"]) == {largest["from"]} and set(flow_list["to"]) == {largest["to"]}
+        # A click on a cell of the migration matrix picks that flow: the list and its download follow.
+        matrix = moves.matrix
+        cell = next((a, b) for a, b in zip(flows["from"], flows["to"]) if (a, b) != (largest["from"], largest["to"]))
+        area = live(page, ".st-key-trends_matrix").locator(".nsewdrag").first.bounding_box()
+        row, column = list(matrix.index).index(cell[0]), list(matrix.columns).index(cell[1])
+        page.mouse.click(
+            area["x"] + area["width"] * (column + 0.5) / len(matrix.columns),
+            area["y"] + area["height"] * (row + 0.5) / len(matrix.index),  # rows top to bottom (reversed axis)
+        )
+        expect(live(page, ".st-key-trends_download_flow").get_by_role("button")).to_contain_text(
+            f"{cell[0]} → {cell[1]} ({int(matrix.loc[cell[0], cell[1]]):,}, CSV)", timeout=WAIT_MS
+        )
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9a-trends.png")
 

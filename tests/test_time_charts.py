@@ -274,3 +274,13 @@ def test_crosstab_heatmap_with_custom_titles():
 def test_value_box_takes_segment_labels_that_are_not_text():
     figure = value_box(pd.Series([1.0, 2.0, 3.0]), pd.Series([0, 1, 1]), [0, 1], "t", "a")
     assert [list(box.y) for box in figure.data] == [[1.0], [2.0, 3.0]]
+
+
+def test_a_clickable_matrix_has_a_point_on_every_non_empty_cell():
+    counts = pd.DataFrame([[2, 0], [1, 3]], index=["Champions", "Left"], columns=["Champions", "At Risk"])
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    heatmap, points = crosstab_heatmap(shares, counts, clickable=True).data
+    assert heatmap.hoverinfo == "skip"
+    assert list(zip(points.y, points.x)) == [("Champions", "Champions"), ("Left", "Champions"), ("Left", "At Risk")]
+    assert [list(c) for c in points.customdata] == [["Champions", "Champions", 2, 1.0], ["Left", "Champions", 1, 0.25], ["Left", "At Risk", 3, 0.75]]
+    assert len(crosstab_heatmap(shares, counts).data) == 1  # not clickable: the heat map alone

@@ -63,6 +63,12 @@ def test_trends_page_shows_the_libraries_migration():
     assert sorted(listing.index) == sorted(expected.flow_customers(*flow).index)
     labels = [button.proto.label for button in at.get("download_button")]
     assert f"{flow[0]} → {flow[1]} ({largest['customers']:,}, CSV)" in labels
+    # What the customers of that move are worth: the Value page's model, summed over them.
+    values = customer_value(fit_value(analysis.orders, analysis.report.analysis_date), ValueSettings(margin=analysis_profit_margin(run)))
+    worth = values.loc[expected.flow_customers(*flow).index]
+    assert listing[schema.PREDICTED_CLV].sum() == pytest.approx(worth[schema.PREDICTED_CLV].sum())
+    [said] = [m.value for m in at.markdown if m.value.startswith("**What they are worth:**")]
+    assert f"over 12 months {worth[schema.PREDICTED_CLV].sum():,.2f} in all" in said
 
 
 def analysis_profit_margin(run) -> float:
