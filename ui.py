@@ -464,37 +464,51 @@ def clicked_cell(chart_key: str) -> tuple[str, str] | None:
     return None
 
 
+def trend_model(use_saved: bool = False) -> tuple:
+    """What labels customers on the Trends page, as a cache key: the session's model (its settings, k,
+    algorithm and names) or the uploaded one (its digest)."""
+    if use_saved:
+        return ("saved", saved_model().digest)
+    _, _, _, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return ("session", segments, clustering, k, algorithm, current_renames())
+
+
+def _trend_bundle(digest: str, name: str, choices: Choices, model: tuple, _data: bytes, _model: bytes | None):
+    if model[0] == "saved":
+        return _bundle(model[1], _model)
+    _, segments, clustering, k, algorithm, renames = model
+    return _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data).bundle
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _migration(digest: str, name: str, choices: Choices, segments, clustering, k: int, algorithm: str, renames, period, _data: bytes):
+def _migration(digest: str, name: str, choices: Choices, model: tuple, period: tuple, _data: bytes, _model: bytes | None):
     from rfm.migration import migrate
 
-    run = _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data)
-    return migrate(run.analysis.orders, run.bundle, *period, profit_margin=choices.profit_margin)
+    bundle = _trend_bundle(digest, name, choices, model, _data, _model)
+    return migrate(_analyse(digest, name, choices, _data).orders, bundle, *period, profit_margin=choices.profit_margin)
 
 
-def current_migration(from_date, to_date, by: str, active_days: int | None):
-    """:func:`rfm.migration.migrate` of the session's customers with the session's model (cached)."""
-    digest, name, choices, segments, clustering = _cluster_key()
-    k, algorithm = current_pick()
+def current_migration(model: tuple, from_date, to_date, by: str, active_days: int | None):
+    """:func:`rfm.migration.migrate` of the session's customers with ``model`` (:func:`trend_model`; cached)."""
+    dataset, choices, saved = current_dataset(), current_choices(), saved_model()
     period = (from_date, to_date, by, active_days)
-    return guarded(lambda: _migration(digest, name, choices, segments, clustering, k, algorithm, current_renames(), period, current_dataset().data))
+    return guarded(lambda: _migration(dataset.digest, dataset.name, choices, model, period, dataset.data, saved and saved.data))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _sizes(digest: str, name: str, choices: Choices, segments, clustering, k: int, algorithm: str, renames, every: str, by: str, active_days, _data: bytes):
+def _sizes(digest: str, name: str, choices: Choices, model: tuple, every: str, by: str, active_days, _data: bytes, _model: bytes | None):
     from rfm.timeline import date_range, sizes_over_time, snapshot_days
 
-    run = _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data)
-    orders = run.analysis.orders
-    days = snapshot_days(*date_range(orders), every)
-    return sizes_over_time(orders, run.bundle, days, by, active_days, choices.profit_margin)
+    bundle = _trend_bundle(digest, name, choices, model, _data, _model)
+    orders = _analyse(digest, name, choices, _data).orders
+    return sizes_over_time(orders, bundle, snapshot_days(*date_range(orders), every), by, active_days, choices.profit_margin)
 
 
-def current_sizes(every: str, by: str, active_days: int | None):
+def current_sizes(model: tuple, every: str, by: str, active_days: int | None):
     """Customers per segment at monthly or weekly snapshots (:func:`rfm.timeline.sizes_over_time`, cached)."""
-    digest, name, choices, segments, clustering = _cluster_key()
-    k, algorithm = current_pick()
-    return guarded(lambda: _sizes(digest, name, choices, segments, clustering, k, algorithm, current_renames(), every, by, active_days, current_dataset().data))
+    dataset, choices, saved = current_dataset(), current_choices(), saved_model()
+    return guarded(lambda: _sizes(dataset.digest, dataset.name, choices, model, every, by, active_days, dataset.data, saved and saved.data))
 
 
 @dataclass(frozen=True)

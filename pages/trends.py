@@ -42,9 +42,18 @@ if from_date >= to_date:
     st.stop()
 ui.set_period(from_date, to_date)
 active_days = leave or None
+saved = ui.saved_model()
+use_saved = saved is not None and st.radio(
+    "Model", ["session", "saved"], horizontal=True, key="trends_model",
+    format_func={"session": "This session's segments", "saved": f"Uploaded model ({saved.name})"}.get,
+    help="Label both dates with the segments fitted here, or with a model saved earlier (e.g. last quarter's).",
+) == "saved"
+if use_saved:
+    ui.saved_bundle()  # a model that cannot be used says why here and stops the page
+model = ui.trend_model(use_saved)
 
 with st.spinner("Scoring customers at both dates…"):
-    migration = ui.current_migration(from_date, to_date, by, active_days)
+    migration = ui.current_migration(model, from_date, to_date, by, active_days)
 customers = migration.customers
 moved = customers[(customers["from"] != customers["to"]) & (customers["from"] != NEW)]
 new, gone = (customers["from"] == NEW).sum(), (customers["to"] == LEFT).sum()
@@ -125,7 +134,7 @@ every = every_column.radio(
 )
 as_shares = share_column.toggle("As shares", key="trends_shares")
 with st.spinner("Scoring customers at every snapshot…"):
-    sizes = ui.current_sizes(every, by, active_days)
+    sizes = ui.current_sizes(model, every, by, active_days)
 st.plotly_chart(sizes_over_time_figure(sizes, shares=as_shares), width="stretch", key="trends_sizes")
 st.caption(
     f"{len(sizes):,} snapshots from {sizes.index[0]} to {sizes.index[-1]}"

@@ -165,3 +165,25 @@ def test_export_and_whatif_carry_the_predicted_value():
     assert not at.exception
     shown = [m.value for m in at.markdown if m.value.startswith("**Predicted value:**")]
     assert len(shown) == 1 and "P(alive)" in shown[0] and "CLV over 12 months" in shown[0]
+
+
+def test_trends_with_an_uploaded_model_label_both_dates_with_it():
+    """Last quarter's model (here: one fitted on another file) labels this file's two dates."""
+    from rfm.model import load_bundle
+
+    other = analyse_file(TINY, "tiny.csv")
+    model = segment_run(other, k=2).bundle.to_json()
+    at = _open("pages/score.py")
+    at.file_uploader(key="model_upload").upload("model.json", model.encode(), "application/json")
+    at.run()
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception
+    at.radio(key="trends_model").set_value("saved").run()
+    assert not at.exception
+    analysis = _demo_run().analysis
+    from_date, to_date = default_dates(analysis.orders, analysis.report.analysis_date)
+    expected = migrate(analysis.orders, load_bundle(model), from_date, to_date, "segment", 365, analysis_profit_margin(_demo_run()))
+    counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
+    pd.testing.assert_frame_equal(counts, expected.matrix)
+    session = migrate(analysis.orders, _demo_run().bundle, from_date, to_date, "segment", 365)
+    assert not counts.equals(session.matrix)  # the uploaded model's cut points differ from the session's
