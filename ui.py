@@ -355,7 +355,7 @@ def current_period(analysis) -> tuple:
     digest = current_dataset().digest
     stored = st.session_state.get(PERIOD)
     if stored is None or stored[0] != digest:
-        stored = (digest, *guarded(lambda: default_dates(analysis.orders, analysis.report.analysis_date)))
+        stored = (digest, *guarded(lambda: default_dates(analysis.orders, analysis.report.analysis_date), too_little_data=True))
         st.session_state[PERIOD] = stored
     return stored[1], stored[2]
 
@@ -376,7 +376,7 @@ def current_value_model():
     """BG/NBD and Gamma-Gamma fitted on the session's orders (:func:`rfm.value.fit_value`, cached); shows why
     and stops the page when they cannot be fitted."""
     dataset, choices = current_dataset(), current_choices()
-    return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, dataset.data))
+    return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, dataset.data), too_little_data=True)
 
 
 def value_model_or_none():
@@ -584,12 +584,15 @@ def safely(function: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
-def guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; on bad input show the one clear message and stop the page (no traceback)."""
+def guarded(action: Callable[[], T], too_little_data: bool = False) -> T:
+    """Run ``action``; on bad input show the one clear message and stop the page (no traceback).
+
+    ``too_little_data``: the file is fine but too small or too short for this page (a model needs more
+    customers, a comparison needs two dates), so the message is a warning, not an error."""
     try:
         return action()
     except RFMInputError as exc:
-        st.error(str(exc), icon="⚠️")
+        (st.warning if too_little_data else st.error)(str(exc), icon="⚠️")
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
 

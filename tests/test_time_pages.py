@@ -135,7 +135,7 @@ def test_value_page_on_too_few_customers_says_why():
     at = _upload(_app().run(), "tiny.csv", TINY)
     at.switch_page("pages/value.py").run()
     assert not at.exception
-    assert at.error and "BG/NBD" in at.error[0].value
+    assert not at.error and "BG/NBD" in at.warning[0].value  # too little data: a warning, the page stops
     at.switch_page("pages/export.py").run()  # the other pages go on without the value columns
     assert not at.exception
     assert any(caption.value.startswith("No predicted value for this data:") for caption in at.caption)
@@ -165,6 +165,17 @@ def test_export_and_whatif_carry_the_predicted_value():
     assert not at.exception
     shown = [m.value for m in at.markdown if m.value.startswith("**Predicted value:**")]
     assert len(shown) == 1 and "P(alive)" in shown[0] and "CLV over 12 months" in shown[0]
+
+
+def test_trends_on_a_file_of_one_day_warns():
+    one_day = b"Invoice,Customer ID,InvoiceDate,Quantity,Price\n1,A,2024-01-01 10:00,1,5\n2,B,2024-01-01 11:00,2,3\n"
+    at = _upload(_app().run(), "one-day.csv", one_day)
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception and not at.error
+    assert at.warning[0].value == "Every order in this file is on 2024-01-01: there are no two dates to compare customers on."
+    at.switch_page("pages/cluster_segments.py").run()
+    assert not at.exception
+    assert "no period to measure retention over" in at.info[-1].value
 
 
 def test_trends_with_an_uploaded_model_label_both_dates_with_it():
