@@ -69,6 +69,12 @@ def workbook() -> Path:
 
 @pytest.fixture(scope="module")
 def browser(workbook: Path):
+    yield from launched_chromium()
+
+
+def launched_chromium():
+    """Debian's Chromium under Playwright, closed when done (a generator for module fixtures); skips, or
+    fails under RFM_REQUIRE_BROWSER=1, saying what is missing."""
     if not Path(CHROMIUM).is_file():
         _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     try:

@@ -24,16 +24,14 @@ from pathlib import Path
 import pytest
 
 from tests.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     HEALTH_TIMEOUT_S,
     PROXY_VARIABLES,
     _free_port,
     _healthy,
     _stop,
-    _unavailable,
     assert_no_exception,
     caption,
+    launched_chromium,
     live,
     metric_value,
 )
@@ -187,17 +185,7 @@ def test_pages_do_not_write_shared_state() -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed (pip install -r requirements-test.txt)")
-    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
-        yield chromium
-        chromium.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture(scope="module")
