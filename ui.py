@@ -433,9 +433,10 @@ def current_kpis(by: str):
     """Campaign KPIs of the session's segments over the session's period (:func:`rfm.run.segment_kpis`);
     ``None`` when every order is on one day."""
     from rfm.run import segment_kpis
+    from rfm.timeline import has_period
 
     run = current_run()
-    if segment_kpis(run) is None:  # no period to measure retention over (every order on one day)
+    if not has_period(run.analysis.orders, run.analysis.report.analysis_date):
         return None
     return guarded(lambda: segment_kpis(run, current_period(run.analysis), by))
 

@@ -118,10 +118,10 @@ def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT
     """
     from rfm.kpis import SegmentKPIs, campaign_kpis
     from rfm.labelled import segment_sizes
-    from rfm.timeline import date_range, default_dates
+    from rfm.timeline import default_dates, has_period
 
     analysis = run.analysis
-    if analysis.orders is None or date_range(analysis.orders)[0] >= analysis.report.analysis_date:
+    if analysis.orders is None or not has_period(analysis.orders, analysis.report.analysis_date):
         return None
     from_date, to_date = period or default_dates(analysis.orders, analysis.report.analysis_date)
     order = list(segment_sizes(run.labelled, by)["name"])

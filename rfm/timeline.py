@@ -72,6 +72,11 @@ def quarter_before(day: dt.date) -> dt.date:
     return first_of_quarter - dt.timedelta(days=1)
 
 
+def has_period(orders: pd.DataFrame, analysis_date: dt.date) -> bool:
+    """Whether there are two dates to compare on: some order is before the analysis date."""
+    return date_range(orders)[0] < analysis_date
+
+
 def default_dates(orders: pd.DataFrame, analysis_date: dt.date) -> tuple[dt.date, dt.date]:
     """The two dates a comparison starts from: the end of the previous quarter and the analysis date.
 
@@ -82,11 +87,11 @@ def default_dates(orders: pd.DataFrame, analysis_date: dt.date) -> tuple[dt.date
     RFMInputError
         When every order is on the analysis date: there are no two dates to compare.
     """
-    first, _ = date_range(orders)
-    if first >= analysis_date:
+    if not has_period(orders, analysis_date):
         raise RFMInputError(
             f"Every order in this file is on {analysis_date}: there are no two dates to compare customers on."
         )
+    first, _ = date_range(orders)
     start = quarter_before(analysis_date)
     if start <= first:
         start = first + (analysis_date - first) / 2
@@ -239,6 +244,7 @@ __all__ = [
     "LEFT",
     "date_range",
     "default_dates",
+    "has_period",
     "labelled_as_of",
     "quarter_before",
     "rfm_as_of",

@@ -40,7 +40,8 @@ class ValueSettings:
         )
         for what, value, low, high, unit in checks:
             if not low <= value <= high:
-                raise RFMInputError(f"{what[0].upper()}{what[1:]} should be between {low:g} and {high:g} {unit}; got {value!r}.".replace("  ", " ").replace(" ;", ";"))
+                bounds = f"{low:g} and {high:g}" + (f" {unit}" if unit else "")
+                raise RFMInputError(f"{what[0].upper()}{what[1:]} should be between {bounds}; got {value!r}.")
 
     def describe(self) -> str:
         money = "revenue" if self.margin == 1 else f"profit at a {self.margin:.0%} margin"
