@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROXY_VARIABLES, _free_port, _healthy, _stop, live, metric_value  # noqa: E402
-from tests.test_isolation import customer_ids, start_server, transactions_csv  # noqa: E402
+from tests.test_browser import start_server  # noqa: E402
+from tests.test_isolation import customer_ids, transactions_csv  # noqa: E402
 
 STEPS = ("open", "upload", "rfm", "clusters", "segments", "export", "download", "whatif", "slider")
 

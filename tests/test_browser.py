@@ -106,9 +106,29 @@ def _healthy(url: str) -> bool:
 @pytest.fixture(scope="module")
 def app_url(browser, tmp_path_factory: pytest.TempPathFactory):
     """The app served by ``streamlit run`` (its own process group, killed at the end)."""
+    yield from served_app(tmp_path_factory)
+
+
+def served_app(tmp_path_factory: pytest.TempPathFactory):
+    """Start the app on a free port, yield its URL once healthy, stop it after (a generator for fixtures)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    server = start_server(port, log_path)
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                state = f"exited with code {server.returncode}" if server.poll() is not None else f"not healthy after {HEALTH_TIMEOUT_S} s"
+                pytest.fail(f"streamlit server {state}; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
+            time.sleep(0.2)
+        yield url
+    finally:
+        _stop(server)
+
+
+def start_server(port: int, log_path: Path) -> subprocess.Popen:
+    """``streamlit run streamlit_app.py`` on 127.0.0.1:PORT, headless, no proxy, its own process group."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     command = [
@@ -120,19 +140,9 @@ def app_url(browser, tmp_path_factory: pytest.TempPathFactory):
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(
+        return subprocess.Popen(
             command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
-    try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with code {server.returncode}" if server.poll() is not None else f"not healthy after {HEALTH_TIMEOUT_S} s"
-                pytest.fail(f"streamlit server {state}; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
-            time.sleep(0.2)
-        yield url
-    finally:
-        _stop(server)
 
 
 def _stop(server: subprocess.Popen) -> None:

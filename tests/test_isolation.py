@@ -14,26 +14,19 @@ Environment: as tests/test_browser.py (``RFM_REQUIRE_BROWSER=1`` fails instead o
 from __future__ import annotations
 
 import ast
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.test_browser import (
-    HEALTH_TIMEOUT_S,
-    PROXY_VARIABLES,
-    _free_port,
-    _healthy,
-    _stop,
     assert_no_exception,
     caption,
     launched_chromium,
     live,
     metric_value,
+    served_app,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -191,37 +184,7 @@ def browser():
 @pytest.fixture(scope="module")
 def app_url(browser, tmp_path_factory: pytest.TempPathFactory):
     """One ``streamlit run`` server for both users (its own process group, killed at the end)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    server = start_server(port, log_path)
-    try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit server did not start; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
-            time.sleep(0.2)
-        yield url
-    finally:
-        _stop(server)
-
-
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
-    """``streamlit run streamlit_app.py`` on 127.0.0.1:PORT with the flags of tests/test_browser.py."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+    yield from served_app(tmp_path_factory)
 
 
 def _open_export(page) -> None:
