@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="RFM Studio", page_icon="📊", layout="wide")
+st.set_page_config(page_title="RFM Studio", page_icon=":material/bar_chart:", layout="wide")
 
 # Material icons ship with Streamlit's own font: they draw on any machine, where emoji need an emoji font.
 navigation = st.navigation(

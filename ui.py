@@ -14,6 +14,7 @@ import streamlit as st
 
 from rfm.clean import CleaningSettings
 from rfm.errors import RFMInputError
+from rfm.scores import SCORE_LETTERS
 from rfm.segmentation import SegmentSettings
 from rfm.table import DEFAULT_PROFIT_MARGIN
 
@@ -28,6 +29,8 @@ ROUTED = "routed"
 MODEL = "saved_model"  # a model bundle the user uploaded (kept when the data file changes: it scores new files)
 VALUE_SETTINGS = "value_settings"  # rfm.value.ValueSettings: horizon, months, discount rate, margin
 PERIOD = "period"  # (file digest, first date, second date): the Trends page's dates and the KPIs' retention period
+WORKBOOK = "workbook"  # (digest of what it lists, bytes): the last big workbook built, offered again until the lists change
+SCORES_RESET = "scores_reset"  # (note, previous SegmentSettings) after a new number of scores reset the user's own
 
 T = TypeVar("T")
 
@@ -89,18 +92,34 @@ def current_dataset() -> Dataset:
     return st.session_state[DATASET]
 
 
-#: Widgets whose values belong to one file (its sheets, columns, countries): forgotten with the file.
-FILE_WIDGETS = ("sheets", "date_order", "cancel_prefix", "drop_duplicates", "date_window", "countries", "analysis_date", "search")
-FILE_WIDGET_PREFIXES = ("map_",)
-
-
 def set_dataset(dataset: Dataset) -> None:
-    """Work on another file: its choices start afresh, and so do the widgets that showed the last one's."""
+    """Work on another file: its choices start afresh (its widgets too: see :func:`file_key`)."""
     st.session_state[DATASET] = dataset
     st.session_state[CHOICES] = Choices()
-    for key in list(st.session_state):
-        if key in FILE_WIDGETS or str(key).startswith(FILE_WIDGET_PREFIXES):
-            del st.session_state[key]
+
+
+def file_key(name: str) -> str:
+    """The key of a widget that shows something of the session's file (its sheets, a customer search).
+
+    The key carries the file's digest: another file gets new widgets, drawn from their defaults. Deleting a
+    widget's state is not enough, since the browser keeps showing (and sends back) what a widget of the same
+    key last showed: the previous file's columns.
+    """
+    return f"{name}@{current_dataset().digest[:12]}"
+
+
+def state_key(name: str, *state) -> str:
+    """The key of a widget whose default is drawn from ``state`` (frozen settings): a new key, so a fresh widget
+    showing the new default, whenever the state changes (see :func:`file_key` for why deleting is not enough)."""
+    token = hashlib.sha256(repr((current_dataset().digest, state)).encode()).hexdigest()[:12]
+    return f"{name}@{token}"
+
+
+def choices_key(name: str) -> str:
+    """The key of a widget whose default is one of the choices applied to the file (the column mapping, the
+    date order, the cleaning options): it changes with the file and with every applied change, so the widget
+    always starts from what is applied now."""
+    return state_key(name, current_choices())
 
 
 def current_choices() -> Choices:
@@ -173,6 +192,8 @@ def reading_note(raw) -> str:
     from rfm.scan import ScannedTable
 
     if isinstance(raw, ScannedTable):
+        if len(raw.sample) >= raw.n_rows:
+            return f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; the file is small, so all of them are also held in memory."
         return (
             f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; only a sample of "
             f"{len(raw.sample):,} rows is held in memory."
@@ -219,6 +240,37 @@ def current_segment_settings() -> SegmentSettings:
 
 def update_segment_settings(**changes) -> None:
     st.session_state[SEGMENTS] = replace(current_segment_settings(), **changes)
+    st.session_state.pop(SCORES_RESET, None)
+
+
+def change_number_of_scores(n_bins: int) -> None:
+    """Score on ``n_bins`` scores. Thresholds and rules are written for one number of scores: the user's own are
+    reset to ranks and the default rules, and :func:`scores_reset` says so (with the settings to go back to)."""
+    previous = current_segment_settings()
+    reset = [f"thresholds for {', '.join(SCORE_LETTERS[metric] for metric, _ in previous.thresholds)}"] if previous.thresholds else []
+    if previous.rules is not None:
+        reset.append("your segment rules")
+    update_segment_settings(n_bins=n_bins, thresholds=(), rules=None)
+    if reset:
+        st.session_state[SCORES_RESET] = (
+            f"Your {' and '.join(reset)} were written for {previous.n_bins} scores, so with {n_bins} scores they were "
+            f"reset: scores by rank, the default rules.",
+            previous,
+        )
+
+
+def scores_reset():
+    """``(note, previous settings)`` when the last change of the number of scores reset the user's own thresholds
+    or rules; ``None`` otherwise."""
+    return st.session_state.get(SCORES_RESET)
+
+
+def restore_segment_settings(settings: SegmentSettings, n_bins_key: str, rules_key: str) -> None:
+    """Go back to ``settings``. A callback: the number-of-scores widget (``n_bins_key``) follows before it is drawn,
+    and the rule editor (``rules_key``) drops edits made to the other rules."""
+    update_segment_settings(**{name: getattr(settings, name) for name in ("n_bins", "thresholds", "rules", "iqr_multiplier")})
+    st.session_state[n_bins_key] = settings.n_bins
+    st.session_state.pop(rules_key, None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -247,11 +299,24 @@ def update_cluster_settings(settings) -> None:
     st.session_state.pop(RENAMES, None)
 
 
+def _sweep_settings(clustering):
+    """The settings the k-sweep depends on: K-Means ignores the density methods' (smallest cluster, eps), so changing
+    them must not sweep k again."""
+    from rfm.clustering import ClusterSettings
+
+    defaults = ClusterSettings()
+    return replace(clustering, min_cluster_share=defaults.min_cluster_share, eps=defaults.eps)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
+def _cached_sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
     from rfm.clustering import run_sweep
 
     return run_sweep(_segment(digest, name, choices, segments, _data).customers, clustering)
+
+
+def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
+    return _cached_sweep(digest, name, choices, segments, _sweep_settings(clustering), _data)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -261,19 +326,17 @@ def _clusters(digest: str, name: str, choices: Choices, segments: SegmentSetting
     return fit_clusters(_segment(digest, name, choices, segments, _data).customers, clustering, k, algorithm, renames)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _comparison(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, _data: bytes):
-    from rfm.cluster import compare_algorithms
-    from rfm.clustering import fit_population
+@st.cache_data(show_spinner=False, max_entries=64)
+def _comparison(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, _data: bytes):
+    """One algorithm's row of the comparison, scored on the very fit the Fit section shows (``_clusters``, cached):
+    the table and the fit agree by construction, and choosing that algorithm afterwards costs nothing."""
+    from rfm.clustering import compare_clusters
+
+    def fit(customers, settings, k, algorithm):
+        return _clusters(digest, name, choices, segments, settings, k, algorithm, (), _data)
 
     customers = _segment(digest, name, choices, segments, _data).customers
-    population = customers[fit_population(customers, clustering)]
-    # Density methods: a dense group must hold at least 1% of the customers, or HDBSCAN finds
-    # hundreds of tiny clusters in heavy-tailed RFM data.
-    return compare_algorithms(
-        population, k, features=clustering.features, log_features=clustering.log_features,
-        scaler=clustering.scaler, random_state=clustering.random_state, min_samples=max(5, len(population) // 100),
-    )
+    return compare_clusters(customers, clustering, k, (algorithm,), fit=fit)
 
 
 def _cluster_key():
@@ -323,8 +386,21 @@ def fitted_cluster_names():
 
 
 def algorithm_comparison(k: int):
+    """Every algorithm side by side (:func:`rfm.clustering.compare_clusters`), one cached row per algorithm,
+    with a progress bar that moves as each algorithm is fitted and scored."""
+    import pandas as pd
+
+    from rfm.clustering import ALGORITHMS
+
     digest, name, choices, segments, clustering = _cluster_key()
-    return guarded(lambda: _comparison(digest, name, choices, segments, clustering, k, current_dataset().data))
+    data = current_dataset().data
+    bar = st.progress(0.0)
+    rows = []
+    for done, algorithm in enumerate(ALGORITHMS):
+        bar.progress(done / len(ALGORITHMS), text=f"Fitting {ALGORITHMS[algorithm]} ({done + 1} of {len(ALGORITHMS)})…")
+        rows.append(guarded(lambda algorithm=algorithm: _comparison(digest, name, choices, segments, clustering, k, algorithm, data)))
+    bar.empty()
+    return pd.concat(rows)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -345,6 +421,12 @@ def current_run():
     digest, name, choices, segments, clustering = _cluster_key()
     k, algorithm = current_pick()
     return guarded(lambda: _run(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+
+
+def run_token() -> tuple:
+    """What the session's run (:func:`current_run`, with the predicted values) depends on: equal tokens, equal lists."""
+    digest, _, choices, segments, clustering = _cluster_key()
+    return ("run", digest, choices, segments, clustering, current_pick(), current_renames(), current_value_settings())
 
 
 def current_period(analysis) -> tuple:
@@ -424,9 +506,10 @@ def _holdout(digest: str, name: str, choices: Choices, days: int, _data: bytes):
 
 
 def current_holdout(days: int):
-    """The calibration/holdout check of the value model (:func:`rfm.value.holdout`, cached)."""
+    """The calibration/holdout check of the value model (:func:`rfm.value.holdout`, cached); raises
+    :class:`RFMInputError` when it cannot be made (the page shows why in its tab)."""
     dataset, choices = current_dataset(), current_choices()
-    return guarded(lambda: _holdout(dataset.digest, dataset.name, choices, days, dataset.data))
+    return _holdout(dataset.digest, dataset.name, choices, days, dataset.data)
 
 
 def current_kpis(by: str):
@@ -549,6 +632,11 @@ def _scored(digest: str, name: str, choices: Choices, model_digest: str, _model:
     return score_run(_bundle(model_digest, _model), _analyse(digest, name, choices, _data))
 
 
+def scored_token() -> tuple:
+    """What :func:`scored_with_saved_model` depends on: equal tokens, equal lists."""
+    return ("scored", current_dataset().digest, current_choices(), saved_model().digest)
+
+
 def scored_with_saved_model():
     """The current file's customers labelled by the uploaded model (:class:`rfm.run.SegmentRun`, cached)."""
     dataset, choices, model = current_dataset(), current_choices(), saved_model()
@@ -568,7 +656,7 @@ def apologise(error: BaseException) -> None:
         f"Sorry, something went wrong on our side and this part of the page could not be shown. Your file and "
         f"choices are kept: try again, change a setting, or open another page. If it happens again, please "
         f"quote reference **{reference}** (the details are in the server's log).",
-        icon="🛠️",
+        icon=":material/build:",
     )
 
 
@@ -593,9 +681,23 @@ def guarded(action: Callable[[], T], too_little_data: bool = False) -> T:
     try:
         return action()
     except RFMInputError as exc:
-        (st.warning if too_little_data else st.error)(str(exc), icon="⚠️")
+        _show_input_error(exc, too_little_data)
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
+
+
+def shown_or_none(action: Callable[[], T], too_little_data: bool = False) -> T | None:
+    """Run ``action``; on bad input show the message where it belongs (a tab, a panel) and return ``None``, so the
+    rest of the page still shows. :func:`guarded` stops the page instead."""
+    try:
+        return action()
+    except RFMInputError as exc:
+        _show_input_error(exc, too_little_data)
+        return None
+
+
+def _show_input_error(error: RFMInputError, too_little_data: bool) -> None:
+    (st.warning if too_little_data else st.error)(str(error), icon=":material/warning:")
 
 
 def summary_columns(columns) -> dict:
@@ -624,6 +726,20 @@ def money(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def fitted_number_column(values, label: str | None = None, *, format: str = "localized", decimals: int = 2, **options):
+    """A number column wide enough for its longest value, sign, separators and decimals included.
+
+    Left to size itself, the grid measures the numbers before they are formatted and clips the widest on the
+    left ("128,427.39" showed as "28,427.39", "-30,123.04" as "30,123.04"): a number must never lose digits.
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    texts = [f"{value:,.{decimals}f}" for value in numbers]
+    widest = max([len(text) for text in texts] + [len(label or "")], default=4)
+    return st.column_config.NumberColumn(label, format=format, width=max(64, 9 * widest + 28), **options)
+
+
 def choose_lists(labelled, prefix: str):
     """Controls for what to export: split (cluster or RFM segments), which segments, which columns.
 
@@ -648,10 +764,12 @@ def choose_lists(labelled, prefix: str):
     return split, chosen, columns
 
 
-def download_lists(labelled, split: str, columns, day, chosen, prefix: str, profiles=None, ledger=None, kpis=None) -> None:
+def download_lists(labelled, split: str, columns, day, chosen, prefix: str, run_token: tuple, profiles=None, ledger=None, kpis=None) -> None:
     """Download buttons: a CSV per chosen segment, all of them as a ZIP, every customer, and the workbook.
 
-    Files are built when clicked (``data`` is a callable) and clicking does not rerun the page.
+    Files are built when clicked (``data`` is a callable) and clicking does not rerun the page. A workbook that
+    takes more than about a second is built first, with a progress bar, then downloaded (see :func:`_workbook_button`);
+    ``run_token`` says which run ``labelled`` is, so that a workbook built for it is offered again, not rebuilt.
     """
     from rfm import export
     from rfm.labelled import segment_sizes
@@ -680,10 +798,42 @@ def download_lists(labelled, split: str, columns, day, chosen, prefix: str, prof
         file_name=export.export_file_name("all-customers", day, "csv"), mime="text/csv",
         on_click="ignore", icon=":material/download:", key=f"{prefix}_all_csv",
     )
-    workbook_column.download_button(
-        "Excel workbook (.xlsx)",
-        data=lambda: export.workbook_bytes(labelled, split, columns, day, chosen, profiles=profiles, ledger=ledger, kpis=kpis),
-        file_name=export.export_file_name("segments", day, "xlsx"),
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        on_click="ignore", icon=":material/table_view:", key=f"{prefix}_workbook",
-    )
+    with workbook_column:
+        _workbook_button(
+            lambda progress=None: export.workbook_bytes(
+                labelled, split, columns, day, chosen, profiles=profiles, ledger=ledger, kpis=kpis, progress=progress
+            ),
+            export.workbook_cells(labelled, split, columns, chosen), export.export_file_name("segments", day, "xlsx"),
+            prefix, (run_token, split, tuple(chosen), tuple(columns)),
+        )
+
+
+#: Below this many cells a workbook is built when its download button is clicked (well under a second).
+QUICK_WORKBOOK_CELLS = 60_000
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook_button(build: Callable, cells: int, file_name: str, prefix: str, token: tuple) -> None:
+    """The workbook's download. A small one is built on click. A big one takes seconds (about 60,000 cells a
+    second), so it is built on a first click with a progress bar, kept for this exact selection (one per session),
+    and then downloaded with a second click."""
+    from rfm.export import WORKBOOK_CELLS_PER_SECOND
+
+    key = f"{prefix}_workbook"
+    if cells <= QUICK_WORKBOOK_CELLS:
+        st.download_button("Excel workbook (.xlsx)", data=build, file_name=file_name, mime=XLSX_MIME,
+                           on_click="ignore", icon=":material/table_view:", key=key)
+        return
+    digest = hashlib.sha256(repr(token).encode()).hexdigest()
+    built = st.session_state.get(WORKBOOK)
+    if built is None or built[0] != digest:
+        seconds = max(1, round(cells / WORKBOOK_CELLS_PER_SECOND))
+        if not st.button(f"Prepare the Excel workbook (about {seconds} s)", key=f"{key}_prepare", icon=":material/table_view:",
+                         help=f"{cells:,} cells: the workbook is written once, then offered for download."):
+            return
+        bar = st.progress(0.0, text="Writing the workbook…")
+        data = build(progress=lambda share: bar.progress(min(share, 1.0), text=f"Writing the workbook… {share:.0%}"))
+        bar.empty()
+        st.session_state[WORKBOOK] = built = (digest, data)
+    st.download_button("Excel workbook (.xlsx)", data=built[1], file_name=file_name, mime=XLSX_MIME,
+                       on_click="ignore", icon=":material/table_view:", key=key, type="primary")

@@ -6,7 +6,11 @@ Prints wall times (median of ``--repeats`` runs, and the fastest) for
   * one K-Means refit at k=4 on 6,000 customers, the "slider moves" case (target: <= 200 ms),
     with the default threads and with one thread;
   * silhouette for the nine ks: scikit-learn's ``silhouette_score`` once per k, the sweep's shared-distance
-    version exact, and on stratified samples, with the error the samples make.
+    version exact, and on stratified samples, with the error the samples make;
+  * the Clusters page's "Compare algorithms" (``rfm.clustering.compare_clusters``, default settings, k=4) per
+    algorithm and in total (target: <= 5 s), and each algorithm's fit alone (``fit_clusters``), on the demo
+    workbook and on CDNOW's 23,502 customers (the master file in the lifetimes wheel; skipped when absent),
+    with the clusters and noise share each fit finds.
 
 Customers are drawn like real RFM tables: a few groups (loyal, regular, new, lapsed), uniform recency within
 each group's window, geometric frequency, log-normal order values (monetary = frequency × order value).
@@ -14,6 +18,7 @@ Scripts print; nothing is asserted.
 
     python bench/bench_clusters.py
     python bench/bench_clusters.py --repeats 5
+    python bench/bench_clusters.py --compare-only      # the algorithm comparison and fits only (about a minute)
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from rfm import schema  # noqa: E402
 from rfm.features import feature_frame, make_scaler  # noqa: E402
+from tests.reference import cdnow_master  # noqa: E402
 
 # (share of customers, recency window in days, geometric p of frequency, log-normal mean of order value)
 GROUPS = (
@@ -76,10 +82,65 @@ def row(label: str, median: float, fastest: float, target: str = "", note: str =
     print(f"{label:<58} {median * 1000:>9.0f} {fastest * 1000:>9.0f}  {target:<9} {note}")
 
 
+def segmented_customers(path) -> pd.DataFrame:
+    """A file's customers as the Clusters page gets them: read, cleaned, RFM table, scores and segments."""
+    from rfm.pipeline import analyse_file
+    from rfm.segmentation import segment_customers
+
+    return segment_customers(analyse_file(path, with_orders=False).customers).customers
+
+
+def comparison_figures(repeats: int, k: int = 4) -> None:
+    """The algorithm comparison and each fit, on the demo and on CDNOW (default ClusterSettings)."""
+    from rfm.clustering import ALGORITHMS, ClusterSettings, compare_clusters, fit_clusters
+    from rfm.demo import DEMO_PATH
+
+    files = {"demo": DEMO_PATH, "CDNOW": cdnow_master()}
+    settings = ClusterSettings()
+    print(f"\n{'compare algorithms / fit (k=' + str(k) + ', default settings)':<58} {'median':>9} {'fastest':>9}  {'target':<9} note")
+    print("-" * 110)
+    for label, path in files.items():
+        if path is None:
+            print(f"{label}: skipped (the lifetimes package, which ships the CDNOW data, is not installed)")
+            continue
+        customers = segmented_customers(path)
+        fit_clusters(customers.iloc[:300], settings, 2)  # warm-up: imports
+        per_algorithm: dict[str, list[float]] = {algorithm: [] for algorithm in ALGORITHMS}
+        totals, table = [], None
+        for _ in range(repeats):
+            marks = [time.perf_counter()]
+
+            def progress(done, total, algorithm):
+                marks.append(time.perf_counter())
+                per_algorithm[algorithm].append(marks[-1] - marks[-2])
+
+            table = compare_clusters(customers, settings, k, progress=progress)
+            totals.append(marks[-1] - marks[0])
+        row(f"{label} ({len(customers):,}): compare algorithms, total", statistics.median(totals), min(totals), "<= 5 s")
+        for algorithm, times in per_algorithm.items():
+            found = table.loc[algorithm]
+            note = f"{int(found['clusters'])} clusters, noise {found['noise_share']:.1%}"
+            row(f"  {ALGORITHMS[algorithm]}: fit, name, score", statistics.median(times), min(times), "", note)
+        for algorithm in ALGORITHMS:
+            median, fastest, result = timed(lambda: fit_clusters(customers, settings, k, algorithm), repeats)
+            sample = result.estimator.sample_indices_
+            note = f"estimator {result.seconds * 1000:.0f} ms; {result.estimator.n_clusters_} clusters"
+            note += "" if sample is None else f", fitted on {len(sample):,}"
+            row(f"{label}: fit_clusters {ALGORITHMS[algorithm]}", median, fastest, "", note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
+    parser.add_argument("--compare-only", action="store_true", help="only the algorithm comparison and the fits")
+    options = parser.parse_args()
+    repeats = options.repeats
+    if options.compare_only:
+        print(f"{os.cpu_count()} CPUs; {repeats} runs each, times in ms")
+        print(f"load average at start (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        comparison_figures(repeats)
+        print(f"\nload average at end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return
 
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
@@ -164,6 +225,7 @@ def main() -> None:
             lambda: sweep_k(small, exact_silhouette_max=10_000, stability_sample=5_000), repeats
         )
     row("sweep_k 6,000 with exact silhouette, stability on 5,000", median, fastest, "", f"k={result.recommended_k}")
+    comparison_figures(repeats)
     print(f"\nload average at end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

@@ -8,11 +8,12 @@ from rfm.labelled import SPLITS
 
 ui.require_router()
 st.title("Segments")
-result = ui.current_clusters()
+with st.spinner("Fitting and naming the clusters…"):
+    result = ui.current_clusters()
 customers = result.customers
 names = result.names["name"]
 st.caption(
-    f"{len(customers):,} customers in {result.names.shape[0]} groups ({result.algorithm}, k={result.k}). "
+    f"{len(customers):,} customers in {result.names.shape[0]} groups ({result.method()}). "
     "Names come from each cluster's average recency, frequency and spend compared with the others; rename them below."
 )
 for warning in result.warnings:
@@ -40,25 +41,32 @@ with st.expander("Rename segments and edit their actions"), st.form("renames"):
 
 st.markdown("#### Campaign KPIs")
 split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="kpi_split")
-kpis = ui.current_kpis(split)
+with st.spinner("Measuring each segment…"):
+    kpis = ui.current_kpis(split)
 if kpis is None:
     st.info("Every order in this file is on one day: there is no period to measure retention over.")
 else:
     st.caption(f"{kpis.caption}. Change the two dates on the Trends page.")
     st.dataframe(kpis.table, width="stretch", column_config=ui.kpi_columns(), key="kpis")
 
+# Charts in tabs that draw only when open: a chart costs the browser tenths of a second (a 3-D one, which needs
+# WebGL, more than a second on a machine without a graphics card), and five on every visit took 2-3 s.
+map_tab, cube_tab, centres_tab, crosstab_tab = st.tabs(
+    ["Map of the customers", "In 3-D", "Cluster centres", "RFM segments × clusters"], key="segments_tab", on_change="rerun"
+)
 labels = customers["cluster"]
-scatter_column, cube_column = st.columns(2)
-scatter_column.plotly_chart(pca_scatter(result.projection, labels, names, customers), width="stretch", key="pca")
-cube_column.plotly_chart(rfm_3d_scatter(customers, labels, names), width="stretch", key="rfm3d")
-center_names = result.center_names()
-heat_column, snake_column = st.columns(2)
-heat_column.plotly_chart(centers_heatmap(result.centers, result.feature_names, center_names), width="stretch", key="centers")
-snake_column.plotly_chart(snake_plot(result.centers, result.feature_names, center_names), width="stretch", key="snake")
-
-st.markdown("#### RFM segments × clusters")
-if result.crosstab_counts.empty:
-    st.info("Named RFM segments are not available for this data.")
-else:
-    st.plotly_chart(crosstab_heatmap(result.crosstab_shares, result.crosstab_counts), width="stretch", key="crosstab")
-    st.dataframe(result.crosstab_counts, width="stretch", key="crosstab_counts")
+if map_tab.open:
+    map_tab.plotly_chart(pca_scatter(result.projection, labels, names, customers), width="stretch", key="pca")
+if cube_tab.open:
+    cube_tab.plotly_chart(rfm_3d_scatter(customers, labels, names), width="stretch", key="rfm3d")
+if centres_tab.open:
+    center_names = result.center_names()
+    heat_column, snake_column = centres_tab.columns(2)
+    heat_column.plotly_chart(centers_heatmap(result.centers, result.feature_names, center_names), width="stretch", key="centers")
+    snake_column.plotly_chart(snake_plot(result.centers, result.feature_names, center_names), width="stretch", key="snake")
+if crosstab_tab.open:
+    if result.crosstab_counts.empty:
+        crosstab_tab.info("Named RFM segments are not available for this data.")
+    else:
+        crosstab_tab.plotly_chart(crosstab_heatmap(result.crosstab_shares, result.crosstab_counts), width="stretch", key="crosstab")
+        crosstab_tab.dataframe(result.crosstab_counts, width="stretch", key="crosstab_counts")

@@ -1,12 +1,23 @@
 """Clusters page: choose the features, tune k with evidence, fit, and compare algorithms."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 import ui
 from rfm import schema
 from rfm.charts import stability_figure, sweep_figure
-from rfm.clustering import ALGORITHMS, ClusterSettings
+from rfm.clustering import ALGORITHMS, DENSITY_METHODS, MAX_CLUSTERS, ClusterSettings, smallest_cluster
 from rfm.features import FEATURE_CHOICES
+
+MAX_SIZE_CARDS = 12  # more groups than this are listed in a table: a wall of cards says nothing
+CARDS_PER_ROW = 6
+SHARE_CHOICES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
+
+
+def percent(share: float) -> str:
+    return f"{share:.1%}".replace(".0%", "%")
+
 
 ui.require_router()
 st.title("Clusters")
@@ -39,6 +50,7 @@ with st.expander("Features, transform and outliers", expanded=False), st.form("c
                 ClusterSettings(
                     features=tuple(features), log_features=tuple(f for f in log_features if f in features), scaler=scaler,
                     exclude_outliers=exclude, outliers_as=outliers_as, k_min=k_range[0], k_max=k_range[1],
+                    min_cluster_share=settings.min_cluster_share, eps=settings.eps,  # set in the Fit section
                 )
             )
             st.rerun()
@@ -60,20 +72,49 @@ k_now, algorithm_now = ui.current_pick()
 pick_column, algorithm_column = st.columns([3, 2])
 k = pick_column.slider("k (number of clusters)", min(sweep.ks), max(sweep.ks), min(max(k_now, min(sweep.ks)), max(sweep.ks)), key="k")
 algorithm = algorithm_column.selectbox("Algorithm", list(ALGORITHMS), index=list(ALGORITHMS).index(algorithm_now), format_func=ALGORITHMS.get, key="algorithm",
-                                       help="DBSCAN and HDBSCAN find their own number of clusters and mark noise.")
+                                       help="DBSCAN and HDBSCAN find their own number of clusters (k does not apply) and mark noise.")
+if algorithm in DENSITY_METHODS:
+    share_column, eps_column = st.columns([3, 2])
+    share = share_column.select_slider(
+        "Smallest cluster (share of customers)", sorted({*SHARE_CHOICES, settings.min_cluster_share}), settings.min_cluster_share,
+        format_func=percent, key="min_cluster_share",
+        help="A dense group must hold at least this share of the customers (and at least 5) to be a cluster; smaller "
+        f"groups are noise. Raise it for fewer, larger clusters: at most {MAX_CLUSTERS} clusters can be named and saved.",
+    )
+    eps = settings.eps
+    if algorithm == "dbscan":
+        eps = eps_column.number_input("Neighbourhood radius (eps)", 0.05, 5.0, settings.eps, 0.05, key="eps",
+                                      help="In the scaled space (standard deviations with the standard scaler): wider joins more customers into each cluster.")
+    if (share, eps) != (settings.min_cluster_share, settings.eps):
+        settings = replace(settings, min_cluster_share=share, eps=eps)
+        ui.update_cluster_settings(settings)
 ui.set_pick(k, algorithm)
 result = ui.current_clusters()
 for warning in result.warnings:
     st.warning(warning)
+for note in result.notes:
+    st.caption(note)
+if algorithm in DENSITY_METHODS:
+    fitted = len(result.estimator.labels_)
+    st.caption(f"Smallest cluster: {percent(settings.min_cluster_share)} of {fitted:,} customers = {smallest_cluster(settings, fitted):,}.")
 sizes = result.customers["cluster_name"].value_counts()
-columns = st.columns(min(len(sizes), 6) or 1)
-for column, (name, size) in zip(columns * (len(sizes) // len(columns) + 1), sizes.items()):
-    column.metric(str(name), f"{size:,}", f"{size / len(result.customers):.1%}", delta_color="off", delta_arrow="off")
-st.page_link("pages/cluster_segments.py", label="See the segments: profiles, names and actions", icon="➡️")
+if len(sizes) <= MAX_SIZE_CARDS:
+    for start in range(0, len(sizes), CARDS_PER_ROW):
+        row = sizes.iloc[start : start + CARDS_PER_ROW]
+        for column, (name, size) in zip(st.columns(min(len(sizes), CARDS_PER_ROW)), row.items()):
+            column.metric(str(name), f"{size:,}", f"{size / len(result.customers):.1%}", delta_color="off", delta_arrow="off")
+else:
+    st.caption(f"{len(sizes)} groups, largest first:")
+    st.dataframe(
+        sizes.rename("customers").to_frame().assign(share=sizes / len(result.customers)).rename_axis("cluster"),
+        width="content",
+        column_config={"customers": st.column_config.NumberColumn(format="localized"), "share": st.column_config.NumberColumn(format="percent")},
+        key="cluster_sizes",
+    )
+st.page_link("pages/cluster_segments.py", label="See the segments: profiles, names and actions", icon=":material/arrow_forward:")
 
 if st.toggle("Compare algorithms on the same features", key="compare"):
-    with st.spinner("Fitting each algorithm…"):
-        comparison = ui.algorithm_comparison(k)
+    comparison = ui.algorithm_comparison(k)
     st.dataframe(
         comparison.rename(index=ALGORITHMS),
         width="stretch",
@@ -86,4 +127,7 @@ if st.toggle("Compare algorithms on the same features", key="compare"):
         },
         key="comparison",
     )
-    st.caption("Silhouette and Calinski–Harabasz: higher is better; Davies–Bouldin: lower is better. DBSCAN's eps is in the scaled space.")
+    st.caption(
+        "Each row is the fit you get by choosing that algorithm above, with the same settings (k, smallest cluster, eps). "
+        "Silhouette and Calinski–Harabasz: higher is better; Davies–Bouldin: lower is better. DBSCAN's eps is in the scaled space."
+    )

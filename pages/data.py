@@ -7,6 +7,8 @@ import streamlit as st
 import ui
 from rfm import schema
 from rfm.charts import ledger_waterfall
+from rfm.parse import DATE_ORDERS
+from rfm.pipeline import mapping_overrides
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet"]
 NONE = "(none)"
@@ -41,17 +43,19 @@ demo_column.button("Use demo data", key="demo", on_click=_use_demo, width="stret
 dataset = ui.current_dataset()
 choices = ui.current_choices()
 st.subheader(f"{'Demo data: ' if dataset.is_demo else ''}{dataset.name}")
+first_word = st.container()  # what the user must confirm before anything else (filled once the file is read)
 
 sheets = ui.sheet_names(dataset)
 if len(sheets) > 1:
+    sheets_key = ui.file_key("sheets")
     st.multiselect(
         "Sheets to combine",
         sheets,
         default=list(choices.sheets),
-        key="sheets",
+        key=sheets_key,
         placeholder="Every sheet with transaction columns",
         help="Invoices found in more than one sheet are kept once; the ledger counts the rows merged.",
-        on_change=lambda: ui.update_choices(sheets=tuple(st.session_state["sheets"])),
+        on_change=lambda: ui.update_choices(sheets=tuple(st.session_state[sheets_key])),
     )
 
 raw = ui.guarded(lambda: ui.read_raw(dataset, choices))
@@ -81,58 +85,74 @@ st.dataframe(
 )
 
 with st.expander("Change the column mapping or the date order"), st.form("mapping"):
+    # Keys change with the file and the applied choices: the form always starts from the current mapping.
     options = [NONE] + raw.columns
     picked = {}
     for field, row in zip(schema.FIELDS, mapping_rows):
         current = row["column"] if row["column"] in raw.columns else NONE
-        picked[field] = st.selectbox(schema.FIELD_LABELS[field], options, index=options.index(current), key=f"map_{field}")
-    date_orders = {"auto": "Decide from the values", "dayfirst": "Day first (31/12/2010)", "monthfirst": "Month first (12/31/2010)"}
+        picked[field] = st.selectbox(schema.FIELD_LABELS[field], options, index=options.index(current), key=ui.choices_key(f"map_{field}"))
     date_order = st.radio(
         "Dates like 01/02/2010 are",
-        list(date_orders),
-        index=list(date_orders).index(choices.settings.date_order),
-        format_func=date_orders.get,
+        list(DATE_ORDERS),
+        index=list(DATE_ORDERS).index(choices.settings.date_order),
+        format_func=DATE_ORDERS.get,
         horizontal=True,
-        key="date_order",
+        key=ui.choices_key("date_order"),
     )
     if st.form_submit_button("Apply mapping"):
-        detected = guess.mapping.as_dict()
-        new_overrides = tuple(
-            (field, None if column == NONE else column)
-            for field, column in picked.items()
-            if (None if column == NONE else column) != detected[field]
-        )
-        ui.update_choices(overrides=new_overrides, settings=replace(choices.settings, date_order=date_order))
-        st.rerun()
+        new_overrides = mapping_overrides(guess.mapping.as_dict(), {f: None if c == NONE else c for f, c in picked.items()})
+        if (new_overrides, date_order) != (choices.overrides, choices.settings.date_order):
+            ui.update_choices(overrides=new_overrides, settings=replace(choices.settings, date_order=date_order))
+            st.rerun()
 
 # --- cleaning options ---------------------------------------------------------------------------
 with st.expander("Cleaning options"), st.form("cleaning"):
     settings = choices.settings
-    cancel_prefix = st.text_input("Cancelled invoices start with", settings.cancel_prefix, key="cancel_prefix", help="Leave empty to keep every invoice.")
-    drop_duplicates = st.checkbox("Remove exact duplicate rows", settings.drop_duplicates, key="drop_duplicates")
-    window = st.date_input("Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d), key="date_window")
-    countries = st.multiselect("Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries), key="countries")
-    analysis_date = st.date_input("Analysis date (default: the latest purchase)", value=settings.analysis_date, key="analysis_date")
+    cancel_prefix = st.text_input("Cancelled invoices start with", settings.cancel_prefix, key=ui.choices_key("cancel_prefix"), help="Leave empty to keep every invoice.")
+    drop_duplicates = st.checkbox("Remove exact duplicate rows", settings.drop_duplicates, key=ui.choices_key("drop_duplicates"))
+    window = st.date_input("Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d), key=ui.choices_key("date_window"))
+    countries = st.multiselect("Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries), key=ui.choices_key("countries"))
+    analysis_date = st.date_input("Analysis date (default: the latest purchase)", value=settings.analysis_date, key=ui.choices_key("analysis_date"))
     if st.form_submit_button("Apply cleaning options"):
         window = tuple(window) if isinstance(window, (tuple, list)) else (window,)
-        ui.update_choices(
-            settings=replace(
-                settings,
-                cancel_prefix=cancel_prefix,
-                drop_duplicates=drop_duplicates,
-                date_from=window[0] if len(window) > 0 else None,
-                date_to=window[1] if len(window) > 1 else None,
-                countries=tuple(countries),
-                analysis_date=analysis_date,
-            )
+        new_settings = replace(
+            settings,
+            cancel_prefix=cancel_prefix,
+            drop_duplicates=drop_duplicates,
+            date_from=window[0] if len(window) > 0 else None,
+            date_to=window[1] if len(window) > 1 else None,
+            countries=tuple(countries),
+            analysis_date=analysis_date,
         )
-        st.rerun()
+        if new_settings != settings:
+            ui.update_choices(settings=new_settings)
+            st.rerun()
 
 # --- results ------------------------------------------------------------------------------------
 result = ui.guarded(lambda: ui.analysis_with_progress(dataset, choices))
 report = result.report
+decision = report.date_decision
+if decision.undecided:
+    readings = decision.readings()
+    with first_word:
+        st.warning(
+            f"**Which date order does this file use?** Every date in it fits both orders, so the order cannot be told "
+            f"from the values: {decision.undecided_example} was read month first, as **{readings['monthfirst']}**. "
+            f"Confirm it, or read the dates day first ({readings['dayfirst']}).",
+            icon=":material/event:",
+        )
+        buttons = st.container(horizontal=True)
+        buttons.button(
+            f"Month first: {readings['monthfirst']}", key=ui.choices_key("confirm_monthfirst"), icon=":material/check:",
+            on_click=ui.update_choices, kwargs={"settings": replace(choices.settings, date_order="monthfirst")},
+        )
+        buttons.button(
+            f"Day first: {readings['dayfirst']}", key=ui.choices_key("confirm_dayfirst"), icon=":material/swap_horiz:",
+            on_click=ui.update_choices, kwargs={"settings": replace(choices.settings, date_order="dayfirst")},
+        )
 st.markdown("#### Cleaning")
-first_row, second_row = st.columns(3), st.columns(4)
+# Three cards a row, revenue in the widest: a card cuts what does not fit ("10,032,628…") on a laptop screen.
+first_row, second_row = st.columns(3), st.columns([1, 1.5, 1.1])
 first_row[0].metric("Rows read", f"{report.rows_read:,}", border=True)
 first_row[1].metric(
     "Rows removed", f"{report.rows_removed:,}", f"{report.rows_removed / report.rows_read:.1%} of rows", delta_color="off", delta_arrow="off", border=True
@@ -140,8 +160,11 @@ first_row[1].metric(
 first_row[2].metric("Rows kept", f"{report.rows_clean:,}", border=True)
 second_row[0].metric("Customers", f"{report.customers:,}", border=True)
 second_row[1].metric("Revenue", ui.money(report.revenue), border=True)
-second_row[2].metric("First purchase", f"{report.first_date:%Y-%m-%d}", border=True)
-second_row[3].metric("Last purchase", f"{report.last_date:%Y-%m-%d}", border=True)
+span = (report.last_date.date() - report.first_date.date()).days + 1
+second_row[2].metric(
+    "Days of purchases", f"{span:,}", f"{report.first_date:%Y-%m-%d} to {report.last_date:%Y-%m-%d}",
+    delta_color="off", delta_arrow="off", border=True, help="From the first purchase to the last, both included.",
+)
 st.caption(f"Dates: {report.date_decision.note}. Analysis date: {report.analysis_date}.")
 for note in report.notes:
     st.info(note)
@@ -150,6 +173,7 @@ for warning in report.warnings:
 
 ledger = report.ledger_frame()
 ledger["share of rows"] = ledger["rows"] / report.rows_read
+ledger["revenue"] = ledger["revenue"].round(2)
 ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
 st.dataframe(
     ledger[["rule", "applied", "rows", "share of rows", "revenue", "example", "description"]],
@@ -157,9 +181,9 @@ st.dataframe(
     width="stretch",
     height="content",
     column_config={
-        "rows": st.column_config.NumberColumn(format="localized"),
+        "rows": ui.fitted_number_column(ledger["rows"], format="localized"),
         "share of rows": st.column_config.NumberColumn(format="percent"),
-        "revenue": st.column_config.NumberColumn(format="localized"),
+        "revenue": ui.fitted_number_column(ledger["revenue"], format="localized"),
         "example": st.column_config.TextColumn("first example (original row)", width="large"),
     },
     key="ledger",
@@ -179,5 +203,5 @@ st.dataframe(
     width="stretch",
     column_config={c: st.column_config.NumberColumn(format="%.2f") for c in (schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)},
 )
-st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon="➡️")
-st.page_link("pages/score.py", label="Or score this file with a saved model (model.json)", icon="🧮")
+st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon=":material/arrow_forward:")
+st.page_link("pages/score.py", label="Or score this file with a saved model (model.json)", icon=":material/calculate:")

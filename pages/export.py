@@ -3,7 +3,6 @@
 import streamlit as st
 
 import ui
-from rfm.clustering import ALGORITHMS
 from rfm.export import export_file_name
 from rfm.labelled import SEGMENT_NAME, with_values
 from rfm.report import html_report, report_file_name
@@ -15,7 +14,7 @@ with st.spinner("Preparing the customer lists…"):
 labelled, day = with_values(run.labelled, ui.current_values()), run.analysis.report.analysis_date
 st.caption(
     f"{len(labelled):,} customers of {run.analysis.read_info.file_name}, analysis date {day}, segmented with "
-    f"{ALGORITHMS.get(run.clusters.algorithm, run.clusters.algorithm)} (k={run.k}); change the segments on the Clusters and Segments pages. Files are safe "
+    f"{run.clusters.method()}; change the segments on the Clusters and Segments pages. Files are safe "
     "to open in Excel: text that could run as a formula is neutralised, customer ids stay text, CSVs are UTF-8 with a BOM."
 )
 for warning in run.clusters.warnings:
@@ -24,7 +23,7 @@ split, chosen, columns = ui.choose_lists(labelled, "export")
 kpis = ui.current_kpis(split)
 report_kpis = kpis if split == SEGMENT_NAME else ui.current_kpis(SEGMENT_NAME)
 ui.download_lists(
-    labelled, split, columns, day, chosen, "export", profiles=run.profiles, ledger=run.analysis.report.ledger_frame(), kpis=kpis
+    labelled, split, columns, day, chosen, "export", ui.run_token(), profiles=run.profiles, ledger=run.analysis.report.ledger_frame(), kpis=kpis
 )
 
 st.markdown("#### Report and model")
@@ -43,4 +42,4 @@ model_column.download_button(
     help="Score cut points, segment rules, outlier fences and clusters as plain JSON (no code). Use it on the Score "
     "page or with `python -m rfm score FILE --model model.json --out DIR` to label next month's customers the same way.",
 )
-st.page_link("pages/score.py", label="Score another file with a saved model", icon="🧮")
+st.page_link("pages/score.py", label="Score another file with a saved model", icon=":material/calculate:")

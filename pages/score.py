@@ -19,13 +19,37 @@ if upload is not None:
 model = ui.saved_model()
 if model is None:
     st.info("Upload a model.json to score this file.")
-    st.page_link("pages/export.py", label="Download this session's model from the Export page", icon="⬇️")
+    st.page_link("pages/export.py", label="Download this session's model from the Export page", icon=":material/download:")
     st.stop()
 
 bundle = ui.saved_bundle()
-st.success(f"**{model.name}**: {bundle.describe()}.", icon="✅")
+st.success(f"**{model.name}**: {bundle.describe()}.", icon=":material/check_circle:")
 with st.spinner(f"Scoring {dataset.name}…"):
     run = ui.scored_with_saved_model()
+fit = run.fit_check
+for warning in fit.warnings:
+    st.warning(warning, icon=":material/warning:")
+for note in fit.notes:
+    st.info(note)
+if not fit.figures.empty:
+    with st.expander("How this file compares with the model's", expanded=bool(fit.warnings)):
+        st.caption(
+            f"Each feature of this file's {fit.customers:,} customers against the {fit.model_customers:,} the model was fitted on: "
+            "the model's smallest value, 1st percentile, median, 99th percentile and largest value, this file's smallest, "
+            "median and largest, and the share of this file's customers beyond each of the model's. A file like the "
+            "model's has almost none beyond its smallest and largest values, and at most 1% beyond each percentile."
+        )
+        shares = ("below_min", "below_p1", "above_p99", "above_max", "outside_band")
+        formats = {column: "percent" if column in shares else "localized" for column in fit.figures.columns if column != "far_off"}
+        st.dataframe(
+            fit.figures,
+            width="stretch",
+            key="fit_figures",
+            column_config={
+                "far_off": st.column_config.CheckboxColumn("far off"),
+                **{column: st.column_config.NumberColumn(column.replace("_", " "), format=form) for column, form in formats.items()},
+            },
+        )
 labelled, day = run.labelled, run.analysis.report.analysis_date
 first, second, third = st.columns(3)
 first.metric("Customers scored", f"{len(labelled):,}")
@@ -40,4 +64,4 @@ for column, by, title in ((clusters_column, SEGMENT_NAME, "Customers per segment
 
 st.markdown("### Download the scored lists")
 split, chosen, columns = ui.choose_lists(labelled, "scored")
-ui.download_lists(labelled, split, columns, day, chosen, "scored", ledger=run.analysis.report.ledger_frame())
+ui.download_lists(labelled, split, columns, day, chosen, "scored", ui.scored_token(), ledger=run.analysis.report.ledger_frame())

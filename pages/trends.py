@@ -56,19 +56,41 @@ with st.spinner("Scoring customers at both dates…"):
     migration = ui.current_migration(model, from_date, to_date, by, active_days)
 customers = migration.customers
 moved = customers[(customers["from"] != customers["to"]) & (customers["from"] != NEW)]
-new, gone = (customers["from"] == NEW).sum(), (customers["to"] == LEFT).sum()
-came_back = (customers["from"] == LEFT).sum()
+new, came_back = (customers["from"] == NEW).sum(), (customers["from"] == LEFT).sum()
+
+
+def left_rule(day: str) -> str:
+    return f"no order in the {active_days:,} days before {day}"
+
+
 metrics = st.columns(5)
-metrics[0].metric(f"Customers on {from_date}", f"{(customers['from'] != NEW).sum():,}")
-metrics[1].metric(f"Customers on {to_date}", f"{len(customers):,}")
-metrics[2].metric("New since", f"{new:,}", help="First order after the first date.")
-metrics[3].metric("Left", f"{gone:,}", help=f"No order in the {active_days:,} days before the second date." if active_days else "Nobody leaves: choose a period above.")
+metrics[0].metric(
+    f"On {from_date}", f"{migration.customers_at_from_date:,}",
+    help="Customers on this date: everyone with an order on or before it" + (f", those with {left_rule('it')} counted as Left included." if active_days else "."),
+)
+metrics[1].metric(
+    f"On {to_date}", f"{migration.customers_at_to_date:,}",
+    help="Customers on this date: everyone with an order on or before it, as a segmentation of that day counts them "
+    "(the Segments page's count when this is the analysis date), Left included.",
+)
+metrics[2].metric("New since", f"{new:,}", help=f"First order after {from_date}.")
+metrics[3].metric(
+    f"Left by {to_date}", f"{migration.left_at_to_date:,}",
+    help=(f"Customers with {left_rule(str(to_date))}: counted as Left, not in their segment. "
+          f"{migration.still_gone:,} of them had already left by {from_date} and bought nothing since: they are not drawn.")
+    if active_days else "Nobody leaves: choose a period above.",
+)
 metrics[4].metric("Changed segment", f"{len(moved):,}", help="Customers of the first date now in another segment (Left included).")
 notes = []
 if came_back:
     notes.append(f"{came_back:,} customers who had left by {from_date} came back.")
 if migration.still_gone:
-    notes.append(f"{migration.still_gone:,} customers had left by {from_date} and bought nothing since; they are not shown.")
+    notes.append(f"{migration.still_gone:,} customers had left by {from_date} and bought nothing since; they are not drawn.")
+if active_days and migration.left_at_to_date:
+    notes.append(
+        f"Segment counts here leave out the {migration.left_at_to_date:,} customers counted as Left on {to_date}, so they are "
+        "smaller than a segmentation of that day: see how they add up below the matrix."
+    )
 if notes:
     st.caption(" ".join(notes))
 
@@ -88,13 +110,27 @@ st.plotly_chart(migration_sankey(migration, highlight=st.session_state["trends_f
 st.plotly_chart(
     crosstab_heatmap(
         migration.shares, migration.matrix, title=f"Migration matrix: where each group of {from_date} is on {to_date}",
-        x_title=f"on {to_date}", y_title=f"on {from_date}", clickable=True,
+        x_title=f"on {to_date}", y_title=f"on {from_date}", clickable=True, share_title=f"share of the {from_date} group",
     ),
     width="stretch", key="trends_matrix", on_select="rerun", selection_mode="points",
 )
 st.caption("Click a cell to list its customers below.")
 with st.expander("The matrix as numbers"):
     st.dataframe(migration.matrix, width="stretch", key="trends_counts")
+with st.expander(f"How the counts on {to_date} add up to the Segments page's"):
+    st.caption(
+        f"Every customer with an order by {to_date}, in the segment the model gives them on that day (the Segments page's "
+        "counts when it is the analysis date)"
+        + (f"; customers with {left_rule('that day')} are counted as Left here instead." if active_days else ".")
+    )
+    st.dataframe(
+        migration.reconciliation(list(migration.matrix.columns)), width="stretch", key="trends_reconcile",
+        column_config={
+            "customers": st.column_config.NumberColumn(f"customers on {to_date}", format="localized"),
+            "shown_in_segment": st.column_config.NumberColumn("shown in the segment here", format="localized"),
+            "counted_as_left": st.column_config.NumberColumn("counted as Left here", format="localized"),
+        },
+    )
 
 st.markdown("#### Customers of one flow")
 counts = dict(zip(options, flows["customers"]))

@@ -49,8 +49,9 @@ clv_total = values[schema.PREDICTED_CLV].sum(min_count=1)
 metrics[3].metric(f"Predicted CLV, {months} months", "–" if clv_total != clv_total else ui.money(clv_total))
 st.caption(f"Per customer: {settings.describe()}. Fitted on orders up to {model.observation_end}, time in days.")
 
+# Stateful tabs: the chosen one stays chosen, and the holdout check (a second fit) runs only when it is open.
 segments_tab, customers_tab, alive_tab, purchases_tab, holdout_tab, model_tab = st.tabs(
-    ["CLV by segment", "Customers", "P(alive)", "Expected purchases", "Holdout check", "The models"]
+    ["CLV by segment", "Customers", "P(alive)", "Expected purchases", "Holdout check", "The models"], key="value_tab", on_change="rerun"
 )
 with segments_tab:
     split = st.radio("Segments", list(SPLITS), format_func=SPLITS.get, horizontal=True, key="value_split")
@@ -110,15 +111,17 @@ with holdout_tab:
         "Hold out the last (days)", 7, max(8, period - 30), min(max(7, period // 3), max(8, period - 30)), key="value_holdout_days",
         help="The model is fitted on the orders before these days and predicts them; compare with what happened.",
     )
-    check = ui.current_holdout(days)
-    st.plotly_chart(holdout_figure(check), width="stretch", key="value_holdout")
-    share = check.predicted_total / check.actual_total - 1 if check.actual_total else float("nan")
-    st.markdown(
-        f"Over the {days:,} held-out days customers made **{check.actual_total:,.0f}** repeat purchases; the model, "
-        f"fitted without them, predicted **{check.predicted_total:,.0f}** ({share:+.0%}). Per customer the group means "
-        f"miss by {check.error:.2f} purchases on average. Trust the predictions where the bars agree."
-    )
-    st.dataframe(check.table, hide_index=True, width="stretch", key="value_holdout_table")
+    # This tab's own message when the check cannot be made: the other tabs stay as they are.
+    check = ui.shown_or_none(lambda: ui.current_holdout(days), too_little_data=True) if holdout_tab.open else None
+    if check is not None:
+        st.plotly_chart(holdout_figure(check), width="stretch", key="value_holdout")
+        share = check.predicted_total / check.actual_total - 1 if check.actual_total else float("nan")
+        st.markdown(
+            f"Over the {days:,} held-out days customers made **{check.actual_total:,.0f}** repeat purchases; the model, "
+            f"fitted without them, predicted **{check.predicted_total:,.0f}** ({share:+.0%}). Per customer the group means "
+            f"miss by {check.error:.2f} purchases on average. Trust the predictions where the bars agree."
+        )
+        st.dataframe(check.table, hide_index=True, width="stretch", key="value_holdout_table")
 with model_tab:
     st.dataframe(model.parameters(), hide_index=True, width="stretch", key="value_parameters")
     st.markdown(

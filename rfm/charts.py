@@ -217,7 +217,7 @@ def score_distribution_figure(scores) -> object:
     return figure
 
 
-def recency_frequency_scatter(customers: pd.DataFrame, segment_order, segment: str = "segment", max_points: int = 20_000):
+def recency_frequency_scatter(customers: pd.DataFrame, segment_order, segment: str = "segment", max_points: int = 5_000):
     """Recency against frequency, one dot per customer coloured by segment (log frequency axis)."""
     import plotly.graph_objects as go
 
@@ -378,7 +378,7 @@ def _shown_positions(labels: np.ndarray, max_points: int) -> np.ndarray:
     return stratified_sample_indices(labels, max_points, random_state=0)
 
 
-def pca_scatter(projection, labels: pd.Series, names, customers: pd.DataFrame, max_points: int = 20_000):
+def pca_scatter(projection, labels: pd.Series, names, customers: pd.DataFrame, max_points: int = 5_000):
     """Customers on the first two principal components, coloured by cluster, centroids marked.
 
     ``labels`` is indexed by customer id in the row order of ``projection.coords``; ``customers`` (the RFM
@@ -411,16 +411,25 @@ def pca_scatter(projection, labels: pd.Series, names, customers: pd.DataFrame, m
     )
     ratio = projection.explained_variance_ratio
     axis = [f"PC{i + 1}" + (f" ({r:.1%} of variance)" if r == r else "") for i, r in enumerate(ratio)]
-    subtitle = f" ({len(shown):,} of {len(label_values):,} customers shown)" if len(shown) < len(label_values) else ""
-    note = "<br><sup>" + " ".join(projection.warnings) + "</sup>" if projection.warnings else ""
     figure.update_layout(
-        title="Clusters on the first two principal components" + subtitle + note,
-        xaxis_title=axis[0], yaxis_title=axis[1], legend={"title": "cluster"}, margin={"t": 70}, height=520,
+        # A short title and a subtitle: the chart often gets half a page, where a long title is cut off.
+        title={"text": "Clusters on two principal components", "subtitle": {"text": _sample_note(shown, label_values, projection.warnings)}},
+        xaxis_title=axis[0], yaxis_title=axis[1], legend={"title": "cluster", "orientation": "h", "y": -0.18},
+        margin={"t": 80}, height=560,
     )
     return figure
 
 
-def rfm_3d_scatter(customers: pd.DataFrame, labels: pd.Series, names, max_points: int = 20_000):
+def _sample_note(shown: np.ndarray, labels: np.ndarray, warnings=()) -> str:
+    """What a scatter shows: every customer, or a sample that keeps every cluster; then any warnings."""
+    shown_text = (
+        f"{len(shown):,} of {len(labels):,} customers shown (every cluster kept)" if len(shown) < len(labels)
+        else f"all {len(labels):,} customers"
+    )
+    return " ".join([shown_text + ".", *warnings])
+
+
+def rfm_3d_scatter(customers: pd.DataFrame, labels: pd.Series, names, max_points: int = 3_000):
     """Recency, frequency and monetary in 3-D, coloured by cluster (log axes for F and M when all positive).
 
     ``labels`` is indexed by customer id (the ids of ``customers``)."""
@@ -442,20 +451,26 @@ def rfm_3d_scatter(customers: pd.DataFrame, labels: pd.Series, names, max_points
         )
 
     def axis(column: str, may_log: bool) -> dict:
+        # Short titles and few ticks: 3-D axis labels overlap one another at any length.
         log = may_log and bool((table[column] > 0).all())
-        return {"title": schema.RFM_LABELS[column] + (" (log)" if log else ""), "type": "log" if log else "linear"}
+        title = _SHORT_AXIS_TITLES[column] + (" (log)" if log else "")
+        return {"title": {"text": title, "font": {"size": 12}}, "type": "log" if log else "linear", "nticks": 5,
+                "tickfont": {"size": 10}, **({"dtick": 1} if log else {})}
 
-    subtitle = f" ({len(shown):,} of {len(label_values):,} customers shown)" if len(shown) < len(label_values) else ""
     figure.update_layout(
-        title="Clusters in R, F and M" + subtitle,
+        title={"text": "Clusters in R, F and M", "subtitle": {"text": _sample_note(shown, label_values)}},
         scene={
             "xaxis": axis(schema.RECENCY, False),
             "yaxis": axis(schema.FREQUENCY, True),
             "zaxis": axis(schema.MONETARY, True),
+            "camera": {"eye": {"x": 1.6, "y": 1.6, "z": 0.9}},
         },
-        legend={"title": "cluster"}, margin={"t": 50, "l": 0, "r": 0, "b": 0}, height=600,
+        legend={"title": "cluster", "orientation": "h", "y": -0.05}, margin={"t": 80, "l": 0, "r": 0, "b": 0}, height=620,
     )
     return figure
+
+
+_SHORT_AXIS_TITLES = {schema.RECENCY: "recency, days", schema.FREQUENCY: "orders", schema.MONETARY: "spend"}
 
 
 def _feature_labels(feature_names) -> list[str]:
@@ -512,12 +527,15 @@ def crosstab_heatmap(
     x_title: str = "cluster",
     y_title: str = "segment",
     clickable: bool = False,
+    share_title: str = "share of the segment",
 ):
     """Groups (rows) against groups (columns): colour is each row's share in each column (rows sum to 100%),
     the number is customers. Named RFM segments × clusters, or first-date × second-date segments.
 
     ``shares`` and ``counts`` come from ``rfm.profiles.segment_crosstab`` (rename their columns to the
     cluster names first to show names instead of numbers) or :class:`rfm.migration.Migration`.
+
+    ``share_title`` names the colour bar (what a row is: "share of the segment", "share of the group").
 
     ``clickable`` lays a point on every non-empty cell (nearly transparent, with the row and column as
     ``customdata``), so that clicking a cell selects it (``st.plotly_chart(on_select=...)`` reports points,
@@ -530,7 +548,7 @@ def crosstab_heatmap(
     figure = go.Figure(
         go.Heatmap(
             z=shares.to_numpy(dtype="float64"), x=columns, y=[str(s) for s in shares.index], zmin=0, zmax=1,
-            colorscale="Blues", colorbar={"title": f"share of {y_title}", "tickformat": ".0%"},
+            colorscale="Blues", colorbar={"title": share_title, "tickformat": ".0%"},
             text=[[f"{c:,}" if c else "" for c in row] for row in numbers], texttemplate="%{text}", customdata=numbers,
             hovertemplate=hover, hoverinfo="skip" if clickable else None,
         )
@@ -593,13 +611,16 @@ def migration_sankey(migration, highlight: tuple[str, str] | None = None):
     labels = [f"{s} ({totals_from[s]:,})" for s in sources] + [f"{t} ({totals_to[t]:,})" for t in targets]
     position = {("from", s): i for i, s in enumerate(sources)} | {("to", t): len(sources) + i for i, t in enumerate(targets)}
     strong = [highlight is not None and (a, b) == tuple(highlight) for a, b in zip(flows["from"], flows["to"])]
+    # The chosen flow stands out because the others fade, not by an opaque band: node labels are drawn over the
+    # bands, and must stay readable over the chosen one too.
     link_colours = [
-        _translucent(colours.get(a, _LEFT_COLOUR), 0.85 if bold else (0.2 if highlight is not None else 0.45))
+        _translucent(colours.get(a, _LEFT_COLOUR), 0.6 if bold else (0.12 if highlight is not None else 0.4))
         for a, bold in zip(flows["from"], strong)
     ]
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
+            textfont={"color": "#111111", "size": 12, "shadow": "0 0 3px #ffffff, 0 0 3px #ffffff"},
             node={
                 "label": labels, "pad": 14, "thickness": 16,
                 # Both columns in the model's order (best segments on top, new and left at the ends), not plotly's.
@@ -735,8 +756,11 @@ def value_box(values: pd.Series, segments: pd.Series, order, title: str, axis_ti
             y=shown, name=str(segment), marker_color=colours[segment], boxmean=True, boxpoints=False,
             hovertemplate=f"{segment}: %{{y:,.2f}}<extra></extra>",
         )
+    # On a log axis only powers of ten are labelled ("10", "100", "1,000"): plotly's own minor labels ("2", "5")
+    # read as a jumble of numbers.
+    log_axis = {"type": "log", "dtick": 1, "tickformat": ",.0f"} if log_scale else {"type": "linear"}
     figure.update_layout(
-        title=title, yaxis={"title": axis_title, "type": "log" if log_scale else "linear"},
+        title=title, yaxis={"title": axis_title, **log_axis},
         showlegend=False, margin={"t": 50}, height=440,
     )
     return figure

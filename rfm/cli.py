@@ -72,6 +72,30 @@ def _k(text: str) -> int | None:
     return k
 
 
+def _min_cluster_share(text: str) -> float:
+    """``--min-cluster-share``: a percentage ("1%", "0.5%") or a share ("0.01"), checked against the settings' range."""
+    from rfm.clustering import MIN_CLUSTER_SHARE_RANGE
+
+    low, high = MIN_CLUSTER_SHARE_RANGE
+    number = text.strip().removesuffix("%")
+    try:
+        share = float(number) / (100 if text.strip().endswith("%") else 1)
+    except ValueError:
+        share = float("nan")
+    if not low <= share <= high:
+        raise argparse.ArgumentTypeError(
+            f"expected the smallest cluster as a percentage from {low:.1%} to {high:.0%} (e.g. 1%) or a share from "
+            f"{low:g} to {high:g} (e.g. 0.01); got {text!r}"
+        )
+    return share
+
+
+_MIN_CLUSTER_SHARE_HELP = (
+    "DBSCAN and HDBSCAN: the smallest cluster, as a percentage (1%%) or share (0.01) of the customers; smaller "
+    "dense groups are noise. Raise it for fewer, larger clusters (default 1%%)"
+)
+
+
 def _add_score_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profit-margin", type=float, default=None, help="profit margin for the historical CLV (default 0.10)")
     parser.add_argument("--bins", type=int, default=5, help="R/F/M scores per metric, 3 to 10 (default 5)")
@@ -96,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_score_options(segment)
     segment.add_argument("--k", type=_k, default=None, metavar="N|auto", help="number of clusters (default auto: the k-sweep's recommendation)")
     segment.add_argument("--algorithm", choices=("kmeans", "gmm", "dbscan", "hdbscan"), default="kmeans", help="clustering algorithm (default kmeans)")
+    segment.add_argument("--min-cluster-share", type=_min_cluster_share, default=0.01, metavar="SHARE", help=_MIN_CLUSTER_SHARE_HELP)
     segment.add_argument("--out", required=True, metavar="DIR", help="folder to write customers.csv, segments/, segments.xlsx, model.json, report.html, summary.json")
     score = commands.add_parser("score", help="label a new file's customers with a saved model (model.json)")
     _add_pipeline_options(score)
@@ -115,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--model", metavar="MODEL.json", help="label both dates with this saved model (default: fit one on the file, as `segment` does)")
     migrate.add_argument("--k", type=_k, default=None, metavar="N|auto", help="clusters of the fitted model (default auto)")
     migrate.add_argument("--algorithm", choices=("kmeans", "gmm", "dbscan", "hdbscan"), default="kmeans", help="clustering algorithm of the fitted model (default kmeans)")
+    migrate.add_argument("--min-cluster-share", type=_min_cluster_share, default=0.01, metavar="SHARE", help=_MIN_CLUSTER_SHARE_HELP)
     migrate.add_argument("--out", required=True, metavar="DIR", help="folder to write matrix.csv, shares.csv, flows.csv, customers.csv, flows/ and summary.json")
     clv = commands.add_parser("clv", help="predictive customer lifetime value (BG/NBD and Gamma-Gamma): per customer, and a holdout check")
     _add_pipeline_options(clv)
@@ -239,6 +265,14 @@ def _run(args: argparse.Namespace) -> int:
     )
     for warning in analysis.report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    decision = analysis.report.date_decision
+    if decision.undecided:
+        readings = decision.readings()
+        print(
+            f"warning: every date fits both day/month orders (e.g. {decision.undecided_example}): read month first, as "
+            f"{readings['monthfirst']}; pass --dates dayfirst to read it as {readings['dayfirst']}.",
+            file=sys.stderr,
+        )
     if args.command == "inspect":
         if args.json:
             print(json.dumps(inspect_json(analysis), indent=2, ensure_ascii=False))
@@ -272,12 +306,18 @@ def _model_run(args: argparse.Namespace, analysis, bundle):
     if bundle is not None:
         run = score_run(bundle, analysis)
         print(f"scored with {bundle.describe()}", file=sys.stderr)
+        for warning in run.fit_check.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        for note in run.fit_check.notes:
+            print(f"note: {note}", file=sys.stderr)
     else:
+        from rfm.clustering import ClusterSettings
         from rfm.segmentation import SegmentSettings
 
         run = segment_run(
             analysis,
             SegmentSettings(n_bins=args.bins, iqr_multiplier=args.iqr_multiplier),
+            ClusterSettings(min_cluster_share=args.min_cluster_share),
             k=args.k,
             algorithm=args.algorithm,
             cleaning=_settings(args),
@@ -285,6 +325,8 @@ def _model_run(args: argparse.Namespace, analysis, bundle):
         )
         for warning in (*run.segmentation.warnings, *run.sweep.warnings, *run.clusters.warnings):
             print(f"warning: {warning}", file=sys.stderr)
+        for note in run.clusters.notes:
+            print(f"note: {note}", file=sys.stderr)
     return run
 
 

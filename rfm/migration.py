@@ -10,7 +10,7 @@ since are not part of the flows (:attr:`Migration.still_gone` counts them).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -47,6 +47,9 @@ class Migration:
     matrix: pd.DataFrame
     flows: pd.DataFrame
     still_gone: int
+    #: Every customer with an order by ``to_date`` (the still-gone included): ``label``, the model's segment then
+    #: whatever their last order, and ``left``, whether they count as :data:`LEFT` there. See :meth:`reconciliation`.
+    at_to_date: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"label": pd.Series(dtype="str"), "left": pd.Series(dtype="bool")}))
 
     @property
     def shares(self) -> pd.DataFrame:
@@ -58,6 +61,39 @@ class Migration:
         """The customers of one flow (e.g. Champions → At Risk), best customers at the second date first."""
         chosen = self.customers[(self.customers[FROM] == source) & (self.customers[TO] == target)]
         return chosen.sort_values(f"{schema.MONETARY}_to", ascending=False, kind="stable")
+
+    @property
+    def customers_at_to_date(self) -> int:
+        """Everyone who had bought by ``to_date``: the customers a segmentation as of that day counts."""
+        return len(self.at_to_date)
+
+    @property
+    def customers_at_from_date(self) -> int:
+        """Everyone who had bought by ``from_date`` (customers who had left by then included)."""
+        return int((self.customers[FROM] != NEW).sum()) + self.still_gone
+
+    @property
+    def left_at_to_date(self) -> int:
+        """Customers counted as :data:`LEFT` on ``to_date``, the still-gone included."""
+        return int(self.at_to_date["left"].sum())
+
+    def reconciliation(self, order: list[str] | None = None) -> pd.DataFrame:
+        """Customers per segment on ``to_date`` as a segmentation of that day counts them (the Segments page's
+        counts when ``to_date`` is the analysis date), and how many of them this comparison shows as Left instead.
+
+        Returns
+        -------
+        DataFrame indexed by segment (in ``order`` when given) with ``customers``, ``shown_in_segment`` and
+        ``counted_as_left`` (``customers = shown_in_segment + counted_as_left``); a ``Total`` row last.
+        """
+        table = self.at_to_date.groupby("label", sort=False).agg(customers=("left", "size"), counted_as_left=("left", "sum"))
+        if order is not None:
+            table = table.reindex([name for name in order if name in table.index] + [n for n in table.index if n not in order])
+        table["counted_as_left"] = table["counted_as_left"].astype("int64")
+        table.insert(1, "shown_in_segment", table["customers"] - table["counted_as_left"])
+        table.loc["Total"] = table.sum()
+        table.index.name = LABELS[self.by]
+        return table
 
     def describe(self) -> str:
         label = LABELS[self.by].lower()
@@ -112,6 +148,7 @@ def migrate(
     customers["orders_between"] = between["orders"].reindex(after.index).fillna(0).astype("int64")
     customers["revenue_between"] = between["revenue"].reindex(after.index).fillna(0.0).round(6)
     gone = (customers[FROM] == LEFT) & (customers[TO] == LEFT) & (customers["orders_between"] == 0)
+    at_to_date = pd.DataFrame({"label": after[by].astype("str"), "left": customers[TO] == LEFT}, index=after.index)
     customers = customers[~gone]
     customers.index.name = schema.CUSTOMER_ID
 
@@ -119,7 +156,8 @@ def migrate(
     targets = state_order(set(customers[TO]), bundle, by)
     matrix = pd.crosstab(customers[FROM], customers[TO]).reindex(index=sources, columns=targets, fill_value=0)
     matrix.index.name, matrix.columns.name = FROM, TO
-    return Migration(from_date, to_date, by, active_days, customers, matrix, _flows(customers, sources, targets), int(gone.sum()))
+    flows = _flows(customers, sources, targets)
+    return Migration(from_date, to_date, by, active_days, customers, matrix, flows, int(gone.sum()), at_to_date)
 
 
 def _between(orders: pd.DataFrame, from_date: dt.date, to_date: dt.date) -> pd.DataFrame:

@@ -2,9 +2,14 @@
 
 A :class:`ModelBundle` holds the RFM score cut points, the segment rules, the outlier fences, and the
 clustering (features, log transforms, scaler parameters, centres, names and actions), plus the settings and
-the library version. It is written with :func:`json.dumps` and read back by :func:`load_bundle`, which
-checks every field against a schema with size limits before anything is used: a bundle is data, never code
-(no pickle), so one uploaded by anyone cannot run anything.
+the library version, and a few quantiles of every feature it scores on over the customers it was fitted on
+(so that :func:`rfm.drift.check_fit` can tell when a new file lies outside what the model saw). It is
+written with :func:`json.dumps` and read back by :func:`load_bundle`, which checks every field against a
+schema with size limits before anything is used: a bundle is data, never code (no pickle), so one uploaded
+by anyone cannot run anything.
+
+Format versions: 2 adds ``distribution``; bundles of version 1 (saved before it) still load and score,
+without it. Any other version is refused.
 
 Scoring (:meth:`ModelBundle.score`) needs only numpy: the same maths as the fitted estimator, written out.
 """
@@ -31,7 +36,11 @@ from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
 from rfm.tiers import REGULAR, TIER, TIER_GROUP_LABELS, tier_array
 
 FORMAT = "rfm-studio-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions :func:`load_bundle` reads: 1 is 2 without ``distribution``.
+READABLE_VERSIONS = (1, 2)
+#: The quantiles of each feature a bundle records (0 and 1 are the smallest and largest value).
+QUANTILE_LEVELS = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 MAX_BUNDLE_BYTES = 2 * 1024**2  # a real bundle is a few kB; anything this big is not one
 MAX_CLUSTERS = 64
 MAX_RULES = 100
@@ -109,7 +118,20 @@ SCHEMA: dict = {
         "outlier_groups": bool,
         "projection": {"mean": _VECTOR, "components": _List(_VECTOR, 2, 2), "explained_variance_ratio": _List(_Num(0, 1), 2, 2)},
     },
+    # The customers the model was fitted on, feature by feature: recency, frequency, monetary, then the
+    # clustering features not among them (format_version 2).
+    "distribution": {
+        "customers": _Num(0, MAX_ABS_NUMBER, integer=True),
+        "levels": _List(_Num(0, 1), len(QUANTILE_LEVELS), len(QUANTILE_LEVELS)),
+        "features": _List(
+            {"feature": _FEATURE, "quantiles": _List(_NUMBER, len(QUANTILE_LEVELS), len(QUANTILE_LEVELS))},
+            len(FEATURE_CHOICES),
+            len(SCORE_COLUMNS),
+        ),
+    },
 }
+#: A format_version 1 bundle: the same without ``distribution``.
+SCHEMA_V1: dict = {key: spec for key, spec in SCHEMA.items() if key != "distribution"}
 
 
 def _check(value, spec, path: str, problems: list[str]) -> None:
@@ -195,6 +217,21 @@ class ModelBundle:
     @property
     def log_features(self) -> tuple[str, ...]:
         return tuple(self.payload["clusters"]["log_features"])
+
+    @cached_property
+    def distribution(self) -> pd.DataFrame | None:
+        """Quantiles of each scored feature over the customers the model was fitted on: one row per feature
+        (recency, frequency, monetary, then the other clustering features), one column per level of
+        :data:`QUANTILE_LEVELS`. ``None`` for a bundle saved before they were recorded (format_version 1)."""
+        distribution = self.payload.get("distribution")
+        if distribution is None:
+            return None
+        return pd.DataFrame(
+            [entry["quantiles"] for entry in distribution["features"]],
+            index=pd.Index([entry["feature"] for entry in distribution["features"]], name="feature"),
+            columns=[float(level) for level in distribution["levels"]],
+            dtype="float64",
+        )
 
     @cached_property
     def centers(self) -> np.ndarray:
@@ -468,8 +505,22 @@ def build_bundle(
                 "explained_variance_ratio": [r if math.isfinite(r) else 0.0 for r in map(float, clusters.projection.explained_variance_ratio)],
             },
         },
+        "distribution": _distribution(segmentation.customers, list(estimator.feature_names_in_)),
     }
     return _validated(payload)
+
+
+def _distribution(customers: pd.DataFrame, cluster_features: list[str]) -> dict:
+    """The ``distribution`` field: :data:`QUANTILE_LEVELS` of each scored feature over ``customers``."""
+    features = list(dict.fromkeys([*SCORE_COLUMNS, *cluster_features]))
+    entries = []
+    for feature in features:
+        values = customers[feature].to_numpy(dtype="float64")
+        values = values[np.isfinite(values)]
+        quantiles = np.quantile(values, QUANTILE_LEVELS) if len(values) else np.zeros(len(QUANTILE_LEVELS))
+        # Interpolation can leave neighbours a rounding error out of order; the schema wants them ascending.
+        entries.append({"feature": feature, "quantiles": _floats(np.maximum.accumulate(quantiles))})
+    return {"customers": int(len(customers)), "levels": list(QUANTILE_LEVELS), "features": entries}
 
 
 def _merits(clusters) -> dict[int, float]:
@@ -510,10 +561,11 @@ def load_bundle(data: bytes | str) -> ModelBundle:
             f"{FORMAT!r}): download one from the Export page or write one with `python -m rfm segment`."
         )
     version = payload.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " or ".join(map(str, READABLE_VERSIONS))
         raise RFMInputError(
             f"This model bundle has format_version {_shown(version)}, written by RFM Studio {_shown(payload.get('library_version'))}; "
-            f"this version ({__version__}) reads format_version {FORMAT_VERSION}. Re-fit the model with this version."
+            f"this version ({__version__}) reads format_version {readable}. Re-fit the model with this version."
         )
     return _validated(payload)
 
@@ -524,7 +576,7 @@ def _refuse_constant(name: str):
 
 def _validated(payload: dict) -> ModelBundle:
     problems: list[str] = []
-    _check(payload, SCHEMA, "", problems)
+    _check(payload, SCHEMA_V1 if payload.get("format_version") == 1 else SCHEMA, "", problems)
     if not problems:
         problems = _consistency(payload)
     if problems:
@@ -582,4 +634,22 @@ def _consistency(payload: Mapping) -> list[str]:
     projection = clusters["projection"]
     if len(projection["mean"]) != n or any(len(row) != n for row in projection["components"]):
         problems.append(f"clusters.projection should hold {n} values per axis.")
+    if "distribution" in payload:
+        problems.extend(_distribution_problems(payload["distribution"], features))
+    return problems
+
+
+def _distribution_problems(distribution: Mapping, cluster_features: list[str]) -> list[str]:
+    """The distribution covers exactly the scored features, at :data:`QUANTILE_LEVELS`, quantiles ascending."""
+    problems = []
+    if distribution["levels"] != list(QUANTILE_LEVELS):
+        problems.append(f"distribution.levels should be {list(QUANTILE_LEVELS)}; got {distribution['levels']}.")
+    expected = list(dict.fromkeys([*SCORE_COLUMNS, *cluster_features]))
+    listed = [entry["feature"] for entry in distribution["features"]]
+    if listed != expected:
+        problems.append(f"distribution.features should describe {expected} in this order; got {listed}.")
+    for position, entry in enumerate(distribution["features"]):
+        quantiles = entry["quantiles"]
+        if any(b < a for a, b in zip(quantiles, quantiles[1:])):
+            problems.append(f"distribution.features[{position}].quantiles ({entry['feature']}) should be in ascending order; got {quantiles}.")
     return problems

@@ -8,6 +8,8 @@ dates cost a few thousand parses.
 
 from __future__ import annotations
 
+import calendar
+
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -16,6 +18,12 @@ import numpy as np
 import pandas as pd
 
 DateOrder = Literal["auto", "dayfirst", "monthfirst"]
+#: The date orders a user can choose, with how they are offered.
+DATE_ORDERS: dict[str, str] = {
+    "auto": "Decide from the values",
+    "dayfirst": "Day first (31/12/2010)",
+    "monthfirst": "Month first (12/31/2010)",
+}
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # Excel serials for 1950-01-01 .. 2100-01-01: bare numbers outside this range are not taken as dates.
@@ -45,6 +53,26 @@ class DateDecision:
     detected: bool  # False when the user chose the order
     formats: tuple[str, ...]  # e.g. ("d/m/Y H:M", "Excel serial")
     note: str
+    #: A value as written in the file (e.g. "1/12/2010") when every ``a/b/y`` value fits both orders and
+    #: the order was assumed, not decided: the user should confirm it. ``None`` otherwise.
+    undecided_example: str | None = None
+
+    @property
+    def undecided(self) -> bool:
+        """True when the day/month order could not be told from the values (month-first was assumed)."""
+        return self.undecided_example is not None
+
+    def readings(self) -> dict[str, str]:
+        """How :attr:`undecided_example` reads in each order, e.g. ``{"monthfirst": "12 January 2010",
+        "dayfirst": "1 December 2010"}``; empty when the order was decided."""
+        if self.undecided_example is None:
+            return {}
+        a, b, year = (int(part) for part in re.split(r"[/.-]", self.undecided_example)[:3])
+        year = year if year >= 100 else year + (2000 if year < 70 else 1900)
+        return {
+            "monthfirst": f"{b} {calendar.month_name[a]} {year}",
+            "dayfirst": f"{a} {calendar.month_name[b]} {year}",
+        }
 
 
 @dataclass(frozen=True)
@@ -253,8 +281,9 @@ def _parse_unique_dates(uniques: pd.Series, order: DateOrder) -> tuple[pd.Series
     slashed = parts["a"].notna() & parsed.isna()
     decision_order: Literal["dayfirst", "monthfirst", "n/a"] = "n/a"
     note = ""
+    undecided_example = None
     if slashed.any():
-        decision_order, note, slash_dates = _slash_dates(parts[slashed], order)
+        decision_order, note, slash_dates, undecided_example = _slash_dates(parts[slashed], order, uniques[slashed])
         parsed[slashed] = slash_dates
         formats.append("d/m/Y" if decision_order == "dayfirst" else "m/d/Y")
 
@@ -268,7 +297,7 @@ def _parse_unique_dates(uniques: pd.Series, order: DateOrder) -> tuple[pd.Series
 
     if not note:
         note = ", ".join(formats) if formats else "no value could be read as a date"
-    return parsed, DateDecision(decision_order, order == "auto", tuple(formats), note)
+    return parsed, DateDecision(decision_order, order == "auto", tuple(formats), note, undecided_example)
 
 
 def _to_naive_datetimes(values: pd.Series, **options) -> pd.Series:
@@ -283,7 +312,11 @@ def _as_ns(dates: pd.Series) -> pd.Series:
     return dates.where(inside).astype("datetime64[ns]")
 
 
-def _slash_dates(parts: pd.DataFrame, order: DateOrder) -> tuple[Literal["dayfirst", "monthfirst"], str, pd.Series]:
+def _slash_dates(
+    parts: pd.DataFrame, order: DateOrder, written: pd.Series
+) -> tuple[Literal["dayfirst", "monthfirst"], str, pd.Series, str | None]:
+    """Read ``a/b/year`` values in one day/month order; the fourth item is a value as ``written`` when no value
+    could decide the order (``order="auto"`` only), else ``None``."""
     a = parts["a"].astype("int64")
     b = parts["b"].astype("int64")
     read_dayfirst = _dates_from_parts(parts, day=a, month=b)
@@ -292,6 +325,7 @@ def _slash_dates(parts: pd.DataFrame, order: DateOrder) -> tuple[Literal["dayfir
     only_dayfirst = read_dayfirst.notna() & read_monthfirst.isna()
     only_monthfirst = read_monthfirst.notna() & read_dayfirst.isna()
     n_day, n_month = int(only_dayfirst.sum()), int(only_monthfirst.sum())
+    undecided_example = None
     if order == "auto":
         chosen: Literal["dayfirst", "monthfirst"] = "dayfirst" if n_day > n_month else "monthfirst"
         if n_day and n_month:
@@ -304,13 +338,15 @@ def _slash_dates(parts: pd.DataFrame, order: DateOrder) -> tuple[Literal["dayfir
             note = f"{'day-first' if chosen == 'dayfirst' else 'month-first'} (a value like {_format_parts(parts.loc[example])} only fits that order)"
         else:
             note = "month-first assumed: every value fits both orders (day and month both ≤ 12); override if wrong"
+            both = read_dayfirst.notna() & read_monthfirst.notna() & (read_dayfirst != read_monthfirst)
+            undecided_example = str(written[both].iloc[0]).split()[0] if both.any() else None
     else:
         chosen = order
         note = f"{'day-first' if order == 'dayfirst' else 'month-first'} (chosen by the user)"
     dayfirst = only_dayfirst if order == "auto" else pd.Series(chosen == "dayfirst", index=parts.index)
     if order == "auto":
         dayfirst = dayfirst | ((chosen == "dayfirst") & ~only_monthfirst)
-    return chosen, note, read_dayfirst.where(dayfirst, read_monthfirst)
+    return chosen, note, read_dayfirst.where(dayfirst, read_monthfirst), undecided_example
 
 
 def _dates_from_parts(parts: pd.DataFrame, day: pd.Series, month: pd.Series) -> pd.Series:

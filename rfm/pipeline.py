@@ -46,6 +46,41 @@ def resolve_mapping(raw: RawTable | ScannedTable, overrides: Mapping[str, str | 
     return guess, guess.mapping.replace(**changes)
 
 
+def mapping_overrides(
+    detected: Mapping[str, str | None], picked: Mapping[str, str | None]
+) -> tuple[tuple[str, str | None], ...]:
+    """The overrides that give the ``picked`` mapping: the fields whose column differs from the ``detected`` one.
+
+    Parameters
+    ----------
+    detected : mapping
+        Field -> column found by :func:`rfm.detect.detect_mapping` (``None``: not found).
+    picked : mapping
+        Field -> column the user wants (``None`` or ``""``: unmapped). Fields left out keep the detected column.
+
+    Returns
+    -------
+    tuple of (field, column or None)
+        In :data:`rfm.schema.FIELDS` order, so equal mappings give equal overrides (they key caches). Picking the
+        current mapping again gives the overrides that made it: applying a form unchanged changes nothing.
+
+    Examples
+    --------
+    >>> mapping_overrides({"customer_id": "Customer ID", "amount": "SALES"}, {"customer_id": "Customer ID", "amount": "SALES"})
+    ()
+    >>> mapping_overrides({"customer_id": "Customer ID", "amount": "SALES"}, {"amount": None})
+    (('amount', None),)
+    """
+    changes = []
+    for field in FIELDS:
+        if field not in picked:
+            continue
+        column = picked[field] or None
+        if column != (detected.get(field) or None):
+            changes.append((field, column))
+    return tuple(changes)
+
+
 def analyse(
     raw: RawTable | ScannedTable,
     overrides: Mapping[str, str | None] | None = None,
@@ -100,4 +135,4 @@ def analyse_file(
     return analyse(raw, overrides, settings, profit_margin, with_orders)
 
 
-__all__ = ["Analysis", "analyse", "analyse_file", "resolve_mapping"]
+__all__ = ["Analysis", "analyse", "analyse_file", "mapping_overrides", "resolve_mapping"]

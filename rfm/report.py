@@ -345,7 +345,7 @@ def _sweep_section(sweep: SweepResult) -> str:
 
 def _clusters_section(clusters: ClusterResult) -> str:
     from rfm.charts import pca_scatter
-    from rfm.clustering import ALGORITHMS, CLUSTER
+    from rfm.clustering import CLUSTER
 
     profiles = clusters.profiles
     # Profiles are indexed by name; two clusters renamed alike share the first one's action.
@@ -360,10 +360,9 @@ def _clusters_section(clusters: ClusterResult) -> str:
         labels = customers[CLUSTER]
         figure = pca_scatter(clusters.projection, labels, clusters.names["name"], customers)
         scatter.append(_figure(figure, "figure-pca"))
-    algorithm = ALGORITHMS.get(clusters.algorithm, clusters.algorithm)
     return _section(
         "clusters",
-        _text(f"{_count(len(customers))} customers in {len(clusters.names)} groups ({algorithm}, k={clusters.k})."),
+        _text(f"{_count(len(customers))} customers in {len(clusters.names)} groups ({clusters.method()})."),
         _table(table, numeric=tuple(table.columns[1:-1]), small=("Action",)),
         *scatter,
         _items(clusters.warnings, "warnings"),

@@ -1,7 +1,8 @@
 """A whole segmentation run, and the files it writes: shared by ``python -m rfm segment/score`` and the app.
 
 :func:`segment_run` takes an analysed file through scores, the k-sweep and the clusters to a saved model and
-the labelled customer list; :func:`score_run` labels a new file with a saved model. :func:`write_run` writes
+the labelled customer list; :func:`score_run` labels a new file with a saved model and checks the file lies
+within what the model saw (:func:`rfm.drift.check_fit`). :func:`write_run` writes
 what a marketer and an analyst take away: ``customers.csv``, ``segments/<name>.csv``, ``segments.xlsx``,
 ``model.json``, ``report.html``, ``kpis.csv`` and ``summary.json``.
 """
@@ -16,6 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
+from rfm.drift import FitCheck, check_fit
 from rfm.labelled import SEGMENT_NAME, labelled_customers, segment_sizes, with_values
 from rfm.model import ModelBundle, build_bundle
 from rfm.pipeline import Analysis
@@ -23,7 +25,8 @@ from rfm.pipeline import Analysis
 
 @dataclass(frozen=True, eq=False)
 class SegmentRun:
-    """Everything one run produced. ``sweep`` and ``clusters`` are ``None`` for a run scored by a saved model."""
+    """Everything one run produced. ``sweep`` and ``clusters`` are ``None`` for a run scored by a saved model;
+    ``fit_check`` (how the file compares with the customers the model was fitted on) is ``None`` for a fit."""
 
     analysis: Analysis
     segmentation: object  # rfm.segmentation.Segmentation (None when scored by a model)
@@ -31,6 +34,7 @@ class SegmentRun:
     clusters: object  # rfm.clustering.ClusterResult or None
     bundle: ModelBundle
     labelled: pd.DataFrame  # rfm.labelled.labelled_customers
+    fit_check: FitCheck | None = None
 
     @property
     def k(self) -> int:
@@ -103,10 +107,13 @@ def segment_run(
 
 
 def score_run(bundle: ModelBundle, analysis: Analysis) -> SegmentRun:
-    """Label an analysed (new) file's customers with a saved model: same cut points, rules, fences, clusters."""
+    """Label an analysed (new) file's customers with a saved model: same cut points, rules, fences, clusters.
+
+    The run's ``fit_check`` warns when the file lies outside what the model saw (:func:`rfm.drift.check_fit`).
+    """
     scored = bundle.score(analysis.customers)
     labelled = labelled_customers(scored, scored, analysis.customer_country, bundle.segment_info)
-    return SegmentRun(analysis, None, None, None, bundle, labelled)
+    return SegmentRun(analysis, None, None, None, bundle, labelled, check_fit(bundle, analysis.customers))
 
 
 def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT_NAME):
@@ -130,8 +137,10 @@ def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT
 
 
 def summary(run: SegmentRun, inspect: dict) -> dict:
-    """``summary.json``: the inspect summary plus ``k``, ``silhouette`` and one entry per segment."""
+    """``summary.json``: the inspect summary plus ``k``, ``silhouette``, one entry per segment and, for a file
+    scored with a saved model, ``fit_check`` (:meth:`rfm.drift.FitCheck.as_json`)."""
     sizes = segment_sizes(run.labelled, SEGMENT_NAME)
+    fit_check = {} if run.fit_check is None else {"fit_check": run.fit_check.as_json()}
     return {
         **inspect,
         "k": run.k,
@@ -141,6 +150,7 @@ def summary(run: SegmentRun, inspect: dict) -> dict:
             {"name": str(row.name), "customers": int(row.customers), "revenue": round(float(row.revenue), 2)}
             for row in sizes.itertuples(index=False)
         ],
+        **fit_check,
     }
 
 

@@ -1,4 +1,4 @@
-"""R, F and M scores: rank-based quantile bins (or thresholds the user sets), with their cut points."""
+"""R, F and M scores: rank-based bins (or thresholds the user sets), with their cut points."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ RFM_CELL = "rfm_cell"  # e.g. "545" ("10-3-7" with 10 scores)
 SCORE_COLUMNS = {schema.RECENCY: R_SCORE, schema.FREQUENCY: F_SCORE, schema.MONETARY: M_SCORE}
 SCORE_LETTERS = {schema.RECENCY: "R", schema.FREQUENCY: "F", schema.MONETARY: "M"}
 MIN_BINS, MAX_BINS, DEFAULT_BINS = 3, 10, 5
+
+#: How rank scores are given, in words for the page that shows the cut points (see :func:`rank_scores`).
+SCORING_RULE = (
+    "Customers are ranked from worst to best on recency, frequency and monetary value (for recency, the longest "
+    "time since the last purchase is worst). A score counts the customers someone beats: with 5 scores, beating "
+    "under 20% of customers gives 1, at least 20% gives 2, 40% gives 3, 60% gives 4 and 80% gives 5. "
+    "Customers with the same value share a score, so the worst always get 1; a value held by many customers "
+    "can leave the scores above it empty."
+)
 
 
 @dataclass(frozen=True)
@@ -74,17 +83,41 @@ class ScoreResult:
 
 
 def rank_scores(values: pd.Series, n_bins: int, higher_is_better: bool = True) -> pd.Series:
-    """Score values 1..n_bins by quantile of their rank; tied values always share one score.
+    """Score values 1..n_bins by how many customers hold a strictly worse value.
 
-    Ties take their average rank, so a value shared by many customers lands in the score of its
-    middle position (e.g. 60% of customers with frequency 1 all get F=2 of 5) instead of being
-    split between scores by row order. Recency uses ``higher_is_better=False`` (recent = high).
+    A customer's score is ``1 + floor(n_bins * worse / N)``, where ``worse`` counts the customers with a
+    strictly worse value and ``N`` all customers (the "min" rank, from worst to best). So tied values always
+    share one score, the worst value always gets 1, and the best value gets ``n_bins`` whenever at most
+    ``N / n_bins`` customers hold it. A value held by many customers takes the score where its block starts
+    and leaves the scores its block spans empty (e.g. 60% of customers with frequency 1 all get F=1 of 5, and
+    F=2 and F=3 hold no one); if every customer has the same value, all get 1. Row order plays no part.
+
+    Parameters
+    ----------
+    values : Series
+        One metric per customer.
+    n_bins : int
+        Number of scores.
+    higher_is_better : bool
+        False for recency, where a small number of days is best: the largest recency gets 1.
+
+    Returns
+    -------
+    Series
+        int64 scores 1..n_bins, indexed like ``values``.
+
+    Examples
+    --------
+    >>> rank_scores(pd.Series([1, 1, 1, 2, 5]), 5).tolist()
+    [1, 1, 1, 4, 5]
+    >>> rank_scores(pd.Series([0, 0, 30, 90]), 4, higher_is_better=False).tolist()
+    [3, 3, 2, 1]
     """
     if values.empty:
         return pd.Series(dtype="int64", index=values.index)
-    percentile = values.rank(method="average", pct=True).to_numpy()
-    ascending = np.clip(np.ceil(percentile * n_bins - 1e-9), 1, n_bins).astype("int64")
-    scores = ascending if higher_is_better else n_bins + 1 - ascending
+    # rank "min" counts the values strictly before a value, plus one; ascending=False ranks the largest first.
+    worse = values.rank(method="min", ascending=higher_is_better).to_numpy().astype("int64") - 1
+    scores = 1 + (n_bins * worse) // len(values)
     return pd.Series(scores, index=values.index, dtype="int64")
 
 
@@ -153,8 +186,11 @@ def compute_scores(
     Examples
     --------
     >>> t = pd.DataFrame({"recency_days": [1, 5, 9], "frequency": [1, 1, 4], "monetary": [5.0, 9.0, 40.0]})
-    >>> compute_scores(t, n_bins=3).scores["f_score"].tolist()
-    [2, 2, 3]
+    >>> scores = compute_scores(t, n_bins=3).scores
+    >>> scores["f_score"].tolist()  # the two one-order customers tie at the bottom: both get 1
+    [1, 1, 3]
+    >>> scores["r_score"].tolist()  # the most recent purchase (1 day ago) is the best
+    [3, 2, 1]
     """
     n_bins = check_bins(n_bins)
     thresholds = dict(thresholds or {})
@@ -216,38 +252,63 @@ def _describe(metric: str, values: pd.Series, scores: pd.Series, n_bins: int, th
             low, high = float(held.min()), float(held.max())
             bins.append(ScoreBin(score, low, high, len(held), _label(metric, low, high, score, n_bins)))
     empty = [b.score for b in bins if not b.customers]
-    if len(values) < n_bins and empty and not thresholds:
+    letter = SCORE_LETTERS[metric]
+    if empty and not thresholds and len(values) > 1 and values.nunique() == 1:
+        # One value for everyone: one warning that says so, not one per empty score.
+        warnings = [
+            f"Every customer has {_value_words(metric, float(values.iloc[0]))}: {letter} cannot tell them apart, "
+            f"so all get {letter}=1."
+        ]
+    elif len(values) < n_bins and empty and not thresholds:
         # Fewer customers than scores: one warning, not one per empty score.
-        letter = SCORE_LETTERS[metric]
         listed = ", ".join(f"{letter}={score}" for score in empty)
         warnings = [f"Only {len(values)} customer(s) for {n_bins} scores: {listed} hold no customer."]
+    elif thresholds and empty:
+        listed = _listed(letter, empty)
+        warnings = [f"{listed} {'holds' if len(empty) == 1 else 'hold'} no customer: no {_NOUNS[metric]} falls between those thresholds."]
     else:
-        warnings = [_unreachable(metric, score, values, scores, thresholds, n_bins) for score in empty]
+        # One warning per tie block, naming every score it swallowed ("F=2 and F=3 cannot be reached: ...").
+        swallowed: dict[float, list[int]] = {}
+        for score in empty:
+            swallowed.setdefault(_tie_block(metric, score, values, n_bins), []).append(score)
+        warnings = []
+        for value, lost in swallowed.items():
+            tied = values == value
+            warnings.append(
+                f"{_listed(letter, lost)} cannot be reached: {tied.mean():.0%} of customers share "
+                f"{_value_words(metric, value)}, so they all get {letter}={int(scores[tied].iloc[0])}."
+            )
     return MetricCuts(metric=metric, bins=tuple(bins), thresholds=thresholds, warnings=tuple(warnings))
 
 
-def _unreachable(
-    metric: str, score: int, values: pd.Series, scores: pd.Series, thresholds: tuple[float, ...], n_bins: int
-) -> str:
-    letter, label = SCORE_LETTERS[metric], _NOUNS[metric]
-    if thresholds:
-        return f"{letter}={score} holds no customer: no {label} falls between those thresholds."
-    # With ranks, a score is empty when tied values take its quantile slot: name the tie block
-    # that holds the middle of the slot.
-    ascending_slot = score if metric != schema.RECENCY else n_bins + 1 - score
-    middle = (ascending_slot - 0.5) / n_bins
-    counts = values.value_counts().sort_index()
-    ends = counts.cumsum() / len(values)
-    value = ends.index[int(np.searchsorted(ends.to_numpy(), middle))]
-    share = counts[value] / len(values)
-    their_score = int(scores[values == value].iloc[0])
-    return (
-        f"{letter}={score} cannot be reached: {share:.0%} of customers share "
-        f"{label} {_number(metric, value)}, so they all get {letter}={their_score}."
-    )
+def _listed(letter: str, scores: list[int]) -> str:
+    """ "R=2", "R=2 and R=3", "R=2, R=3 and R=4"."""
+    named = [f"{letter}={score}" for score in scores]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+
+
+def _tie_block(metric: str, score: int, values: pd.Series, n_bins: int) -> float:
+    """The value whose tie block took the empty rank score ``score``.
+
+    Score s belongs to the customers who beat at least (s - 1) / n_bins of all customers. With at least n_bins
+    customers that share holds a position; s is empty when the tie block at its first position began lower down,
+    and so took the lower score of its first customer.
+    """
+    worst_first = np.sort(values.to_numpy())
+    if metric == schema.RECENCY:
+        worst_first = worst_first[::-1]
+    first = -(-(score - 1) * len(values) // n_bins)  # ceil((s - 1) * N / n_bins)
+    return float(worst_first[first])
 
 
 _NOUNS = {schema.RECENCY: "recency (days)", schema.FREQUENCY: "frequency", schema.MONETARY: "monetary value"}
+
+
+def _value_words(metric: str, value: float) -> str:
+    """A value with its metric, e.g. "recency 0 days", "frequency 1", "monetary value 20.00"."""
+    if metric == schema.RECENCY:
+        return f"recency {_number(metric, value)} day{'' if value == 1 else 's'}"
+    return f"{_NOUNS[metric]} {_number(metric, value)}"
 
 
 def _number(metric: str, value: float) -> str:

@@ -1,5 +1,6 @@
 """Every page, headless (streamlit.testing AppTest): what the user sees, and no exception."""
 
+import io
 import logging
 from pathlib import Path
 
@@ -36,6 +37,12 @@ def _metrics(at: AppTest) -> dict[str, str]:
 def _ledger(at: AppTest) -> dict[str, int]:
     frame = next(df.value for df in at.dataframe if "rule" in df.value.columns)
     return dict(zip(frame["rule"], frame["rows"]))
+
+
+def _keyed(widgets, name: str):
+    """The widget keyed ``name``, or keyed to the file or the applied choices (``ui.file_key``, ``ui.choices_key``,
+    ``ui.state_key``: ``name@<token>``)."""
+    return next(widget for widget in widgets if widget.key == name or str(widget.key).startswith(f"{name}@"))
 
 
 def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
@@ -75,20 +82,20 @@ def test_upload_real_workbook():
     assert not at.exception
     metrics = _metrics(at)
     assert (metrics["Rows read"], metrics["Rows kept"], metrics["Customers"]) == ("34,766", "32,959", "260")
-    assert at.multiselect(key="sheets").options == ["Year 2009-2010", "Year 2010-2011"]
+    assert _keyed(at.multiselect, "sheets").options == ["Year 2009-2010", "Year 2010-2011"]
 
 
 @pytest.mark.skipif(not WORKBOOK.exists(), reason="real data not present")
 def test_choices_of_one_file_do_not_leak_into_the_next():
     at = _upload(_app().run(), WORKBOOK.name, WORKBOOK.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    at.multiselect(key="sheets").select("Year 2010-2011").run()
+    _keyed(at.multiselect, "sheets").select("Year 2010-2011").run()
     assert _metrics(at)["Rows read"] == "20,497"
     at = _upload(at, "tiny.csv", TINY)
     assert not at.exception and not at.error
     assert _metrics(at)["Rows read"] == "3"
     at.button(key="demo").click().run()
     assert not at.exception and not at.error
-    assert at.multiselect(key="sheets").value == []  # the demo starts on every sheet again
+    assert _keyed(at.multiselect, "sheets").value == []  # the demo starts on every sheet again
 
 
 def test_bad_file_shows_one_clear_error_and_the_app_stays_usable():
@@ -102,20 +109,100 @@ def test_bad_file_shows_one_clear_error_and_the_app_stays_usable():
 
 def test_mapping_change_is_applied():
     at = _upload(_app().run(), "tiny.csv", TINY)
-    at.selectbox(key="map_customer_id").set_value("(none)")
+    _keyed(at.selectbox, "map_customer_id").set_value("(none)")
     at.button[1].click().run()  # "Apply mapping" (the demo button is the first)
     assert not at.exception
     assert "could be recognised as customer_id" in at.error[0].value
     # The mapping form stays on screen: map the column back.
-    at.selectbox(key="map_customer_id").set_value("Customer ID")
+    _keyed(at.selectbox, "map_customer_id").set_value("Customer ID")
     at.button[1].click().run()
     assert not at.error
     assert _metrics(at)["Customers"] == "2"
 
 
+def _figures(at: AppTest) -> tuple:
+    """Everything the Data page reports about the cleaning: the cards and every ledger line."""
+    frame = next(df.value for df in at.dataframe if "rule" in df.value.columns)
+    return _metrics(at), frame[["rule", "applied", "rows", "revenue"]].to_dict("records")
+
+
+def _sales_file() -> bytes:
+    """The shape of a well-known public sample: the line total is its own column (SALES), not quantity x price
+    (PRICEEACH is capped at 100), dates month first with a time; customers are company names."""
+    lines = ["ORDERNUMBER,QUANTITYORDERED,PRICEEACH,ORDERLINENUMBER,SALES,ORDERDATE,STATUS,PRODUCTCODE,CUSTOMERNAME,COUNTRY"]
+    for order in range(40):
+        for line in range(1, 4):
+            quantity, price = 20 + order % 7, 60.0 + 30 * line
+            lines.append(
+                f"{10100 + order},{quantity},{min(price, 100.0):.2f},{line},{quantity * price:.2f},{1 + order % 12}/{13 + order % 15}/2004 0:00,"
+                f"Shipped,S10_{1000 + line},Company {order % 9},{'USA' if order % 2 else 'France'}"
+            )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _cdnow_file() -> bytes:
+    """The shape of the CDNOW master file: no invoice column, fields split by runs of spaces, yyyymmdd dates."""
+    lines = [" customer_id  date number_of_cds  dollar_value"]
+    for row in range(60):
+        lines.append(f" {1 + row % 17:05d} 1997{1 + row % 12:02d}{1 + row % 28:02d}  {1 + row % 3}  {11.77 + row:.2f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _files_that_read() -> list[tuple[str, bytes]]:
+    from corpus import CASES
+
+    files = [(case.name, case.build()) for case in CASES.values() if case.error is None]
+    files += [("sales_data_sample.csv", _sales_file()), ("CDNOW_master.txt", _cdnow_file())]
+    if WORKBOOK.exists():
+        files.append((WORKBOOK.name, WORKBOOK.read_bytes()))
+    return files
+
+
+def test_apply_mapping_without_changes_changes_nothing():
+    """For every readable file of the corpus, two public shapes and the real workbook, one after the other in one
+    session: pressing *Apply mapping* without touching the form leaves every figure of the Data page as it was."""
+    at = _app().run()
+    checked = 0
+    for name, data in _files_that_read():
+        at = _upload(at, name, data, "application/octet-stream")
+        if at.error:  # a file refused for its content (e.g. too few customers): nothing to re-map
+            continue
+        before = _figures(at)
+        at.button(key="FormSubmitter:mapping-Apply mapping").click().run()
+        assert not at.exception, name
+        assert _figures(at) == before, name
+        checked += 1
+    assert checked >= 30
+
+
+def test_the_mapping_form_starts_from_the_current_files_mapping():
+    at = _upload(_app().run(), "sales_data_sample.csv", _sales_file())
+    shown = {box.label: box.value for box in at.selectbox if str(box.key).startswith("map_")}
+    assert shown["Line amount (instead of quantity × price)"] == "SALES"
+    assert shown["Customer ID"] == "CUSTOMERNAME"
+    # The amount is the SALES column, not quantity x the capped price.
+    assert _metrics(at)["Revenue"] == f"{sum((20 + o % 7) * (60.0 + 30 * line) for o in range(40) for line in (1, 2, 3)):,.2f}"
+
+
+def test_a_date_order_the_values_cannot_tell_is_asked_first():
+    one_day = b"Invoice,Customer ID,InvoiceDate,Quantity,Price\n" + b"".join(
+        f"{500 + i},{100 + i % 7},1/12/2010 09:{i:02d},1,{2.5 + i}\n".encode() for i in range(30)
+    )
+    at = _upload(_app().run(), "one_day.csv", one_day)
+    assert not at.exception
+    first = at.warning[0].value
+    assert first.startswith("**Which date order does this file use?**") and "12 January 2010" in first
+    confirm = next(button for button in at.button if button.label.startswith("Day first: 1 December 2010"))
+    confirm.click().run()
+    assert not at.exception
+    assert _metrics(at)["Days of purchases"] == "1"
+    assert not any("Which date order" in warning.value for warning in at.warning)  # confirmed: asked no more
+    assert any("day-first (chosen by the user)" in caption.value for caption in at.caption)
+
+
 def test_cleaning_option_changes_the_ledger():
     at = _upload(_app().run(), "tiny.csv", TINY)
-    at.text_input(key="cancel_prefix").set_value("")
+    _keyed(at.text_input, "cancel_prefix").set_value("")
     at.button[2].click().run()  # "Apply cleaning options"
     assert not at.exception
     # Without the cancel rule the C-invoice line (quantity -1) falls to the quantity rule instead.
@@ -137,18 +224,30 @@ def test_rfm_page_shows_the_table_and_histograms():
     at.switch_page("pages/rfm_table.py").run()
     assert not at.exception
     assert _metrics(at)["Customers"] == "2"
-    assert len(at.get("plotly_chart")) == 7  # two customers are enough for every chart
+    assert len(at.get("plotly_chart")) == 3  # the Customers tab: three histograms (two customers are enough)
+    for tab, charts in (("Scores", 1), ("Segments", 3)):
+        assert len(_open_tab(at, "rfm_tab", tab).get("plotly_chart")) == charts, tab
+    _open_tab(at, "rfm_tab", "Customers")
     at.toggle(key="log_scale").set_value(False).run()
     assert not at.exception
-    at.text_input(key="search").set_value("B").run()
+    _keyed(at.text_input, "search").set_value("B").run()
     assert any(caption.value.startswith("1 of 2 customers") for caption in at.caption)
+
+
+def test_rfm_page_words_counts_and_examples():
+    at = _upload(_app().run(), "tiny.csv", TINY)
+    at.switch_page("pages/rfm_table.py").run()
+    assert _metrics(at)["Median frequency"] == "1 invoice"  # not "1 invoices"
+    search = _keyed(at.text_input, "search")
+    ids = list(_frame(at, "recency_days").index)
+    assert search.placeholder == f"e.g. {ids[0]}" and ids[0] in ("A", "B")  # an id of this file, not "12346"
 
 
 def test_rfm_page_opens_on_demo_data():
     at = _app().run()
     at.switch_page("pages/rfm_table.py").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 7
+    assert len(at.get("plotly_chart")) == 3  # the Customers tab: three histograms
     assert int(_metrics(at)["Customers"].replace(",", "")) > 2_000
 
 
@@ -157,8 +256,15 @@ def _open(page: str) -> AppTest:
     return _app().run().switch_page(page).run()
 
 
-def _rfm_page() -> AppTest:
-    return _open("pages/rfm_table.py")
+def _rfm_page(tab: str = "Scores") -> AppTest:
+    """The RFM page on the demo data, ``tab`` open (only the open tab is drawn)."""
+    return _open_tab(_open("pages/rfm_table.py"), "rfm_tab", tab)
+
+
+def _open_tab(at: AppTest, key: str, tab: str) -> AppTest:
+    """Open ``tab`` of the stateful tabs keyed ``key``, as a click does."""
+    at.session_state[key] = tab
+    return at.run()
 
 
 def _frame(at: AppTest, column: str):
@@ -170,15 +276,38 @@ def test_rfm_page_has_scores_segments_and_tiers():
     at = _rfm_page()
     assert not at.exception
     assert [tab.label for tab in at.tabs] == ["Customers", "Scores", "Segments", "Outlier tiers"]
-    # 3 histograms, score distribution, segment shares, heatmap, scatter.
-    assert len(at.get("plotly_chart")) == 7
+    assert len(at.get("plotly_chart")) == 1  # only the open tab is drawn: the score distribution
     cuts = _frame(at, "holds")
     assert len(cuts) == 15
     assert cuts["customers"].sum() == 3 * int(_metrics(at)["Customers"].replace(",", ""))
+    _open_tab(at, "rfm_tab", "Segments")
+    assert len(at.get("plotly_chart")) == 3  # segment shares, heat map, scatter
     summary = _frame(at, "revenue_share")
     assert "Champions" in summary.index and "action" in summary.columns
-    # The demo data has many one-order customers: a frequency score is unreachable, and the page says so.
-    assert any("cannot be reached" in warning.value for warning in at.warning)
+    _open_tab(at, "rfm_tab", "Scores")
+    # The demo data's 1,117 one-order customers (37% of 2,999) have nobody worse: F=1. With 5 scores that
+    # block ends inside F=2's share (2 x 2,999 / 5 = 1,199.6) and every score holds someone; with 6 it spans
+    # F=2's whole share (positions 500-999 from the worst), which is unreachable, and the page says so.
+    assert not any("cannot be reached" in warning.value for warning in at.warning)
+    at.select_slider(key="n_bins").set_value(6).run()
+    assert not at.exception
+    assert "F=2 cannot be reached: 37% of customers share frequency 1, so they all get F=1." in [
+        warning.value for warning in at.warning
+    ]
+
+
+def test_ledger_number_columns_are_wide_enough_for_their_numbers():
+    """The grid sized columns from the numbers before formatting and clipped the widest on the left ("128,427.39"
+    read "28,427.39", "-30,123.04" read "30,123.04"): the ledger's number columns carry a width that fits them."""
+    import json
+
+    at = _app().run()
+    ledger = next(df for df in at.dataframe if "rule" in df.value.columns)
+    widths = {column["name"] if "name" in column else key: column.get("width") for key, column in json.loads(ledger.proto.columns).items()}
+    for column in ("rows", "revenue"):
+        widest = max(len(f"{value:,.2f}") for value in ledger.value[column])
+        assert widths[column] is not None and widths[column] >= 9 * widest, (column, widths[column], widest)
+    assert (ledger.value["revenue"] < 0).any()  # the demo has a negative line: its sign must show
 
 
 def test_changing_the_number_of_scores():
@@ -189,25 +318,47 @@ def test_changing_the_number_of_scores():
     assert at.session_state["segment_settings"].n_bins == 4
 
 
-def test_editing_a_rule_renames_the_segment_everywhere():
+def test_a_new_number_of_scores_resets_own_thresholds_out_loud_and_can_go_back():
     at = _rfm_page()
+    _keyed(at.text_input, "thresholds_recency_days").set_value("30, 90, 180, 365")
+    at.button(key="FormSubmitter:thresholds-Apply thresholds").click().run()
+    assert dict(at.session_state["segment_settings"].thresholds)["recency_days"] == (30, 90, 180, 365)
+    at.select_slider(key="n_bins").set_value(6).run()
+    assert not at.exception
+    settings = at.session_state["segment_settings"]
+    assert settings.n_bins == 6 and settings.thresholds == ()  # five scores' bounds cannot score six
+    note = next(info.value for info in at.info if "were written for 5 scores" in info.value)
+    assert note.startswith("Your thresholds for R were written for 5 scores, so with 6 scores they were reset")
+    assert _keyed(at.text_input, "thresholds_recency_days").value == ""  # the form shows what is applied now
+    at.button(key="undo_n_bins").click().run()
+    assert not at.exception
+    settings = at.session_state["segment_settings"]
+    assert settings.n_bins == 5 and dict(settings.thresholds)["recency_days"] == (30, 90, 180, 365)
+    assert at.select_slider(key="n_bins").value == 5
+    assert _frame(at, "holds").iloc[0]["holds"] == "last purchase ≤ 30 days ago"
+    assert not any("were written for" in info.value for info in at.info)
+
+
+def test_editing_a_rule_renames_the_segment_everywhere():
+    at = _rfm_page("Segments")
     # AppTest has no cell editor: set the editor's edits as the browser would send them.
     at.session_state["rules_editor"] = {"edited_rows": {0: {"segment": "Best Friends"}}, "added_rows": [], "deleted_rows": []}
     at.run()
-    at.form_submit_button[1].click().run()  # "Apply rules"
+    at.button(key="FormSubmitter:rules-Apply rules").click().run()
     assert not at.exception and not at.error
     summary = _frame(at, "revenue_share")
     assert "Best Friends" in summary.index and "Champions" not in summary.index
-    assert (_frame(at, "recency_days")["segment"] == "Best Friends").sum() == summary.loc["Best Friends", "customers"]
-    at.button(key="reset_rules").click().run()
+    customers = _frame(_open_tab(at, "rfm_tab", "Customers"), "recency_days")
+    assert (customers["segment"] == "Best Friends").sum() == summary.loc["Best Friends", "customers"]
+    _open_tab(at, "rfm_tab", "Segments").button(key="reset_rules").click().run()
     assert "Champions" in _frame(at, "revenue_share").index
 
 
 def test_an_invalid_rule_is_refused_with_a_clear_message():
-    at = _rfm_page()
+    at = _rfm_page("Segments")
     at.session_state["rules_editor"] = {"edited_rows": {2: {"r_min": 9}}, "added_rows": [], "deleted_rows": []}
     at.run()
-    at.form_submit_button[1].click().run()
+    at.button(key="FormSubmitter:rules-Apply rules").click().run()
     assert not at.exception
     assert [error.value for error in at.error] == ["Rule 3 (Potential Loyalist): r_min should be a whole score from 1 to 5; got 9."]
     assert at.session_state["segment_settings"].rules is None  # nothing applied
@@ -215,18 +366,18 @@ def test_an_invalid_rule_is_refused_with_a_clear_message():
 
 def test_custom_recency_thresholds():
     at = _rfm_page()
-    at.text_input(key="thresholds_recency_days").set_value("30, 90, 180, 365")
-    at.form_submit_button[0].click().run()  # "Apply thresholds"
+    _keyed(at.text_input, "thresholds_recency_days").set_value("30, 90, 180, 365")
+    at.button(key="FormSubmitter:thresholds-Apply thresholds").click().run()
     assert not at.exception and not at.error
     cuts = _frame(at, "holds")
     assert cuts.iloc[0]["holds"] == "last purchase ≤ 30 days ago"
-    at.text_input(key="thresholds_recency_days").set_value("30, 20, 180, 365")
+    _keyed(at.text_input, "thresholds_recency_days").set_value("30, 20, 180, 365")
     at.form_submit_button[0].click().run()
     assert "thresholds must be numbers in increasing order" in at.error[0].value
 
 
 def test_outlier_multiplier_moves_the_fence():
-    at = _rfm_page()
+    at = _rfm_page("Outlier tiers")
     fences = _frame(at, "fence")
     at.slider(key="iqr_multiplier").set_value(3.0).run()
     assert not at.exception
@@ -263,6 +414,44 @@ def test_k_slider_and_algorithm_switch_refit():
     assert list(comparison.index) == ["K-Means", "Gaussian mixture", "DBSCAN", "HDBSCAN"]
 
 
+def _cluster_sizes(at: AppTest) -> dict[str, int]:
+    """Customers per group as the Clusters page shows them: one card each, or the sizes table when there are many."""
+    cards = {metric.label: int(metric.value.replace(",", "")) for metric in at.metric}
+    table = next((df.value for df in at.dataframe if df.value.index.name == "cluster"), None)
+    return cards or {str(name): int(size) for name, size in table["customers"].items()}
+
+
+def test_hdbscan_shows_at_most_twelve_cards_and_its_comparison_row_is_its_fit():
+    """Issue 14: HDBSCAN drew a card per cluster (34 on the demo, 920 on CDNOW), and the comparison table
+    (fitted with other settings) disagreed with the fit it summarised."""
+    at = _clusters_page()
+    at.selectbox(key="algorithm").set_value("hdbscan").run()
+    assert not at.exception and not at.error
+    assert len(at.metric) <= 12
+    sizes = _cluster_sizes(at)
+    assert sum(sizes.values()) == 2999
+    at.toggle(key="compare").set_value(True).run()
+    assert not at.exception and not at.error
+    row = next(df.value for df in at.dataframe if "noise_share" in df.value.columns).loc["HDBSCAN"]
+    assert row["clusters"] == len(sizes) - ("Noise" in sizes)
+    assert row["noise_share"] == pytest.approx(sizes.get("Noise", 0) / 2999)
+
+
+def test_the_smallest_cluster_share_is_applied_and_too_many_clusters_is_one_clear_error():
+    at = _clusters_page()
+    at.selectbox(key="algorithm").set_value("hdbscan").run()
+    at.select_slider(key="min_cluster_share").set_value(0.001).run()  # clusters of 5 customers: dozens of them
+    assert not at.exception
+    assert at.session_state["cluster_settings"].min_cluster_share == 0.001
+    [error] = at.error
+    assert error.value.startswith("HDBSCAN found ") and "among 2,999 customers; at most 15 can be named and saved." in error.value
+    assert "Raise the smallest cluster size (now 0.1% of customers, 5) or use K-Means." in error.value
+    at.select_slider(key="min_cluster_share").set_value(0.05).run()
+    assert not at.exception and not at.error
+    assert 1 <= len(at.metric) <= 12
+    assert at.session_state["cluster_pick"][1] == "hdbscan"
+
+
 def test_segments_page_names_profiles_and_renames():
     at = _clusters_page()
     at.slider(key="k").set_value(4).run()
@@ -270,7 +459,14 @@ def test_segments_page_names_profiles_and_renames():
     assert not at.exception
     profiles = next(df.value for df in at.dataframe if "revenue_share" in df.value.columns)
     assert len(profiles) == 4 and "action" in profiles.columns
-    assert len(at.get("plotly_chart")) == 5  # PCA, 3-D, centres, snake plot, crosstab
+    # The charts are in tabs drawn only when open: the map first, then the 3-D view, the centres (heat map and
+    # snake plot) and the crosstab.
+    assert [tab.label for tab in at.tabs] == ["Map of the customers", "In 3-D", "Cluster centres", "RFM segments × clusters"]
+    assert len(at.get("plotly_chart")) == 1
+    for tab, charts in (("In 3-D", 1), ("Cluster centres", 2), ("RFM segments × clusters", 1)):
+        at.session_state["segments_tab"] = tab
+        at.run()
+        assert len(at.get("plotly_chart")) == charts, tab
     at.session_state["names_editor"] = {"edited_rows": {0: {"name": "Our best"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     at.form_submit_button[0].click().run()
@@ -278,6 +474,9 @@ def test_segments_page_names_profiles_and_renames():
     renamed = next(df.value for df in at.dataframe if "revenue_share" in df.value.columns)
     assert "Our best" in renamed.index and len(renamed) == 4
     assert at.session_state["cluster_renames"][0][:2] == (0, "Our best")
+    # The method in words, not the estimator's internal name ("(kmeans, k=4)").
+    caption = at.caption[0].value
+    assert "(K-Means with k = 4)" in caption and "kmeans" not in caption
 
 
 # --- Act: Export, What if, Score ---------------------------------------------------------------------
@@ -299,6 +498,24 @@ def test_export_page_offers_every_list_and_file():
     for wanted in ("lists (ZIP)", "Every customer (2,999, one CSV)", "Excel workbook", "HTML report", "model.json"):
         assert wanted in labels
     assert all(button.deferred_file_id for button in downloads.values())  # files are built only when clicked
+
+
+def test_a_big_workbook_is_prepared_with_progress_then_downloaded(monkeypatch):
+    import openpyxl
+
+    monkeypatch.setattr(ui, "QUICK_WORKBOOK_CELLS", 0)  # every workbook counts as big
+    at = _open("pages/export.py")
+    assert "Excel workbook (.xlsx)" not in _downloads(at)
+    prepare = next(button for button in at.button if button.label.startswith("Prepare the Excel workbook (about"))
+    prepare.click().run()
+    assert not at.exception
+    assert _downloads(at)["Excel workbook (.xlsx)"].type == "primary"
+    book = openpyxl.load_workbook(io.BytesIO(at.session_state["workbook"][1]), read_only=True)
+    assert book.sheetnames[0] == "Summary" and len(book.sheetnames) > 2
+    at.run()  # kept for the same lists: offered again without building it anew
+    assert "Excel workbook (.xlsx)" in _downloads(at)
+    at.radio(key="export_split").set_value("rfm_segment").run()  # other lists: prepared anew
+    assert "Excel workbook (.xlsx)" not in _downloads(at)
 
 
 def test_export_page_split_by_rfm_segment_and_choose_segments():
@@ -371,6 +588,49 @@ def test_score_page_refuses_a_corrupt_model_and_stays_usable():
     assert "format_version 7" in at.error[0].value
     at.switch_page("pages/rfm_table.py").run()
     assert not at.exception
+
+
+def _tiny_model(format_version: int = 2) -> bytes:
+    """A model of TINY's two customers: the demo's 2,999 lie far outside what it saw."""
+    import json
+
+    from rfm.clustering import ClusterSettings
+    from rfm.pipeline import analyse_file
+    from rfm.run import segment_run
+
+    payload = json.loads(segment_run(analyse_file(TINY, "tiny.csv"), cluster_settings=ClusterSettings(), k=2).bundle.to_json())
+    if format_version == 1:  # as saved before the model recorded its customers
+        del payload["distribution"]
+        payload["format_version"] = 1
+    return json.dumps(payload).encode()
+
+
+def test_score_page_warns_under_the_model_when_the_file_lies_outside_its_range():
+    at = _open("pages/score.py")
+    at.file_uploader(key="model_upload").upload("model.json", _tiny_model(), "application/json")
+    at.run()
+    assert not at.exception
+    shown = [type(element).__name__ for element in at.main.children.values()]
+    assert shown[shown.index("Success") + 1] == "Warning"  # right under the model's description
+    warnings = [warning.value for warning in at.warning]
+    # TINY's two customers each spent 10.00: nearly every demo customer spent less or more.
+    assert any(text.startswith("monetary: 100% of customers (2,992 of 2,999) lie outside the model's range (10 to 10)") for text in warnings)
+    assert "outside the model's range" in warnings[-1]
+    [expander] = at.expander
+    assert expander.label == "How this file compares with the model's"
+    figures = next(df.value for df in at.dataframe if "far_off" in df.value.columns)
+    assert list(figures.index) == ["recency_days", "frequency", "monetary"] and figures.loc["monetary", "far_off"]
+    assert _metrics(at)["Customers scored"] == "2,999"  # the file is still scored
+
+
+def test_score_page_notes_a_model_saved_before_the_check():
+    at = _open("pages/score.py")
+    at.file_uploader(key="model_upload").upload("model.json", _tiny_model(format_version=1), "application/json")
+    at.run()
+    assert not at.exception
+    assert any(info.value.startswith("This model was saved before RFM Studio recorded") for info in at.info)
+    assert not at.warning and not at.expander
+    assert _metrics(at)["Customers scored"] == "2,999"
 
 
 class _Records(logging.Handler):

@@ -41,3 +41,17 @@ def test_nothing_unpickles_or_evaluates_user_data():
     sources = LIBRARY + sorted((ROOT / "pages").glob("*.py")) + [ROOT / "ui.py", ROOT / "streamlit_app.py"]
     offenders = {path.name: sorted(_calls(path) & forbidden) for path in sources if _calls(path) & forbidden}
     assert offenders == {}
+
+
+APP_SCRIPTS = sorted([ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py"), *ROOT.glob("ui*.py"), *(ROOT / "ui").rglob("*.py")])
+
+
+def test_icons_are_material_icons_not_emoji():
+    """Emoji draw as empty boxes where no emoji font is installed; Material icons ship with Streamlit's own font."""
+    offenders = []
+    for path in APP_SCRIPTS:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.keyword) and node.arg in ("icon", "page_icon") and isinstance(node.value, ast.Constant):
+                if not str(node.value.value).startswith(":material/"):
+                    offenders.append(f"{path.name}:{node.value.lineno} {node.value.value!r}")
+    assert offenders == []

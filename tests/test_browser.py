@@ -171,6 +171,15 @@ def live(page, css: str = ""):
     return page.locator(f'[data-testid="stElementContainer"]{css}[data-stale="false"]')
 
 
+def settled(page, timeout_ms: int = WAIT_MS) -> None:
+    """Wait until the script run is over: no "Running..." widget and no stale element left."""
+    page.wait_for_timeout(300)  # the run starts
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=timeout_ms,
+    )
+
+
 def metric_value(page, label: str):
     """The value element of the ``st.metric`` whose label is exactly ``label``."""
     label_element = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
@@ -310,14 +319,31 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
 
         # 6. Scores: the cut points say what each score holds.
         page.get_by_role("tab", name="Scores").click()
+        settled(page)  # a tab change reruns the page
         cuts = live(page).get_by_test_id("stDataFrame").filter(has_text="holds")
         expect(cuts).to_contain_text("last purchase ≤", timeout=WAIT_MS)
         expect(live(page, ".st-key-score_distribution").locator(".js-plotly-plot")).to_be_visible()
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "5-rfm-scores.png")
 
+        # 6a. Own thresholds: applying them keeps the Scores tab open (it used to jump back to Customers), and
+        # emptying them goes back to ranks.
+        page.get_by_text("Set your own thresholds").click()
+        recency_bounds = page.get_by_label("R: Recency (days)")
+        expect(recency_bounds).to_be_visible()
+        recency_bounds.fill("30, 90, 180, 365")
+        page.get_by_role("button", name="Apply thresholds").click()
+        expect(cuts).to_contain_text("last purchase ≤ 30 days ago", timeout=WAIT_MS)
+        expect(page.get_by_role("tab", name="Scores")).to_have_attribute("aria-selected", "true")
+        settled(page)
+        page.get_by_label("R: Recency (days)").fill("")
+        page.get_by_role("button", name="Apply thresholds").click()
+        expect(cuts).not_to_contain_text("last purchase ≤ 30 days ago", timeout=WAIT_MS)
+        expect(page.get_by_role("tab", name="Scores")).to_have_attribute("aria-selected", "true")
+
         # 7. Segments: shares, summary with actions, heat map, scatter and the rules editor.
         page.get_by_role("tab", name="Segments").click()
+        settled(page)  # a tab change reruns the page
         shares = live(page, ".st-key-segment_share").locator(".js-plotly-plot")
         expect(shares).to_contain_text("Champions", timeout=WAIT_MS)
         expect(live(page, ".st-key-rf_heatmap").locator(".js-plotly-plot")).to_be_visible()
@@ -330,6 +356,7 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
 
         # 8. Outlier tiers: the fences and the four tier counts add up to every customer.
         page.get_by_role("tab", name="Outlier tiers").click()
+        settled(page)  # a tab change reruns the page
         expect(live(page).get_by_test_id("stDataFrame").filter(has_text="customers above")).to_have_count(1, timeout=WAIT_MS)
         tier_total = sum(int(metric_value(page, tier).inner_text().replace(",", "")) for tier in ("Elite VIP", "High Spender", "Power Shopper", "Regular"))
         assert tier_total == CUSTOMERS
@@ -358,7 +385,9 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         profiles = live(page).get_by_test_id("stDataFrame").filter(has_text="share of revenue")
         expect(profiles.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", str(recommended + 2), timeout=WAIT_MS)
         expect(live(page, ".st-key-pca").locator(".js-plotly-plot")).to_contain_text("PC1", timeout=WAIT_MS)
-        expect(live(page, ".st-key-crosstab").locator(".js-plotly-plot")).to_be_visible()
+        page.get_by_role("tab", name="RFM segments × clusters").click()
+        settled(page)  # a tab change reruns the page
+        expect(live(page, ".st-key-crosstab").locator(".js-plotly-plot")).to_be_visible(timeout=WAIT_MS)
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9-segments.png")
 
@@ -372,10 +401,12 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Trends").click()
         expect(page.get_by_role("heading", name="Trends", exact=True)).to_be_visible(timeout=WAIT_MS)
         customers = moves.customers
-        expect(metric_value(page, f"Customers on {moves.to_date}")).to_have_text(f"{len(customers):,}", timeout=WAIT_MS)
-        expect(metric_value(page, f"Customers on {moves.from_date}")).to_have_text(f"{(customers['from'] != 'New customer').sum():,}")
+        # Everyone who had bought by the analysis date: the customers of every other page.
+        expect(metric_value(page, f"On {moves.to_date}")).to_have_text(f"{CUSTOMERS:,}", timeout=WAIT_MS)
+        assert moves.customers_at_to_date == CUSTOMERS
+        expect(metric_value(page, f"On {moves.from_date}")).to_have_text(f"{moves.customers_at_from_date:,}")
         expect(metric_value(page, "New since")).to_have_text(f"{(customers['from'] == 'New customer').sum():,}")
-        expect(metric_value(page, "Left")).to_have_text(f"{(customers['to'] == 'Left').sum():,}")
+        expect(metric_value(page, f"Left by {moves.to_date}")).to_have_text(f"{moves.left_at_to_date:,}")
         sankey = live(page, ".st-key-trends_sankey").locator(".js-plotly-plot")
         expect(sankey).to_contain_text("New customer", timeout=WAIT_MS)
         expect(live(page, ".st-key-trends_matrix").locator(".js-plotly-plot")).to_contain_text("Migration matrix")
@@ -415,8 +446,10 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         expect(metric_value(page, "Likely still customers")).to_have_text(re.compile(r"^\d{1,3}%$"))
         expect(live(page, ".st-key-value_box").locator(".js-plotly-plot")).to_contain_text("Predicted CLV", timeout=WAIT_MS)
         page.get_by_role("tab", name="Holdout check").click()
+        settled(page)  # a tab change reruns the page
         expect(live(page, ".st-key-value_holdout").locator(".js-plotly-plot")).to_contain_text("7+", timeout=WAIT_MS)
         page.get_by_role("tab", name="Customers", exact=True).click()
+        settled(page)  # a tab change reruns the page (its tabs draw only when open)
         with page.expect_download() as value_download:
             live(page, ".st-key-value_download").get_by_role("button").click()
         value_path = tmp_path / "value.csv"
@@ -508,4 +541,113 @@ def test_a_parquet_export_is_scanned_by_duckdb_in_the_browser(browser, app_url: 
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "parquet-data.png")
     finally:
+        context.close()
+
+
+def test_mapping_apply_and_a_density_fit_on_a_file_of_20000_customers(browser, app_url: str, tmp_path: Path) -> None:
+    """Issue 14, in a real browser: the mapping form shows the current file's columns and an unchanged *Apply*
+    changes nothing (the browser keeps a widget's last value, which AppTest does not show); then HDBSCAN on
+    CDNOW's 23,502 customers gives a few clusters, a comparison that agrees with the fit, and a model that saves."""
+    from playwright.sync_api import expect
+
+    from rfm.model import load_bundle
+    from rfm.pipeline import analyse_file
+    from tests.reference import cdnow_master
+    from tests.test_app import _sales_file
+
+    cdnow = cdnow_master()
+    if cdnow is None:
+        _unavailable("the CDNOW master file (lifetimes, a test dependency) is not installed")
+    sales = tmp_path / "sales_data_sample.csv"
+    sales.write_bytes(_sales_file())
+    expected_sales, expected_cdnow = analyse_file(sales).report, analyse_file(cdnow, with_orders=False).report
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+
+    def open_mapping() -> None:
+        expect(page.get_by_text("Change the column mapping or the date order")).to_be_visible(timeout=WAIT_MS)
+        if not page.get_by_role("button", name="Apply mapping").is_visible():
+            page.get_by_text("Change the column mapping or the date order").click()
+        expect(page.get_by_role("button", name="Apply mapping")).to_be_visible()
+
+    def mapping_shows(field: str, column: str) -> None:
+        open_mapping()
+        expect(live(page).get_by_role("combobox", name=field, exact=True)).to_have_value(column, timeout=WAIT_MS)
+
+    def upload(path: Path, report) -> None:
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(path)
+        expect(page.get_by_role("heading", name=path.name)).to_be_visible(timeout=WAIT_MS)
+        expect(metric_value(page, "Revenue")).to_have_text(f"{report.revenue:,.2f}", timeout=WAIT_MS)
+        expect(metric_value(page, "Customers")).to_have_text(f"{report.customers:,}")
+
+    def apply_unchanged(report) -> None:
+        open_mapping()
+        page.get_by_role("button", name="Apply mapping").click()
+        settled(page)
+        expect(metric_value(page, "Revenue")).to_have_text(f"{report.revenue:,.2f}", timeout=WAIT_MS)
+        expect(metric_value(page, "Customers")).to_have_text(f"{report.customers:,}")
+        expect(metric_value(page, "Rows kept")).to_have_text(f"{report.rows_clean:,}")
+        expect(live(page).get_by_test_id("stAlertContentError")).to_have_count(0)
+
+    try:
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="Demo data: demo_online_retail.xlsx")).to_be_visible(timeout=WAIT_MS)
+        mapping_shows("Customer ID", "Customer ID")  # the form drawn on the demo first: the old bug's trigger
+
+        # A file whose line total is its own column: the form shows it, and Apply keeps it.
+        upload(sales, expected_sales)
+        mapping_shows("Line amount (instead of quantity × price)", "SALES")
+        mapping_shows("Customer ID", "CUSTOMERNAME")
+        apply_unchanged(expected_sales)
+        page.screenshot(path=tmp_path / "1-sales-applied.png")
+
+        # CDNOW: no invoice column; Apply with nothing changed is not "could not be used".
+        upload(cdnow, expected_cdnow)
+        mapping_shows("Invoice / order ID", "(none)")
+        mapping_shows("Line amount (instead of quantity × price)", "dollar_value")
+        apply_unchanged(expected_cdnow)
+        assert expected_cdnow.customers > 20_000
+
+        # HDBSCAN on every customer: a few clusters (at most 12 cards), the sample said, no corrupt model.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Clusters").click()
+        expect(page.get_by_role("heading", name="Clusters", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(live(page).get_by_test_id("stAlertContentInfo").filter(has_text="Recommended k =")).to_have_count(1, timeout=WAIT_MS)
+        started = time.perf_counter()
+        live(page, ".st-key-algorithm").get_by_role("combobox").click()
+        page.get_by_role("option", name="HDBSCAN", exact=True).click()
+        expect(caption(page, "Smallest cluster:")).to_have_count(1, timeout=WAIT_MS)
+        settled(page)
+        print(f"HDBSCAN on {expected_cdnow.customers:,} customers: {time.perf_counter() - started:.1f} s to the cards")
+        cards = live(page).get_by_test_id("stMetric")
+        assert 2 <= cards.count() <= 12
+        expect(live(page).get_by_test_id("stAlertContentError")).to_have_count(0)
+        found = cards.count() - (1 if live(page).get_by_test_id("stMetricLabel").filter(has_text="Noise").count() else 0)
+
+        started = time.perf_counter()
+        live(page, ".st-key-compare").get_by_text("Compare algorithms").click()
+        table = live(page).get_by_test_id("stDataFrame").filter(has_text="HDBSCAN")
+        expect(table).to_have_count(1, timeout=WAIT_MS)
+        print(f"compare algorithms on {expected_cdnow.customers:,} customers: {time.perf_counter() - started:.1f} s")
+        row = table.locator('tr[role="row"]').filter(has_text="HDBSCAN")
+        expect(row.locator('[aria-colindex="2"]')).to_have_text(str(found))  # the table summarises the fit shown above
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "2-hdbscan.png")
+
+        # The run's own model is valid: Export offers it, and it loads.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Export").click()
+        expect(page.get_by_role("heading", name="Export", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(caption(page, "HDBSCAN, which found")).to_have_count(1, timeout=WAIT_MS)
+        with page.expect_download() as model_download:
+            live(page, ".st-key-model").get_by_role("button").click()
+        model_path = tmp_path / "model.json"
+        model_download.value.save_as(model_path)
+        bundle = load_bundle(model_path.read_bytes())
+        assert bundle.payload["clusters"]["algorithm"] == "hdbscan" and len(bundle.centers) == found
+        assert_no_exception(page)
+    finally:
+        try:
+            page.screenshot(path=tmp_path / "last.png")
+        except Exception:  # never hide the test's own error behind a screenshot error
+            pass
         context.close()

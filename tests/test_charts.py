@@ -95,4 +95,5 @@ def test_score_distribution_shows_every_score_even_empty():
     figure = score_distribution_figure(compute_scores(table, n_bins=3))
     frequency = figure.data[1]
     assert list(frequency.x) == [1, 2, 3]
-    assert list(frequency.y) == [0, 3, 1]  # three tied customers share F=2 (average rank 2 of 4)
+    # The three one-order customers have nobody worse -> F=1; 9 orders has 3 worse -> 1 + floor(9 / 4) = 3.
+    assert list(frequency.y) == [3, 0, 1]

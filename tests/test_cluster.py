@@ -289,7 +289,7 @@ def test_zero_variance_recency_warns():
     table = _table([7] * 10, range(1, 11), [10 * i for i in range(1, 11)])
     model = RFMClusterer(3).fit(table)
     assert model.warnings_ == (
-        f"Feature '{R}' has the same value for every customer: it carries no information.",
+        "Feature Recency (days) has the same value for every customer: it carries no information.",
     )
     np.testing.assert_array_equal(model.transform(table)[:, 0], 0.0)
     assert model.n_clusters_ == 3
@@ -298,8 +298,8 @@ def test_zero_variance_recency_warns():
 def test_robust_scaler_warns_about_a_feature_without_spread():
     table = _table(range(20), [1] * 16 + [2, 3, 4, 9], np.linspace(10, 500, 20))
     model = RFMClusterer(3, scaler="robust").fit(table)
-    assert any(f"'{F}' has an interquartile range of 0" in w for w in model.warnings_)
-    assert not any(f"'{F}' has an interquartile range of 0" in w for w in RFMClusterer(3).fit(table).warnings_)
+    assert any("Frequency (invoices) has an interquartile range of 0" in w for w in model.warnings_)
+    assert not any("Frequency (invoices) has an interquartile range of 0" in w for w in RFMClusterer(3).fit(table).warnings_)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -335,6 +335,78 @@ def test_too_few_customers_for_a_density_cluster_are_all_noise(algorithm):
     assert "n_samples=3 is below min_samples=5" in model.warnings_[0]
 
 
+# --- density methods: smallest cluster, shares, fitting on a sample -------------------------------
+
+
+def _blobs_and_a_small_group() -> pd.DataFrame:
+    """The three blobs and a tight group of 6 customers far from them (its own DBSCAN cluster at eps=0.4)."""
+    small = _table([30.0] * 6, [60.0, 61, 62, 60, 61, 62], [30_000.0, 30_500, 31_000, 30_200, 30_700, 30_900])
+    small.index = pd.Index([f"s{i}" for i in range(6)], name=schema.CUSTOMER_ID)
+    return pd.concat([BLOBS[[R, F, M]], small])
+
+
+def test_dbscan_marks_clusters_below_the_smallest_size_as_noise():
+    table = _blobs_and_a_small_group()
+    every = RFMClusterer(algorithm="dbscan", eps=0.4, min_samples=3).fit(table)
+    assert every.n_clusters_ == 4
+    kept = RFMClusterer(algorithm="dbscan", eps=0.4, min_samples=3, min_cluster_size=10).fit(table)
+    assert kept.n_clusters_ == 3
+    assert list(kept.labels_[-6:]) == [-1] * 6
+    assert sorted(set(kept.labels_)) == [-1, 0, 1, 2]  # renumbered without a gap
+    assert adjusted_rand_score(TRUTH, kept.labels_[:300]) == 1.0
+
+
+def test_a_share_is_counted_on_the_customers_fitted():
+    table = _blobs_and_a_small_group()  # 306 customers: 3% is 10 (9.18 rounded up)
+    as_share = RFMClusterer(algorithm="dbscan", eps=0.4, min_samples=3, min_cluster_size=0.03).fit(table)
+    as_count = RFMClusterer(algorithm="dbscan", eps=0.4, min_samples=3, min_cluster_size=10).fit(table)
+    np.testing.assert_array_equal(as_share.labels_, as_count.labels_)
+    hdbscan = RFMClusterer(algorithm="hdbscan", min_samples=0.02, min_cluster_size=0.03).fit(table)
+    assert (hdbscan.model_.min_samples, hdbscan.model_.min_cluster_size) == (7, 10)
+
+
+@pytest.mark.parametrize("algorithm", ["dbscan", "hdbscan"])
+def test_a_density_method_fitted_on_a_sample_labels_every_customer(algorithm):
+    settings_ = dict(DENSITY_SETTINGS[algorithm], min_samples=0.02)
+    model = RFMClusterer(algorithm=algorithm, max_fit_samples=120, **settings_).fit(BLOBS)
+    assert len(model.sample_indices_) == len(set(model.sample_indices_)) == 120
+    assert model.labels_.shape == (300,)
+    assert adjusted_rand_score(TRUTH, model.labels_) == 1.0
+    scaled = model.transform(BLOBS)
+    for cluster in range(model.n_clusters_):  # centres are the means of every member, sampled or not
+        np.testing.assert_allclose(model.cluster_centers_[cluster], scaled[model.labels_ == cluster].mean(axis=0))
+    assert RFMClusterer(algorithm=algorithm, max_fit_samples=300, **settings_).fit(BLOBS).sample_indices_ is None
+
+
+@pytest.mark.parametrize("algorithm", ["dbscan", "hdbscan"])
+def test_the_sample_does_not_depend_on_row_order(algorithm):
+    table = pd.concat([BLOBS, OUTLIERS])
+    shuffled = table.sample(frac=1.0, random_state=5)
+    params = dict(algorithm=algorithm, max_fit_samples=150, min_samples=0.03, eps=0.4)
+    first = RFMClusterer(**params).fit(table)
+    second = RFMClusterer(**params).fit(shuffled)
+    # The same customers, in the same order (by value), whatever the order of the table.
+    np.testing.assert_array_equal(
+        table[[R, F, M]].to_numpy()[first.sample_indices_], shuffled[[R, F, M]].to_numpy()[second.sample_indices_]
+    )
+    original = pd.Series(first.labels_, index=table.index)
+    reordered = pd.Series(second.labels_, index=shuffled.index).loc[table.index]
+    assert adjusted_rand_score(original, reordered) == 1.0
+    assert ((original == -1) == (reordered == -1)).all()
+
+
+def test_the_sample_leaves_the_centroid_methods_alone():
+    model = RFMClusterer(3, max_fit_samples=50).fit(BLOBS)
+    assert model.sample_indices_ is None
+    np.testing.assert_array_equal(model.labels_, RFMClusterer(3).fit(BLOBS).labels_)
+
+
+def test_compare_algorithms_reports_progress_after_each_algorithm():
+    calls = []
+    compare_algorithms(BLOBS, 3, algorithms=("kmeans", "hdbscan"), progress=lambda *call: calls.append(call))
+    assert calls == [(1, 2, "kmeans"), (2, 2, "hdbscan")]
+
+
 # --- bad input: one RFMInputError naming the problem --------------------------------------------
 
 
@@ -351,7 +423,11 @@ def test_too_few_customers_for_a_density_cluster_are_all_noise(algorithm):
         (dict(features=(R, F), log_features=(M,)), r"log_features \['monetary'\] are not among the features"),
         (dict(n_init=0), r"n_init=0 should be an integer >= 1"),
         (dict(eps=-1.0), r"eps=-1\.0 should be a number > 0"),
-        (dict(min_samples=0), r"min_samples=0 should be an integer >= 1"),
+        (dict(min_samples=0), r"min_samples=0 should be an integer >= 1 or a share in \(0, 1\)"),
+        (dict(min_samples=1.5), r"min_samples=1\.5 should be an integer >= 1 or a share in \(0, 1\)"),
+        (dict(min_cluster_size=1), r"min_cluster_size=1 should be an integer >= 2, a share in \(0, 1\) or None"),
+        (dict(min_cluster_size=0.0), r"min_cluster_size=0\.0 should be an integer >= 2"),
+        (dict(max_fit_samples=1), r"max_fit_samples=1 should be an integer >= 2 or None"),
         (dict(random_state="seed"), r"random_state='seed' should be an integer"),
     ],
 )

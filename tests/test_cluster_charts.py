@@ -135,8 +135,10 @@ def test_pca_scatter_samples_large_data_keeping_every_cluster_and_shows_warnings
     projection = PCAProjection(np.zeros((n, 2)), np.zeros((2, 2)), (math.nan, math.nan), ("No variance to project",))
     figure = pca_scatter(projection, labels, {}, customers, max_points=10)
     assert [len(t.x) for t in figure.data[:2]] == [9, 1]
-    assert "(10 of 30 customers shown)" in figure.layout.title.text
-    assert "No variance to project" in figure.layout.title.text
+    # A short title (it shares half a page) and what is shown in the subtitle, warnings included.
+    assert figure.layout.title.text == "Clusters on two principal components"
+    assert figure.layout.title.subtitle.text.startswith("10 of 30 customers shown (every cluster kept).")
+    assert "No variance to project" in figure.layout.title.subtitle.text
     assert figure.layout.xaxis.title.text == "PC1"
 
 
@@ -146,7 +148,8 @@ def test_rfm_3d_scatter_uses_log_axes_only_when_values_are_positive():
     assert list(figure.data[1].z) == [20.0, 35.0]
     scene = figure.layout.scene
     assert (scene.xaxis.type, scene.yaxis.type, scene.zaxis.type) == ("linear", "log", "log")
-    assert scene.zaxis.title.text == "Monetary (revenue) (log)"
+    assert (scene.xaxis.title.text, scene.yaxis.title.text, scene.zaxis.title.text) == ("recency, days", "orders (log)", "spend (log)")
+    assert scene.zaxis.dtick == 1 and scene.xaxis.dtick is None  # log axes: powers of ten only
     refunded = CUSTOMERS.assign(**{schema.MONETARY: [900.0, 1100.0, 0.0, 35.0]})
     assert rfm_3d_scatter(refunded, LABELS, NAMES).layout.scene.zaxis.type == "linear"
 

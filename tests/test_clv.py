@@ -7,7 +7,6 @@ folder without importing lifetimes, whose import may break on newer pandas or sc
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pytest
 
 from rfm import clv, schema
 from rfm.errors import RFMInputError
+from tests.reference import lifetimes_datasets
 
 CALIBRATION_END = "1997-09-30"
 OBSERVATION_END = "1998-06-30"
@@ -23,14 +23,14 @@ WEEK = 7.0
 
 
 def _cdnow_folder() -> Path:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
+    folder = lifetimes_datasets()
+    if folder is None:
         pytest.fail(
             "The CDNOW data ships in the lifetimes wheel, a test dependency: run `make test`, or "
             "`.venv/bin/python -m pip install lifetimes==0.11.3`.",
             pytrace=False,
         )
-    return Path(spec.submodule_search_locations[0]) / "datasets"
+    return folder
 
 
 @pytest.fixture(scope="module")

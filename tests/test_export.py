@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.export import (
+    PROGRESS_ROWS,
+    workbook_cells,
     FORMULA_PREFIXES,
     NO_SEGMENT,
     csv_bytes,
@@ -320,6 +322,19 @@ def test_zip_holds_exactly_the_files():
 @pytest.fixture(scope="module")
 def tiny_book():
     return read_workbook(workbook_bytes(TINY, analysis_date=ANALYSIS_DATE, title="=Segments"))
+
+
+def test_workbook_reports_its_progress_and_counts_its_cells():
+    many = pd.concat([TINY] * 2_500, ignore_index=False)
+    many.index = pd.Index([f"c{i}" for i in range(len(many))], name=schema.CUSTOMER_ID)
+    shares = []
+    book = read_workbook(workbook_bytes(many, progress=shares.append))
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    # A report every PROGRESS_ROWS rows, and one more at the end of each sheet: at most one extra per sheet.
+    assert len(many) // PROGRESS_ROWS <= len(shares) <= len(many) // PROGRESS_ROWS + len(book.worksheets) - 1
+    assert sum(sheet.max_row - 1 for sheet in book.worksheets[1:]) == len(many)
+    assert workbook_cells(many) == len(many) * (1 + len(TINY.columns))
+    assert workbook_cells(many, columns=[SEGMENT_NAME], segments=["Zürich fans"]) == 2 * (many[SEGMENT_NAME] == "Zürich fans").sum()
 
 
 def test_workbook_sheets_summary_then_segments_by_revenue(tiny_book):

@@ -51,5 +51,6 @@ def test_every_customer_is_clustered_named_and_listed(segmented, sweep):
     # The scatter draws a stratified sample in which every cluster appears.
     figure = pca_scatter(clusters.projection, clusters.customers["cluster"], clusters.names["name"], segmented)
     drawn = sum(len(trace.x) for trace in figure.data if trace.mode == "markers" and len(trace.x) > k)
-    assert drawn <= 20_000
-    assert "20,000 of 200,000" in figure.layout.title.text
+    # A browser draws 5,000 points in about a second without a graphics card; more only slows every visit.
+    assert drawn <= 5_000
+    assert "5,000 of 200,000" in figure.layout.title.subtitle.text

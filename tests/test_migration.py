@@ -252,6 +252,42 @@ def test_new_left_and_returning_customers(moves):
     assert states.loc["A", "monetary_from"] == 35.0 and states.loc["A", "monetary_to"] == 105.0
 
 
+def test_counts_at_both_dates_include_everyone_who_had_bought(moves):
+    # All ten customers (A..L) had bought by the second date; B, gone at both dates and not drawn, is counted.
+    assert moves.customers_at_to_date == 10 and "B" in moves.at_to_date.index
+    assert moves.customers_at_from_date == 8  # everyone but D and G (first order after the first date)
+    assert moves.left_at_to_date == len(LEFT_AT_TO)  # B (still gone) included
+    assert moves.at_to_date.loc[sorted(LEFT_AT_TO), "left"].all()
+
+
+def test_reconciliation_adds_up_to_a_segmentation_of_the_second_date(moves, analysis, run):
+    table = moves.reconciliation()
+    assert (table["customers"] == table["shown_in_segment"] + table["counted_as_left"]).all()
+    assert table.loc["Total", "customers"] == moves.customers_at_to_date
+    assert table.loc["Total", "counted_as_left"] == moves.left_at_to_date
+    # Each segment's count is the model's own label of the RFM table as of the second date, Left or not.
+    labels = run.bundle.score(rfm_as_of(analysis.orders, TO_DATE))["segment"].value_counts()
+    assert table.drop(index="Total")["customers"].to_dict() == labels.to_dict()
+    # Those shown in a segment are the matrix's column totals for that segment.
+    shown = moves.matrix.sum(axis=0).drop(LEFT, errors="ignore")
+    assert table.drop(index="Total")["shown_in_segment"].loc[shown.index].to_dict() == shown.to_dict()
+
+
+@pytest.mark.parametrize("by", ["segment", "cluster_name"])
+def test_trends_counts_reconcile_with_the_segments_page_at_the_analysis_date(by):
+    """The Segments page's counts (the run's labels) are the Trends page's once its Left are added back."""
+    demo = analyse_file(DEMO_PATH)
+    demo_run = segment_run(demo, k=4)
+    day = demo.report.analysis_date
+    moved = migrate(demo.orders, demo_run.bundle, quarter_before(day), day, by, 365)
+    column = "rfm_segment" if by == "segment" else "segment_name"
+    segments_page = demo_run.labelled[column].value_counts()
+    table = moved.reconciliation().drop(index="Total")
+    assert table["customers"].to_dict() == segments_page.to_dict()
+    assert moved.customers_at_to_date == len(demo_run.labelled)
+    assert table["counted_as_left"].sum() > 0  # the demo has customers silent for a year: the pages differ by them
+
+
 def test_orders_and_revenue_between_the_dates(moves):
     got = {c: (int(r.orders_between), float(r.revenue_between)) for c, r in moves.customers.iterrows()}
     assert got == BETWEEN

@@ -15,10 +15,11 @@ from rfm import schema
 from rfm.clustering import ClusterSettings, fit_clusters
 from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
-from rfm.model import MAX_BUNDLE_BYTES, build_bundle, load_bundle
+from rfm.model import MAX_BUNDLE_BYTES, QUANTILE_LEVELS, build_bundle, load_bundle
 from rfm.pipeline import analyse_file
 from rfm.scores import compute_scores, threshold_scores, value_bounds
 from rfm.segmentation import SegmentSettings, segment_customers
+from tests.reference import cdnow_master
 from tests.strategies import rfm_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,13 +88,39 @@ def test_saved_cut_points_give_every_customer_its_rank_score_again(table):
 def test_bundle_is_plain_json_holding_what_scoring_needs(fitted):
     _, clusters, bundle = fitted
     payload = json.loads(bundle.to_json())
-    assert payload["format"] == "rfm-studio-model" and payload["format_version"] == 1
+    assert payload["format"] == "rfm-studio-model" and payload["format_version"] == 2
     assert payload["clusters"]["features"] == ["recency_days", "frequency", "monetary"]
     assert np.allclose(payload["clusters"]["centers"], clusters.centers)
     assert {entry["name"] for entry in payload["clusters"]["names"]} == set(clusters.names["name"])
     assert len(payload["scores"]["bounds"]["monetary"]) == 4
     assert len(payload["rules"]) == 11
     assert "demo.xlsx" in bundle.describe()
+
+
+def test_bundle_records_the_distribution_of_every_feature_it_scores_on(demo):
+    cluster_settings = ClusterSettings(features=("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value"))
+    segmentation, _, bundle = _bundle(demo, cluster_settings=cluster_settings)
+    distribution = json.loads(bundle.to_json())["distribution"]
+    assert distribution["customers"] == 2999 and distribution["levels"] == list(QUANTILE_LEVELS)
+    assert [entry["feature"] for entry in distribution["features"]] == list(cluster_settings.features)
+    loaded = load_bundle(bundle.to_json()).distribution
+    for feature in cluster_settings.features:
+        values = demo.customers[feature]
+        assert loaded.loc[feature, 0.0] == values.min() and loaded.loc[feature, 1.0] == values.max()
+        assert loaded.loc[feature, 0.5] == pytest.approx(values.median())
+        assert loaded.loc[feature, 0.99] == pytest.approx(values.quantile(0.99))
+
+
+def test_a_bundle_saved_before_the_distribution_was_recorded_still_loads_and_scores(demo, fitted, payload):
+    """format_version 1 is today's bundle without ``distribution``: it labels customers just the same."""
+    segmentation, _, _ = fitted
+    del payload["distribution"]
+    payload["format_version"] = 1
+    old = load_bundle(json.dumps(payload))
+    assert old.distribution is None
+    scored = old.score(demo.customers)
+    for column in LABELS:
+        pd.testing.assert_series_equal(scored[column], segmentation.customers[column], check_dtype=False)
 
 
 def test_a_new_file_is_scored_with_the_model_s_cut_points_not_its_own(demo, fitted):
@@ -120,10 +147,20 @@ def _refused(payload_or_text, match: str) -> None:
         load_bundle(data)
 
 
-def test_changed_format_version_is_refused_with_the_versions(payload):
-    payload["format_version"] = 2
+@pytest.mark.parametrize("version", [3, 0, "2", True, None])
+def test_changed_format_version_is_refused_with_the_versions(payload, version):
+    payload["format_version"] = version
     payload["library_version"] = "9.0.0"
-    _refused(payload, r"format_version 2, written by RFM Studio \"9\.0\.0\"; this version .* reads format_version 1")
+    shown = re.escape(json.dumps(version))
+    _refused(payload, rf"format_version {shown}, written by RFM Studio \"9\.0\.0\"; this version .* reads format_version 1 or 2\.")
+
+
+def test_a_version_1_bundle_with_a_distribution_and_a_version_2_without_are_refused(payload):
+    payload["format_version"] = 1
+    _refused(payload, r"corrupt: Unexpected field 'distribution'")
+    payload["format_version"] = 2
+    del payload["distribution"]
+    _refused(payload, r"corrupt: Missing field 'distribution'")
 
 
 def test_missing_field_is_named(payload):
@@ -152,6 +189,17 @@ def test_extra_keys_are_refused(payload):
         (lambda p: p["scores"]["bounds"]["monetary"].reverse(), r"bounds\.monetary should be in ascending order"),
         (lambda p: p["rules"][0].__setitem__("r_max", 7), r"r_min=5, r_max=7 should satisfy 1 <= min <= max <= 5"),
         (lambda p: p["clusters"].__setitem__("names", p["clusters"]["names"][1:]), r"no name for cluster\(s\) \[0\]"),
+        (lambda p: p["distribution"]["features"][2]["quantiles"].pop(), r"distribution\.features\[2\]\.quantiles holds 8 items; 9\.\.9"),
+        (lambda p: p["distribution"]["features"][2]["quantiles"].reverse(), r"features\[2\]\.quantiles \(monetary\) should be in ascending order"),
+        (lambda p: p["distribution"]["features"][2]["quantiles"].__setitem__(3, float("nan")), r"not valid JSON \(NaN is not a number a model may hold"),
+        (lambda p: p["distribution"]["features"][1]["quantiles"].__setitem__(4, None), r"features\[1\]\.quantiles\[4\] should be a number; got null"),
+        (lambda p: p["distribution"]["features"][0]["quantiles"].__setitem__(8, 1e300), r"features\[0\]\.quantiles\[8\]=1e\+300 is outside"),
+        (lambda p: p["distribution"]["levels"].__setitem__(1, 0.02), r"distribution\.levels should be \[0\.0, 0\.01, "),
+        (lambda p: p["distribution"]["levels"].__setitem__(1, 2), r"distribution\.levels\[1\]=2 is outside 0\.\.1"),
+        (lambda p: p["distribution"]["features"].pop(), r"distribution\.features holds 2 items; 3\.\.5 are allowed"),
+        (lambda p: p["distribution"]["features"][2].__setitem__("feature", "tenure_days"), r"distribution\.features should describe \['recency_days', 'frequency', 'monetary'\] in this order; got \[.*'tenure_days'\]"),
+        (lambda p: p["distribution"]["features"][0].__setitem__("feature", "os.system"), r"features\[0\]\.feature=\"os\.system\" should be one of"),
+        (lambda p: p["distribution"].__setitem__("customers", -1), r"distribution\.customers=-1 is outside"),
     ],
 )
 def test_malformed_fields_are_refused_by_path(payload, change, match):
@@ -166,6 +214,7 @@ def test_malformed_fields_are_refused_by_path(payload, change, match):
         ("not json at all", r"not valid JSON"),
         (b"\xff\xfe\x00garbage", r"not valid JSON"),
         ('{"format": "rfm-studio-model", "x": NaN}', r"not valid JSON \(NaN is not a number a model may hold"),
+        ('{"format": "rfm-studio-model", "distribution": {"features": [{"quantiles": [1, Infinity]}]}}', r"not valid JSON \(Infinity is not"),
         ("[" * 100_000 + "]" * 100_000, r"not valid JSON"),
         ('{"format": "something else"}', r"not an RFM Studio model bundle"),
         ("[1, 2, 3]", r"not an RFM Studio model bundle"),
@@ -198,3 +247,28 @@ def test_no_code_is_ever_loaded_from_a_file():
         if pattern.search(line)
     ] + [f"{name}:{number}" for name in ("ui.py", "streamlit_app.py") for number, line in enumerate((ROOT / name).read_text().splitlines(), 1) if pattern.search(line)]
     assert offenders == []
+
+
+# --- every algorithm's default fit makes a model its own schema accepts (issue 14) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    path = cdnow_master()
+    if path is None:
+        pytest.skip("lifetimes (and its CDNOW data) is not installed: `make test` installs it")
+    return analyse_file(path, with_orders=False)
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "dbscan", "hdbscan"])
+@pytest.mark.parametrize("data", ["demo", "cdnow"])
+def test_every_algorithm_s_default_fit_round_trips_through_a_saved_model(data, algorithm, request):
+    """HDBSCAN on CDNOW found 919 clusters, and the run's own model failed its schema ("clusters.centers holds
+    919 items; 0..64 are allowed"): no page could export, and `rfm segment --algorithm hdbscan` exited 2."""
+    analysis = request.getfixturevalue(data)
+    segmentation, clusters, bundle = _bundle(analysis, algorithm=algorithm)
+    loaded = load_bundle(bundle.to_json().encode("utf-8"))
+    assert 1 <= len(loaded.centers) == clusters.estimator.n_clusters_ <= 15
+    # The saved model places customers as the estimator predicts (for density methods, at the nearest centre).
+    scored = loaded.score(analysis.customers)
+    assert (scored["cluster"].to_numpy() == clusters.estimator.predict(segmentation.customers)).all()

@@ -73,6 +73,28 @@ def test_all_ambiguous_values_are_read_month_first_and_the_note_says_it_is_assum
     assert_dates(dates, ["2010-01-02", "2010-03-04"])
     assert decision.order == "monthfirst"
     assert "assumed" in decision.note
+    # Undecided: the app asks first, with both readings of a value as written.
+    assert decision.undecided and decision.undecided_example == "01/02/2010"
+    assert decision.readings() == {"monthfirst": "2 January 2010", "dayfirst": "1 February 2010"}
+
+
+def test_a_date_order_told_by_the_values_or_chosen_is_not_undecided():
+    assert not dates_of(["01/02/2010", "13/04/2010"])[1].undecided  # 13/04 only fits day first
+    assert not dates_of(["01/02/2010"], "dayfirst")[1].undecided  # the user chose
+    same_both_ways = dates_of(["05/05/2010 10:00", "12/12/2010"])[1]  # day = month: both orders read alike
+    assert not same_both_ways.undecided and same_both_ways.readings() == {}
+    assert dates_of(["1/12/10 09:30"])[1].readings() == {"monthfirst": "12 January 2010", "dayfirst": "1 December 2010"}
+
+
+def test_the_command_line_says_which_order_it_assumed(cli, tmp_path):
+    path = tmp_path / "one_day.csv"
+    path.write_text("Invoice,Customer ID,InvoiceDate,Quantity,Price\n" + "".join(f"{i},{100 + i},1/12/2010 09:00,1,2.5\n" for i in range(8)))
+    run = cli({"inspect": ["inspect", path]})["inspect"]
+    assert run.returncode == 0
+    assert (
+        "warning: every date fits both day/month orders (e.g. 1/12/2010): read month first, as 12 January 2010; "
+        "pass --dates dayfirst to read it as 1 December 2010." in run.stderr.splitlines()
+    )
 
 
 @pytest.mark.parametrize(

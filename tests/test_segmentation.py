@@ -1,5 +1,7 @@
 """The classic segmentation in one call: hand-computed summary, warnings, invariants, and golden real data."""
 
+import re
+
 
 import numpy as np
 import pandas as pd
@@ -71,7 +73,7 @@ def test_summary_by_tier():
 # --- segment_customers ------------------------------------------------------------------------
 
 # The ten customers of tests/test_scores.py: R, F, M scores worked out there.
-#   R: a4 b5 c4 d1 e2 f5 g3 h3 i1 j2   F: a2 b2 c5 d2 e4 f2 g2 h4 i2 j5 (F=1, F=3 unreachable)
+#   R: a4 b5 c4 d1 e2 f5 g3 h3 i1 j2   F: a1 b1 c5 d1 e4 f1 g1 h4 i1 j5 (F=2, F=3 unreachable)
 #   M: a3 b2 c4 d1 e5 f3 g2 h5 i4 j1
 # Tiers: monetary sorted 5 7 12.5 19.99 45 50 60 80 150 300, positions 2.25 and 6.75:
 #   Q1 = 12.5 + 0.25 x 7.49 = 14.3725, Q3 = 60 + 0.75 x 20 = 75, fence = 75 + 1.5 x 60.6275 = 165.94 -> e (300)
@@ -84,10 +86,7 @@ TEN = pd.DataFrame(
     },
     index=pd.Index(list("abcdefghij"), name=schema.CUSTOMER_ID),
 )
-F_WARNINGS = (
-    "F=1 cannot be reached: 60% of customers share frequency 1, so they all get F=2.",
-    "F=3 cannot be reached: 60% of customers share frequency 1, so they all get F=2.",
-)
+F_WARNINGS = ("F=2 and F=3 cannot be reached: 60% of customers share frequency 1, so they all get F=1.",)
 
 
 def test_default_segmentation_by_hand():
@@ -95,11 +94,11 @@ def test_default_segmentation_by_hand():
     customers = seg.customers
     assert list(customers.index) == list(TEN.index)
     assert list(customers.columns) == [R, F, M, R_SCORE, F_SCORE, M_SCORE, RFM_CELL, SEGMENT, TIER]
-    # From the R x F map: (4,2) (5,2) (5,2) Potential Loyalist, (4,5) (3,4) Loyal, (1,2) Lost, (2,4) At Risk,
-    # (3,2) About To Sleep, (2,5) Can't Lose Them.
+    # From the R x F map: (4,1) Promising, (5,1) (5,1) New Customers, (4,5) (3,4) Loyal, (1,1) (1,1) Lost,
+    # (2,4) At Risk, (3,1) About To Sleep, (2,5) Can't Lose Them.
     assert customers[SEGMENT].to_dict() == {
-        "a": "Potential Loyalist", "b": "Potential Loyalist", "c": "Loyal Customers", "d": "Lost",
-        "e": "At Risk", "f": "Potential Loyalist", "g": "About To Sleep", "h": "Loyal Customers",
+        "a": "Promising", "b": "New Customers", "c": "Loyal Customers", "d": "Lost",
+        "e": "At Risk", "f": "New Customers", "g": "About To Sleep", "h": "Loyal Customers",
         "i": "Lost", "j": "Can't Lose Them",
     }
     assert customers[TIER].to_dict() == {c: (HIGH_SPENDER if c == "e" else REGULAR) for c in TEN.index}
@@ -111,9 +110,9 @@ def test_default_segmentation_by_hand():
 def test_default_summary_in_rule_order():
     summary = segment_customers(TEN).summary
     assert list(summary.index) == [
-        "Loyal Customers", "Potential Loyalist", "About To Sleep", "At Risk", "Can't Lose Them", "Lost"
+        "Loyal Customers", "New Customers", "Promising", "About To Sleep", "At Risk", "Can't Lose Them", "Lost"
     ]
-    assert summary["customers"].tolist() == [2, 3, 1, 1, 1, 2]
+    assert summary["customers"].tolist() == [2, 2, 1, 1, 1, 1, 2]
     loyal = summary.loc["Loyal Customers"]  # c (80, 4 orders), h (150, 3 orders)
     assert (loyal["revenue"], loyal["avg_order_value"]) == pytest.approx((230.0, 230.0 / 7))
     assert loyal["revenue_share"] == pytest.approx(230.0 / TEN[M].sum())
@@ -234,18 +233,22 @@ def real():
     return table, segment_customers(table)
 
 
-def _five_scores(values: pd.Series) -> pd.Series:
-    """ceil(average-rank percentile x 5), in whole numbers: twice the average rank is an integer, so
-    ceil(2·rank·5 / 2n) is exact (no float edge at the bin boundaries)."""
-    twice_rank = (values.rank(method="average") * 2).round().astype("int64")
-    return -(-twice_rank * 5 // (2 * len(values)))
+def _five_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """1 + floor(5 x worse / n), where worse counts the customers with a strictly worse value, counted
+    with a binary search in the sorted values (not with pandas' ranks, which the code under test uses)."""
+    ordered = np.sort(values.to_numpy())
+    if higher_is_better:
+        worse = np.searchsorted(ordered, values.to_numpy(), side="left")  # strictly smaller
+    else:
+        worse = len(ordered) - np.searchsorted(ordered, values.to_numpy(), side="right")  # strictly larger
+    return pd.Series(1 + 5 * worse // len(values), index=values.index)
 
 
 def test_real_data_scores_match_plain_pandas(real):
     table, seg = real
     customers = seg.customers
     assert len(table) == 260
-    expected_r = 6 - _five_scores(table[R])
+    expected_r = _five_scores(table[R], higher_is_better=False)
     expected_f = _five_scores(table[F])
     expected_m = _five_scores(table[M])
     assert customers[R_SCORE].tolist() == expected_r.tolist()
@@ -257,13 +260,13 @@ def test_real_data_scores_match_plain_pandas(real):
         for letter, expected in (("R", expected_r), ("F", expected_f), ("M", expected_m))
         for score in set(range(1, 6)) - set(expected)
     }
-    warned = {(w[0], int(w[2])) for w in seg.warnings if "cannot be reached" in w}
+    warned = {(letter, int(score)) for w in seg.warnings if "cannot be reached" in w for letter, score in re.findall(r"\b([RFM])=(\d+)\b", w.split(" cannot")[0])}
     assert warned == unreachable
 
 
 def test_real_data_segments_follow_the_grid_and_add_up_to_260(real):
     table, seg = real
-    r, f = 6 - _five_scores(table[R]), _five_scores(table[F])
+    r, f = _five_scores(table[R], higher_is_better=False), _five_scores(table[F])
     expected = pd.Series([GRID_5[a][b - 1] for a, b in zip(r, f)], index=table.index)
     assert seg.customers[SEGMENT].equals(expected)
     counts = expected.value_counts()

@@ -133,7 +133,7 @@ def test_migration_sankey_nodes_and_links():
     # Links take their first-date state's colour, half see-through when nothing is highlighted.
     for a, colour in zip([f[0] for f in FLOWS], sankey.link.color):
         expected = GREEN if a == NEW else PALETTE[["Champions", "At Risk"].index(a)]
-        assert colour == "rgba({}, {}, {}, 0.45)".format(*_rgb(expected))
+        assert colour == "rgba({}, {}, {}, 0.4)".format(*_rgb(expected))
     share = [row[2] for row in sankey.link.customdata]
     assert share == pytest.approx([2 / 3, 1 / 3, 2 / 3, 1 / 3, 0.5, 0.5])
     assert "2024-03-31" in figure.layout.title.text and "2024-06-30" in figure.layout.title.text
@@ -142,10 +142,12 @@ def test_migration_sankey_nodes_and_links():
 def test_migration_sankey_highlight():
     figure = migration_sankey(_migration(), highlight=("Champions", "At Risk"))
     alphas = [_alpha(colour) for colour in figure.data[0].link.color]
-    assert alphas == [0.2, 0.2, 0.85, 0.2, 0.2, 0.2]
+    # The chosen flow stands out as the others fade; it stays translucent so the labels over it stay readable.
+    assert alphas == [0.12, 0.12, 0.6, 0.12, 0.12, 0.12]
+    assert figure.data[0].textfont.color == "#111111"
     # A highlight that is not a flow fades every link.
     faded = migration_sankey(_migration(), highlight=("Lost", LEFT))
-    assert [_alpha(colour) for colour in faded.data[0].link.color] == [0.2] * len(FLOWS)
+    assert [_alpha(colour) for colour in faded.data[0].link.color] == [0.12] * len(FLOWS)
 
 
 # --------------------------------------------------------------------------------------------- sizes over time
@@ -223,6 +225,8 @@ def test_value_box():
     assert all(trace.type == "box" for trace in figure.data)
     assert [list(trace.y) for trace in figure.data] == [[60.0, 10.0], [100.0, 250.0], [40.0], []]
     assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.title.text == "predicted CLV"
+    # Only powers of ten are labelled, with separators ("1,000"): plotly's minor labels read "2, 1000, 5, 2, 100".
+    assert (figure.layout.yaxis.dtick, figure.layout.yaxis.tickformat) == (1, ",.0f")
     assert [trace.marker.color for trace in figure.data] == PALETTE[:4]
 
     linear = value_box(values, segments, order, "P(alive)", "P(alive)", log_scale=False)
@@ -256,18 +260,20 @@ def test_holdout_figure():
 def test_crosstab_heatmap_with_custom_titles():
     migration = _migration()
     shares = migration.shares
-    figure = crosstab_heatmap(shares, migration.matrix, title="Moves", x_title="second date", y_title="first date")
+    figure = crosstab_heatmap(
+        shares, migration.matrix, title="Moves", x_title="second date", y_title="first date", share_title="share of the first date's group"
+    )
     heat = figure.data[0]
     assert figure.layout.title.text == "Moves"
     assert figure.layout.xaxis.title.text == "second date"
     assert figure.layout.yaxis.title.text == "first date"
-    assert heat.colorbar.title.text == "share of first date"
+    assert heat.colorbar.title.text == "share of the first date's group"  # not "share of first date"
     assert list(heat.x) == TARGETS and list(heat.y) == SOURCES
     np.testing.assert_allclose(np.array(heat.z)[1], [1 / 3, 2 / 3, 0, 0])
     assert np.array(heat.customdata).tolist()[2] == [0, 1, 0, 1]
     assert [list(row) for row in heat.text][0] == ["2", "1", "", ""]
     default = crosstab_heatmap(shares, migration.matrix)
-    assert default.data[0].colorbar.title.text == "share of segment"
+    assert default.data[0].colorbar.title.text == "share of the segment"
     assert default.layout.xaxis.title.text == "cluster"
 
 

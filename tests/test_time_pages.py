@@ -47,10 +47,14 @@ def test_trends_page_shows_the_libraries_migration():
     assert not at.exception
     metrics = _metrics(at)
     customers = expected.customers
-    assert _count(metrics[f"Customers on {from_date}"]) == (customers["from"] != NEW).sum()
-    assert _count(metrics[f"Customers on {to_date}"]) == len(customers)
+    assert _count(metrics[f"On {from_date}"]) == (customers["from"] != NEW).sum() + expected.still_gone
+    # Everyone who had bought by the analysis date: the count of the Data, RFM and Segments pages.
+    assert _count(metrics[f"On {to_date}"]) == len(run.labelled) == expected.customers_at_to_date
     assert _count(metrics["New since"]) == (customers["from"] == NEW).sum() > 0
-    assert _count(metrics["Left"]) == (customers["to"] == LEFT).sum() > 0
+    assert _count(metrics[f"Left by {to_date}"]) == (customers["to"] == LEFT).sum() + expected.still_gone > 0
+    # Per segment, the counts add up to the Segments page's once the customers counted as Left are added back.
+    reconcile = next(df.value for df in at.dataframe if "counted_as_left" in df.value.columns)
+    assert reconcile.drop(index="Total")["customers"].to_dict() == run.labelled["rfm_segment"].value_counts().to_dict()
     assert len(at.get("plotly_chart")) == 3  # Sankey, matrix, sizes over time
     counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
     pd.testing.assert_frame_equal(counts, expected.matrix)
@@ -120,15 +124,38 @@ def test_value_page_shows_the_fitted_models_figures():
     parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
     assert list(parameters["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
     assert parameters["value"].iloc[0] == pytest.approx(model.bgnbd.params_["r"])
-    assert len(at.get("plotly_chart")) == 4  # P(alive), expected purchases, CLV per segment, holdout
+    assert len(at.get("plotly_chart")) == 3  # P(alive), expected purchases, CLV per segment: the holdout waits for its tab
     # The horizon slider changes the expected purchases, as the library computes them.
     at.slider(key="value_horizon").set_value(30).run()
     expected = customer_value(model, ValueSettings(horizon_days=30, margin=settings.margin))
     assert _metrics(at)["Purchases expected in 30 days"] == f"{expected[schema.EXPECTED_PURCHASES].sum():,.0f}"
-    # The holdout tab is the library's holdout check.
+    # The holdout tab, once open, is the library's holdout check.
+    at.session_state["value_tab"] = "Holdout check"
+    at.run()
+    assert len(at.get("plotly_chart")) == 4
     table = next(df.value for df in at.dataframe if "predicted" in df.value.columns)
     check = holdout(analysis.orders, analysis.report.analysis_date, at.slider(key="value_holdout_days").value)
     pd.testing.assert_frame_equal(table.reset_index(drop=True), check.table)
+
+
+def test_a_holdout_that_cannot_be_fitted_leaves_the_other_tabs_whole(monkeypatch):
+    """The holdout check failing (here: its fit does not converge) is said in its own tab; the models tab still
+    shows the parameters."""
+    import rfm.value
+    from rfm.errors import RFMInputError
+
+    def no_convergence(*args, **kwargs):
+        raise RFMInputError("BG/NBD did not converge: the optimiser stopped with 'ABNORMAL'.")
+
+    monkeypatch.setattr(rfm.value, "holdout", no_convergence)
+    at = _open("pages/value.py")
+    at.session_state["value_tab"] = "Holdout check"
+    at.run()
+    assert not at.exception and not at.error
+    assert any("did not converge" in warning.value for warning in at.warning)
+    parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
+    assert list(parameters["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    assert len(at.get("plotly_chart")) == 3  # CLV per segment, P(alive), expected purchases: all still drawn
 
 
 def test_value_page_on_too_few_customers_says_why():
