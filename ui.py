@@ -12,11 +12,11 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from rfm.clean import CleaningSettings
+from rfm.cleaning.ledger import CleaningSettings
 from rfm.errors import RFMInputError
-from rfm.scores import SCORE_LETTERS
-from rfm.segmentation import SegmentSettings
-from rfm.table import DEFAULT_PROFIT_MARGIN
+from rfm.scoring.scores import SCORE_LETTERS
+from rfm.scoring.classic import SegmentSettings
+from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN
 
 # Session keys.
 DATASET = "dataset"
@@ -27,7 +27,7 @@ CLUSTER_PICK = "cluster_pick"  # (k, algorithm) chosen on the Clusters page
 RENAMES = "cluster_renames"
 ROUTED = "routed"
 MODEL = "saved_model"  # a model bundle the user uploaded (kept when the data file changes: it scores new files)
-VALUE_SETTINGS = "value_settings"  # rfm.value.ValueSettings: horizon, months, discount rate, margin
+VALUE_SETTINGS = "value_settings"  # rfm.value.predict.ValueSettings: horizon, months, discount rate, margin
 PERIOD = "period"  # (file digest, first date, second date): the Trends page's dates and the KPIs' retention period
 WORKBOOK = "workbook"  # (digest of what it lists, bytes): the last big workbook built, offered again until the lists change
 SCORES_RESET = "scores_reset"  # (note, previous SegmentSettings) after a new number of scores reset the user's own
@@ -133,21 +133,21 @@ def update_choices(**changes) -> None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
     """A workbook read into memory, or a CSV/Parquet file scanned by DuckDB (only a sample in memory)."""
-    from rfm.scan import open_transactions
+    from rfm.reading.scan import open_transactions
 
     return open_transactions(_data, name, sheets=sheets or None, max_bytes=upload_limit_mb() * 1024**2)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _sheet_names(digest: str, name: str, _data: bytes) -> list[str]:
-    from rfm.read import list_sheets
+    from rfm.reading.files import list_sheets
 
     return list_sheets(_data, name)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _analyse(digest: str, name: str, choices: Choices, _data: bytes):
-    from rfm.pipeline import analyse
+    from rfm.cleaning.analyse import analyse
 
     raw = _read(digest, name, choices.sheets, _data)
     return analyse(raw, dict(choices.overrides), choices.settings, choices.profit_margin)
@@ -155,7 +155,7 @@ def _analyse(digest: str, name: str, choices: Choices, _data: bytes):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _guess(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
-    from rfm.detect import detect_mapping
+    from rfm.reading.columns import detect_mapping
 
     return detect_mapping(_read(digest, name, sheets, _data).sample)
 
@@ -167,7 +167,7 @@ def mapping_guess(dataset: Dataset, choices: Choices):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _countries(digest: str, name: str, sheets: tuple[str, ...], overrides: tuple, _data: bytes) -> tuple[str, ...]:
-    from rfm.pipeline import country_values, resolve_mapping
+    from rfm.cleaning.analyse import country_values, resolve_mapping
 
     raw = _read(digest, name, sheets, _data)
     return country_values(raw, resolve_mapping(raw, dict(overrides))[1])
@@ -189,7 +189,7 @@ def read_raw(dataset: Dataset, choices: Choices):
 
 def reading_note(raw) -> str:
     """How the file is held: scanned by DuckDB (a sample in memory) or read into memory."""
-    from rfm.scan import ScannedTable
+    from rfm.reading.scan import ScannedTable
 
     if isinstance(raw, ScannedTable):
         if len(raw.sample) >= raw.n_rows:
@@ -202,7 +202,7 @@ def reading_note(raw) -> str:
 
 
 def analysis(dataset: Dataset, choices: Choices):
-    """The :class:`rfm.pipeline.Analysis` for the session's file and choices (cached)."""
+    """The :class:`rfm.cleaning.analyse.Analysis` for the session's file and choices (cached)."""
     return _analyse(dataset.digest, dataset.name, choices, dataset.data)
 
 
@@ -275,7 +275,7 @@ def restore_segment_settings(settings: SegmentSettings, n_bins_key: str, rules_k
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _segment(digest: str, name: str, choices: Choices, settings: SegmentSettings, _data: bytes):
-    from rfm.segmentation import segment_customers
+    from rfm.scoring.classic import segment_customers
 
     return segment_customers(_analyse(digest, name, choices, _data).customers, settings)
 
@@ -287,7 +287,7 @@ def current_segmentation():
 
 
 def current_cluster_settings():
-    from rfm.clustering import ClusterSettings
+    from rfm.clustering.fit import ClusterSettings
 
     return st.session_state.setdefault(CLUSTERING, ClusterSettings())
 
@@ -302,7 +302,7 @@ def update_cluster_settings(settings) -> None:
 def _sweep_settings(clustering):
     """The settings the k-sweep depends on: K-Means ignores the density methods' (smallest cluster, eps), so changing
     them must not sweep k again."""
-    from rfm.clustering import ClusterSettings
+    from rfm.clustering.fit import ClusterSettings
 
     defaults = ClusterSettings()
     return replace(clustering, min_cluster_share=defaults.min_cluster_share, eps=defaults.eps)
@@ -310,7 +310,7 @@ def _sweep_settings(clustering):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cached_sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
-    from rfm.clustering import run_sweep
+    from rfm.clustering.fit import run_sweep
 
     return run_sweep(_segment(digest, name, choices, segments, _data).customers, clustering)
 
@@ -321,7 +321,7 @@ def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _clusters(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
-    from rfm.clustering import fit_clusters
+    from rfm.clustering.fit import fit_clusters
 
     return fit_clusters(_segment(digest, name, choices, segments, _data).customers, clustering, k, algorithm, renames)
 
@@ -330,7 +330,7 @@ def _clusters(digest: str, name: str, choices: Choices, segments: SegmentSetting
 def _comparison(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, _data: bytes):
     """One algorithm's row of the comparison, scored on the very fit the Fit section shows (``_clusters``, cached):
     the table and the fit agree by construction, and choosing that algorithm afterwards costs nothing."""
-    from rfm.clustering import compare_clusters
+    from rfm.clustering.fit import compare_clusters
 
     def fit(customers, settings, k, algorithm):
         return _clusters(digest, name, choices, segments, settings, k, algorithm, (), _data)
@@ -386,11 +386,11 @@ def fitted_cluster_names():
 
 
 def algorithm_comparison(k: int):
-    """Every algorithm side by side (:func:`rfm.clustering.compare_clusters`), one cached row per algorithm,
+    """Every algorithm side by side (:func:`rfm.clustering.fit.compare_clusters`), one cached row per algorithm,
     with a progress bar that moves as each algorithm is fitted and scored."""
     import pandas as pd
 
-    from rfm.clustering import ALGORITHMS
+    from rfm.clustering.fit import ALGORITHMS
 
     digest, name, choices, segments, clustering = _cluster_key()
     data = current_dataset().data
@@ -405,7 +405,7 @@ def algorithm_comparison(k: int):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _run(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
-    from rfm.run import segment_run
+    from rfm.segment_run import segment_run
 
     return segment_run(
         _analyse(digest, name, choices, _data), segments, clustering, k, algorithm, renames,
@@ -417,7 +417,7 @@ def _run(digest: str, name: str, choices: Choices, segments: SegmentSettings, cl
 
 
 def current_run():
-    """The session's whole run (:class:`rfm.run.SegmentRun`): labelled customers and the model bundle (cached)."""
+    """The session's whole run (:class:`rfm.segment_run.SegmentRun`): labelled customers and the model bundle (cached)."""
     digest, name, choices, segments, clustering = _cluster_key()
     k, algorithm = current_pick()
     return guarded(lambda: _run(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
@@ -432,7 +432,7 @@ def run_token() -> tuple:
 def current_period(analysis) -> tuple:
     """The two dates customers are compared on (Trends page, retention KPI): the user's, else the end of the
     previous quarter and the analysis date. Dates chosen for another file start afresh."""
-    from rfm.timeline import default_dates
+    from rfm.trends.timeline import default_dates
 
     digest = current_dataset().digest
     stored = st.session_state.get(PERIOD)
@@ -448,14 +448,14 @@ def set_period(from_date, to_date) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _value_model(digest: str, name: str, choices: Choices, _data: bytes):
-    from rfm.value import fit_value
+    from rfm.value.predict import fit_value
 
     analysis = _analyse(digest, name, choices, _data)
     return fit_value(analysis.orders, analysis.report.analysis_date)
 
 
 def current_value_model():
-    """BG/NBD and Gamma-Gamma fitted on the session's orders (:func:`rfm.value.fit_value`, cached); shows why
+    """BG/NBD and Gamma-Gamma fitted on the session's orders (:func:`rfm.value.predict.fit_value`, cached); shows why
     and stops the page when they cannot be fitted."""
     dataset, choices = current_dataset(), current_choices()
     return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, dataset.data), too_little_data=True)
@@ -472,7 +472,7 @@ def value_model_or_none():
 
 
 def current_value_settings():
-    from rfm.value import ValueSettings
+    from rfm.value.predict import ValueSettings
 
     return st.session_state.setdefault(VALUE_SETTINGS, ValueSettings(margin=current_choices().profit_margin))
 
@@ -483,7 +483,7 @@ def update_value_settings(**changes) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _values(digest: str, name: str, choices: Choices, settings, _data: bytes):
-    from rfm.value import customer_value
+    from rfm.value.predict import customer_value
 
     return customer_value(_value_model(digest, name, choices, _data), settings)
 
@@ -499,24 +499,24 @@ def current_values():
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _holdout(digest: str, name: str, choices: Choices, days: int, _data: bytes):
-    from rfm.value import holdout
+    from rfm.value.predict import holdout
 
     analysis = _analyse(digest, name, choices, _data)
     return holdout(analysis.orders, analysis.report.analysis_date, days)
 
 
 def current_holdout(days: int):
-    """The calibration/holdout check of the value model (:func:`rfm.value.holdout`, cached); raises
+    """The calibration/holdout check of the value model (:func:`rfm.value.predict.holdout`, cached); raises
     :class:`RFMInputError` when it cannot be made (the page shows why in its tab)."""
     dataset, choices = current_dataset(), current_choices()
     return _holdout(dataset.digest, dataset.name, choices, days, dataset.data)
 
 
 def current_kpis(by: str):
-    """Campaign KPIs of the session's segments over the session's period (:func:`rfm.run.segment_kpis`);
+    """Campaign KPIs of the session's segments over the session's period (:func:`rfm.segment_run.segment_kpis`);
     ``None`` when every order is on one day."""
-    from rfm.run import segment_kpis
-    from rfm.timeline import has_period
+    from rfm.segment_run import segment_kpis
+    from rfm.trends.timeline import has_period
 
     run = current_run()
     if not has_period(run.analysis.orders, run.analysis.report.analysis_date):
@@ -526,7 +526,7 @@ def current_kpis(by: str):
 
 def kpi_columns() -> dict:
     """Column formats of the campaign KPI table."""
-    from rfm.kpis import KPI_HELP, KPI_LABELS
+    from rfm.trends.kpis import KPI_HELP, KPI_LABELS
 
     formats = {"repeat_rate": "percent", "retention": "percent", "purchase_frequency": "%.2f", "avg_order_value": "%.2f", "revenue_per_customer": "%.2f"}
     return {
@@ -536,7 +536,7 @@ def kpi_columns() -> dict:
 
 
 def clicked_cell(chart_key: str) -> tuple[str, str] | None:
-    """The (row, column) of the cell last clicked in a clickable :func:`rfm.charts.crosstab_heatmap`, or ``None``."""
+    """The (row, column) of the cell last clicked in a clickable :func:`rfm.outputs.charts.crosstab_heatmap`, or ``None``."""
     try:
         points = st.session_state[chart_key]["selection"]["points"]
     except (KeyError, TypeError):  # no chart yet, or nothing selected
@@ -567,14 +567,14 @@ def _trend_bundle(digest: str, name: str, choices: Choices, model: tuple, _data:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _migration(digest: str, name: str, choices: Choices, model: tuple, period: tuple, _data: bytes, _model: bytes | None):
-    from rfm.migration import migrate
+    from rfm.trends.migration import migrate
 
     bundle = _trend_bundle(digest, name, choices, model, _data, _model)
     return migrate(_analyse(digest, name, choices, _data).orders, bundle, *period, profit_margin=choices.profit_margin)
 
 
 def current_migration(model: tuple, from_date, to_date, by: str, active_days: int | None):
-    """:func:`rfm.migration.migrate` of the session's customers with ``model`` (:func:`trend_model`; cached)."""
+    """:func:`rfm.trends.migration.migrate` of the session's customers with ``model`` (:func:`trend_model`; cached)."""
     dataset, choices, saved = current_dataset(), current_choices(), saved_model()
     period = (from_date, to_date, by, active_days)
     return guarded(lambda: _migration(dataset.digest, dataset.name, choices, model, period, dataset.data, saved and saved.data))
@@ -582,7 +582,7 @@ def current_migration(model: tuple, from_date, to_date, by: str, active_days: in
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _sizes(digest: str, name: str, choices: Choices, model: tuple, every: str, by: str, active_days, _data: bytes, _model: bytes | None):
-    from rfm.timeline import date_range, sizes_over_time, snapshot_days
+    from rfm.trends.timeline import date_range, sizes_over_time, snapshot_days
 
     bundle = _trend_bundle(digest, name, choices, model, _data, _model)
     orders = _analyse(digest, name, choices, _data).orders
@@ -590,7 +590,7 @@ def _sizes(digest: str, name: str, choices: Choices, model: tuple, every: str, b
 
 
 def current_sizes(model: tuple, every: str, by: str, active_days: int | None):
-    """Customers per segment at monthly or weekly snapshots (:func:`rfm.timeline.sizes_over_time`, cached)."""
+    """Customers per segment at monthly or weekly snapshots (:func:`rfm.trends.timeline.sizes_over_time`, cached)."""
     dataset, choices, saved = current_dataset(), current_choices(), saved_model()
     return guarded(lambda: _sizes(dataset.digest, dataset.name, choices, model, every, by, active_days, dataset.data, saved and saved.data))
 
@@ -614,7 +614,7 @@ def saved_model() -> SavedModel | None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _bundle(digest: str, _data: bytes):
-    from rfm.model import load_bundle
+    from rfm.bundle.model import load_bundle
 
     return load_bundle(_data)
 
@@ -627,7 +627,7 @@ def saved_bundle():
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _scored(digest: str, name: str, choices: Choices, model_digest: str, _model: bytes, _data: bytes):
-    from rfm.run import score_run
+    from rfm.segment_run import score_run
 
     return score_run(_bundle(model_digest, _model), _analyse(digest, name, choices, _data))
 
@@ -638,7 +638,7 @@ def scored_token() -> tuple:
 
 
 def scored_with_saved_model():
-    """The current file's customers labelled by the uploaded model (:class:`rfm.run.SegmentRun`, cached)."""
+    """The current file's customers labelled by the uploaded model (:class:`rfm.segment_run.SegmentRun`, cached)."""
     dataset, choices, model = current_dataset(), current_choices(), saved_model()
     return guarded(lambda: _scored(dataset.digest, dataset.name, choices, model.digest, model.data, dataset.data))
 
@@ -746,7 +746,7 @@ def choose_lists(labelled, prefix: str):
     Shows the chosen segments' sizes and actions, and stops the page when no segment is chosen.
     Returns ``(split, chosen segments, columns)``.
     """
-    from rfm.labelled import COLUMN_LABELS, DEFAULT_COLUMNS, SPLITS, segment_sizes
+    from rfm.outputs.lists import COLUMN_LABELS, DEFAULT_COLUMNS, SPLITS, segment_sizes
 
     split = st.radio("Split the lists by", list(SPLITS), format_func=SPLITS.get, horizontal=True, key=f"{prefix}_split")
     sizes = segment_sizes(labelled, split)
@@ -771,8 +771,8 @@ def download_lists(labelled, split: str, columns, day, chosen, prefix: str, run_
     takes more than about a second is built first, with a progress bar, then downloaded (see :func:`_workbook_button`);
     ``run_token`` says which run ``labelled`` is, so that a workbook built for it is offered again, not rebuilt.
     """
-    from rfm import export
-    from rfm.labelled import segment_sizes
+    from rfm.outputs import files as export
+    from rfm.outputs.lists import segment_sizes
 
     sizes = segment_sizes(labelled, split).set_index("name")["customers"]
     st.markdown("#### One list per segment")
@@ -817,7 +817,7 @@ def _workbook_button(build: Callable, cells: int, file_name: str, prefix: str, t
     """The workbook's download. A small one is built on click. A big one takes seconds (about 60,000 cells a
     second), so it is built on a first click with a progress bar, kept for this exact selection (one per session),
     and then downloaded with a second click."""
-    from rfm.export import WORKBOOK_CELLS_PER_SECOND
+    from rfm.outputs.files import WORKBOOK_CELLS_PER_SECOND
 
     key = f"{prefix}_workbook"
     if cells <= QUICK_WORKBOOK_CELLS:

@@ -1,13 +1,13 @@
 """Benchmark: choosing k and refitting clusters on synthetic RFM customers.
 
 Prints wall times (median of ``--repeats`` runs, and the fastest) for
-  * ``rfm.sweep.sweep_k`` over k=2..10 with every metric, on 6,000 and 100,000 customers
+  * ``rfm.clustering.sweep.sweep_k`` over k=2..10 with every metric, on 6,000 and 100,000 customers
     (targets: <= 1 s and <= 5 s), and where the 6,000-customer sweep spends its time;
   * one K-Means refit at k=4 on 6,000 customers, the "slider moves" case (target: <= 200 ms),
     with the default threads and with one thread;
   * silhouette for the nine ks: scikit-learn's ``silhouette_score`` once per k, the sweep's shared-distance
     version exact, and on stratified samples, with the error the samples make;
-  * the Clusters page's "Compare algorithms" (``rfm.clustering.compare_clusters``, default settings, k=4) per
+  * the Clusters page's "Compare algorithms" (``rfm.clustering.fit.compare_clusters``, default settings, k=4) per
     algorithm and in total (target: <= 5 s), and each algorithm's fit alone (``fit_clusters``), on the demo
     workbook and on CDNOW's 23,502 customers (the master file in the lifetimes wheel; skipped when absent),
     with the clusters and noise share each fit finds.
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rfm import schema  # noqa: E402
-from rfm.features import feature_frame, make_scaler  # noqa: E402
+from rfm.clustering.features import feature_frame, make_scaler  # noqa: E402
 from tests.reference import cdnow_master  # noqa: E402
 
 # (share of customers, recency window in days, geometric p of frequency, log-normal mean of order value)
@@ -84,15 +84,15 @@ def row(label: str, median: float, fastest: float, target: str = "", note: str =
 
 def segmented_customers(path) -> pd.DataFrame:
     """A file's customers as the Clusters page gets them: read, cleaned, RFM table, scores and segments."""
-    from rfm.pipeline import analyse_file
-    from rfm.segmentation import segment_customers
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.scoring.classic import segment_customers
 
     return segment_customers(analyse_file(path, with_orders=False).customers).customers
 
 
 def comparison_figures(repeats: int, k: int = 4) -> None:
     """The algorithm comparison and each fit, on the demo and on CDNOW (default ClusterSettings)."""
-    from rfm.clustering import ALGORITHMS, ClusterSettings, compare_clusters, fit_clusters
+    from rfm.clustering.fit import ALGORITHMS, ClusterSettings, compare_clusters, fit_clusters
     from rfm.demo import DEMO_PATH
 
     files = {"demo": DEMO_PATH, "CDNOW": cdnow_master()}
@@ -146,8 +146,8 @@ def main() -> None:
     from sklearn.metrics import silhouette_score
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from rfm.cluster import RFMClusterer, stratified_sample_indices
-    from rfm.sweep import (
+    from rfm.clustering.estimator import RFMClusterer, stratified_sample_indices
+    from rfm.clustering.sweep import (
         EXACT_SILHOUETTE_MAX,
         STABILITY_SAMPLE,
         _ch_db_scores,

@@ -133,8 +133,8 @@ def run_seed(path: Path) -> dict:
 
 def run_ours(path: Path) -> dict:
     started = time.perf_counter()
-    from rfm.pipeline import analyse
-    from rfm.read import read_transactions
+    from rfm.cleaning.analyse import analyse
+    from rfm.reading.files import read_transactions
 
     raw = read_transactions(path)
     read = time.perf_counter()

@@ -38,12 +38,12 @@ def main(argv: list[str] | None = None) -> None:
 
     import datagen
 
-    from rfm.kpis import campaign_kpis
-    from rfm.migration import migrate
-    from rfm.pipeline import analyse_file
-    from rfm.run import segment_run
-    from rfm.timeline import date_range, default_dates, rfm_as_of, sizes_over_time, snapshot_days
-    from rfm.value import customer_value, fit_value, holdout
+    from rfm.trends.kpis import campaign_kpis
+    from rfm.trends.migration import migrate
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.segment_run import segment_run
+    from rfm.trends.timeline import date_range, default_dates, rfm_as_of, sizes_over_time, snapshot_days
+    from rfm.value.predict import customer_value, fit_value, holdout
 
     path = datagen.transactions(args.rows, args.format)
     print(f"{args.rows:,} rows ({args.format}): {path}")

@@ -35,10 +35,10 @@ def _figures(label: str, times_ms: list[float]) -> str:
 def library_times(transactions_xlsx: bytes, moves: int, seed: int) -> None:
     import plotly.io as pio
 
-    from rfm.charts import distance_bars, pca_scatter, with_point
-    from rfm.pipeline import analyse_file
-    from rfm.run import segment_run
-    from rfm.whatif import input_ranges, levers, moves_up, predict
+    from rfm.outputs.charts import distance_bars, pca_scatter, with_point
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.segment_run import segment_run
+    from rfm.bundle.whatif import input_ranges, levers, moves_up, predict
 
     run = segment_run(analyse_file(transactions_xlsx, "bench.xlsx"), k=4)
     bundle, customers = run.bundle, run.analysis.customers

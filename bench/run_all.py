@@ -10,7 +10,7 @@ both divided by the baseline of the same case in the same run (below 1 means fas
     parquet        10M-row Parquet: pandas (baseline) vs `python -m rfm table`, and `--engine spark`;
                    also says whether `rfm table` stayed under the 2 GiB memory target
     parquet-large  50M-row Parquet: pandas (baseline, may run out of time or memory) vs `python -m rfm table`
-    ksweep         rfm.sweep.sweep_k on 6k / 100k / 1M synthetic customers (bench_clusters.py's table)
+    ksweep         rfm.clustering.sweep.sweep_k on 6k / 100k / 1M synthetic customers (bench_clusters.py's table)
     whatif         what-if latency per slider move, library and app (bench_whatif.py)
 
 Transactions come from bench/datagen.py (cached outside git, generated once). Peak memory is the larger of
@@ -151,7 +151,7 @@ def ksweep(n_customers: int) -> dict:
     """Time ``sweep_k`` (k = 2..10, every metric) once on bench_clusters.py's synthetic customers."""
     import bench_clusters
 
-    from rfm.sweep import sweep_k
+    from rfm.clustering.sweep import sweep_k
 
     X = bench_clusters.scaled(bench_clusters.synthetic_customers(n_customers))
     sweep_k(X[:300], k_max=4)  # warm-up: imports and thread pools, as bench_clusters.py does
@@ -363,7 +363,7 @@ def all_cases(sizes: Sizes) -> list[Case]:
         label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}m"
         cases.append(Case("ksweep", label, "sweep_k (rows: customers)", n, ("ksweep", str(n))))
     cases += [
-        Case("whatif", "library", "rfm.whatif + charts (customers)", 6_000, ("whatif", "library")),
+        Case("whatif", "library", "rfm.bundle.whatif + charts (customers)", 6_000, ("whatif", "library")),
         Case("whatif", "app", "app panel, AppTest (customers)", 6_000, ("whatif", "app")),
     ]
     return cases

@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
-from rfm.charts import centers_heatmap, crosstab_heatmap, pca_scatter, rfm_3d_scatter, snake_plot
-from rfm.labelled import SPLITS
+from rfm.outputs.charts import centers_heatmap, crosstab_heatmap, pca_scatter, rfm_3d_scatter, snake_plot
+from rfm.outputs.lists import SPLITS
 
 ui.require_router()
 st.title("Segments")

@@ -6,9 +6,9 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.charts import stability_figure, sweep_figure
-from rfm.clustering import ALGORITHMS, DENSITY_METHODS, MAX_CLUSTERS, ClusterSettings, smallest_cluster
-from rfm.features import FEATURE_CHOICES
+from rfm.outputs.charts import stability_figure, sweep_figure
+from rfm.clustering.fit import ALGORITHMS, DENSITY_METHODS, MAX_CLUSTERS, ClusterSettings, smallest_cluster
+from rfm.clustering.features import FEATURE_CHOICES
 
 MAX_SIZE_CARDS = 12  # more groups than this are listed in a table: a wall of cards says nothing
 CARDS_PER_ROW = 6

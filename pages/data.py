@@ -6,9 +6,9 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.charts import ledger_waterfall
-from rfm.parse import DATE_ORDERS
-from rfm.pipeline import mapping_overrides
+from rfm.outputs.charts import ledger_waterfall
+from rfm.reading.values import DATE_ORDERS
+from rfm.cleaning.analyse import mapping_overrides
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet"]
 NONE = "(none)"

@@ -3,9 +3,9 @@
 import streamlit as st
 
 import ui
-from rfm.export import export_file_name
-from rfm.labelled import SEGMENT_NAME, with_values
-from rfm.report import html_report, report_file_name
+from rfm.outputs.files import export_file_name
+from rfm.outputs.lists import SEGMENT_NAME, with_values
+from rfm.outputs.report import html_report, report_file_name
 
 ui.require_router()
 st.title("Export")

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.charts import (
+from rfm.outputs.charts import (
     distribution_figure,
     recency_frequency_scatter,
     score_distribution_figure,
@@ -12,10 +12,10 @@ from rfm.charts import (
     segment_share_figure,
 )
 from rfm.errors import RFMInputError
-from rfm.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, SCORE_LETTERS, SCORING_RULE, parse_thresholds
-from rfm.segments import RULE_COLUMNS, rules_frame, rules_from_frame
-from rfm.table import CLV_FORMULA, repeat_rate
-from rfm.tiers import TIERS
+from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, SCORE_LETTERS, SCORING_RULE, parse_thresholds
+from rfm.scoring.rules import RULE_COLUMNS, rules_frame, rules_from_frame
+from rfm.cleaning.table import CLV_FORMULA, repeat_rate
+from rfm.scoring.tiers import TIERS
 
 ui.require_router()
 st.title("RFM")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from rfm.labelled import RFM_SEGMENT, SEGMENT_NAME, segment_sizes
+from rfm.outputs.lists import RFM_SEGMENT, SEGMENT_NAME, segment_sizes
 
 ui.require_router()
 st.title("Score with a saved model")

@@ -3,12 +3,12 @@
 import streamlit as st
 
 import ui
-from rfm.charts import crosstab_heatmap, migration_sankey, sizes_over_time_figure
+from rfm.outputs.charts import crosstab_heatmap, migration_sankey, sizes_over_time_figure
 from rfm import schema
-from rfm.export import csv_bytes, export_file_name, zip_bytes
-from rfm.labelled import with_values
-from rfm.migration import NEW, flow_label, flow_list, migration_files
-from rfm.timeline import LABELS, LEFT, date_range
+from rfm.outputs.files import csv_bytes, export_file_name, zip_bytes
+from rfm.outputs.lists import with_values
+from rfm.trends.migration import NEW, flow_label, flow_list, migration_files
+from rfm.trends.timeline import LABELS, LEFT, date_range
 
 ui.require_router()
 st.title("Trends")

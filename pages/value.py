@@ -4,11 +4,11 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.charts import holdout_figure, value_box, value_heatmap
-from rfm.export import csv_bytes, export_file_name
-from rfm.labelled import SPLITS, segment_sizes, with_values
-from rfm.timeline import date_range
-from rfm.value import alive_matrix, purchases_matrix, value_by_segment
+from rfm.outputs.charts import holdout_figure, value_box, value_heatmap
+from rfm.outputs.files import csv_bytes, export_file_name
+from rfm.outputs.lists import SPLITS, segment_sizes, with_values
+from rfm.trends.timeline import date_range
+from rfm.value.predict import alive_matrix, purchases_matrix, value_by_segment
 
 ui.require_router()
 st.title("Value")

@@ -6,9 +6,9 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.charts import distance_bars, pca_scatter, with_point
-from rfm.value import what_if_value
-from rfm.whatif import customer_values, input_ranges, levers, moves_up, predict
+from rfm.outputs.charts import distance_bars, pca_scatter, with_point
+from rfm.value.predict import what_if_value
+from rfm.bundle.whatif import customer_values, input_ranges, levers, moves_up, predict
 
 ui.require_router()
 st.title("What if")

@@ -1,45 +1,89 @@
-"""RFM Studio's library: read transaction files, clean them with a ledger, compute RFM tables.
+"""RFM Studio's library: customer segmentation from a transaction file, one package per step.
 
-No UI code lives here (no streamlit import anywhere under ``rfm/``). Names are imported on first
-use, so that ``import rfm.read`` (or a worker process reading one sheet) does not pay for the rest.
+    reading -> cleaning -> scoring -> clustering -> bundle (the saved model) -> trends, value -> outputs
+                                                                                    cli: every step from a shell
+
+No UI code lives here (no streamlit import anywhere under ``rfm/``). Names are imported on first use, so that
+``import rfm.reading.files`` (or a worker process reading one sheet) does not pay for the rest.
 """
 
-from importlib import import_module
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rfm._exports import lazy_exports
 
 __version__ = "0.5.0"
 
-_EXPORTS = {
-    "Analysis": "rfm.pipeline",
-    "analyse": "rfm.pipeline",
-    "analyse_file": "rfm.pipeline",
-    "CleanResult": "rfm.clean",
-    "CleaningReport": "rfm.clean",
-    "CleaningSettings": "rfm.clean",
-    "LedgerLine": "rfm.clean",
-    "clean": "rfm.clean",
-    "ColumnMapping": "rfm.schema",
-    "MappingGuess": "rfm.detect",
-    "detect_mapping": "rfm.detect",
-    "RFMInputError": "rfm.errors",
-    "RawTable": "rfm.read",
-    "ReadInfo": "rfm.read",
-    "list_sheets": "rfm.read",
-    "read_transactions": "rfm.read",
-    "rfm_table": "rfm.table",
-    "SegmentSettings": "rfm.segmentation",
-    "segment_customers": "rfm.segmentation",
-    "RFMClusterer": "rfm.cluster",
-    "compare_algorithms": "rfm.cluster",
-    "ClusterSettings": "rfm.clustering",
-    "fit_clusters": "rfm.clustering",
-    "run_sweep": "rfm.clustering",
-    "sweep_k": "rfm.sweep",
-}
+__all__ = [
+    "Analysis",
+    "CleanResult",
+    "CleaningReport",
+    "CleaningSettings",
+    "ClusterSettings",
+    "ColumnMapping",
+    "LedgerLine",
+    "MappingGuess",
+    "RFMClusterer",
+    "RFMInputError",
+    "RawTable",
+    "ReadInfo",
+    "SegmentSettings",
+    "__version__",
+    "analyse",
+    "analyse_file",
+    "clean",
+    "compare_algorithms",
+    "detect_mapping",
+    "fit_clusters",
+    "list_sheets",
+    "read_transactions",
+    "rfm_table",
+    "run_sweep",
+    "segment_customers",
+    "sweep_k",
+]
 
-__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Analysis": "cleaning.analyse",
+        "analyse": "cleaning.analyse",
+        "analyse_file": "cleaning.analyse",
+        "CleanResult": "cleaning.ledger",
+        "CleaningReport": "cleaning.ledger",
+        "CleaningSettings": "cleaning.ledger",
+        "LedgerLine": "cleaning.ledger",
+        "clean": "cleaning.ledger",
+        "rfm_table": "cleaning.table",
+        "ColumnMapping": "schema",
+        "RFMInputError": "errors",
+        "MappingGuess": "reading.columns",
+        "detect_mapping": "reading.columns",
+        "RawTable": "reading.files",
+        "ReadInfo": "reading.files",
+        "list_sheets": "reading.files",
+        "read_transactions": "reading.files",
+        "SegmentSettings": "scoring.classic",
+        "segment_customers": "scoring.classic",
+        "RFMClusterer": "clustering.estimator",
+        "compare_algorithms": "clustering.estimator",
+        "ClusterSettings": "clustering.fit",
+        "fit_clusters": "clustering.fit",
+        "run_sweep": "clustering.fit",
+        "sweep_k": "clustering.sweep",
+    },
+)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'rfm' has no attribute {name!r}")
+if TYPE_CHECKING:  # what editors and type checkers see; at run time each name is imported on first use
+    from rfm.cleaning.analyse import Analysis, analyse, analyse_file
+    from rfm.cleaning.ledger import CleanResult, CleaningReport, CleaningSettings, LedgerLine, clean
+    from rfm.cleaning.table import rfm_table
+    from rfm.clustering.estimator import RFMClusterer, compare_algorithms
+    from rfm.clustering.fit import ClusterSettings, fit_clusters, run_sweep
+    from rfm.clustering.sweep import sweep_k
+    from rfm.errors import RFMInputError
+    from rfm.reading.columns import MappingGuess, detect_mapping
+    from rfm.reading.files import RawTable, ReadInfo, list_sheets, read_transactions
+    from rfm.schema import ColumnMapping
+    from rfm.scoring.classic import SegmentSettings, segment_customers

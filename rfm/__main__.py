@@ -1,6 +1,6 @@
 import sys
 
-from rfm.cli import main
+from rfm.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -63,7 +63,7 @@ RFM_COLUMNS: tuple[str, ...] = (
     HISTORICAL_CLV,
 )
 
-# Predicted value per customer (rfm.value): BG/NBD and Gamma-Gamma.
+# Predicted value per customer (rfm.value.predict): BG/NBD and Gamma-Gamma.
 P_ALIVE = "p_alive"
 EXPECTED_PURCHASES = "expected_purchases"
 EXPECTED_ORDER_VALUE = "expected_order_value"

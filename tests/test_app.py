@@ -564,9 +564,9 @@ def test_whatif_starts_at_a_customer_and_applies_a_move():
 
 
 def test_score_page_scores_the_file_with_an_uploaded_model():
-    from rfm.clustering import ClusterSettings
-    from rfm.pipeline import analyse_file
-    from rfm.run import segment_run
+    from rfm.clustering.fit import ClusterSettings
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.segment_run import segment_run
 
     model = segment_run(analyse_file(TINY, "tiny.csv"), cluster_settings=ClusterSettings(), k=2).bundle.to_json()
     at = _open("pages/score.py")
@@ -594,9 +594,9 @@ def _tiny_model(format_version: int = 2) -> bytes:
     """A model of TINY's two customers: the demo's 2,999 lie far outside what it saw."""
     import json
 
-    from rfm.clustering import ClusterSettings
-    from rfm.pipeline import analyse_file
-    from rfm.run import segment_run
+    from rfm.clustering.fit import ClusterSettings
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.segment_run import segment_run
 
     payload = json.loads(segment_run(analyse_file(TINY, "tiny.csv"), cluster_settings=ClusterSettings(), k=2).bundle.to_json())
     if format_version == 1:  # as saved before the model recorded its customers
@@ -660,12 +660,12 @@ def _apology(at: AppTest) -> str:
 
 
 def test_an_unexpected_error_is_logged_with_a_reference_and_the_app_stays_usable(monkeypatch, server_log):
-    import rfm.charts
+    import rfm.outputs.charts
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom in the waterfall")
 
-    monkeypatch.setattr(rfm.charts, "ledger_waterfall", broken)
+    monkeypatch.setattr(rfm.outputs.charts, "ledger_waterfall", broken)
     at = _app().run()
     assert not at.exception
     reference = _apology(at)
@@ -679,12 +679,12 @@ def test_an_unexpected_error_is_logged_with_a_reference_and_the_app_stays_usable
 
 
 def test_an_unexpected_error_in_the_whatif_fragment_is_apologised_for(monkeypatch, server_log):
-    import rfm.whatif
+    import rfm.bundle.whatif
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom in predict")
 
-    monkeypatch.setattr(rfm.whatif, "predict", broken)
+    monkeypatch.setattr(rfm.bundle.whatif, "predict", broken)
     at = _whatif_page()
     assert not at.exception
     reference = _apology(at)

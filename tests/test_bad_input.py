@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm.clean import CleaningSettings
+from rfm.cleaning.ledger import CleaningSettings
 from rfm.errors import RFMInputError
-from rfm.pipeline import analyse_file
-from rfm.read import read_transactions
+from rfm.cleaning.analyse import analyse_file
+from rfm.reading.files import read_transactions
 
 HEADER = "Invoice,InvoiceDate,Customer ID,Quantity,Price\n"
 ORDERS = pd.DataFrame(

@@ -200,10 +200,10 @@ def assert_no_exception(page) -> None:
 def _expected_migration(workbook: Path):
     """The library's migration of the workbook by RFM segment, with the app's defaults: from the end of the
     previous quarter to the analysis date, customers left after a year (the segment rules do not depend on k)."""
-    from rfm.migration import migrate
-    from rfm.pipeline import analyse_file
-    from rfm.run import segment_run
-    from rfm.timeline import default_dates
+    from rfm.trends.migration import migrate
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.segment_run import segment_run
+    from rfm.trends.timeline import default_dates
 
     run = segment_run(analyse_file(workbook))
     orders, day = run.analysis.orders, run.analysis.report.analysis_date
@@ -332,12 +332,12 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         recency_bounds = page.get_by_label("R: Recency (days)")
         expect(recency_bounds).to_be_visible()
         recency_bounds.fill("30, 90, 180, 365")
-        page.get_by_role("button", name="Apply thresholds").click()
+        recency_bounds.press("Enter")  # submits the form once the input has taken the text (a click could beat it)
         expect(cuts).to_contain_text("last purchase ≤ 30 days ago", timeout=WAIT_MS)
         expect(page.get_by_role("tab", name="Scores")).to_have_attribute("aria-selected", "true")
         settled(page)
         page.get_by_label("R: Recency (days)").fill("")
-        page.get_by_role("button", name="Apply thresholds").click()
+        page.get_by_label("R: Recency (days)").press("Enter")
         expect(cuts).not_to_contain_text("last purchase ≤ 30 days ago", timeout=WAIT_MS)
         expect(page.get_by_role("tab", name="Scores")).to_have_attribute("aria-selected", "true")
 
@@ -520,8 +520,8 @@ def test_a_parquet_export_is_scanned_by_duckdb_in_the_browser(browser, app_url: 
     library computes from it."""
     from playwright.sync_api import expect
 
-    from rfm.pipeline import analyse_file
-    from rfm.read import read_transactions
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.reading.files import read_transactions
 
     export = tmp_path / "online_retail_export.parquet"
     read_transactions(workbook).frame.drop(columns="source_sheet").to_parquet(export, index=False)
@@ -550,8 +550,8 @@ def test_mapping_apply_and_a_density_fit_on_a_file_of_20000_customers(browser, a
     CDNOW's 23,502 customers gives a few clusters, a comparison that agrees with the fit, and a model that saves."""
     from playwright.sync_api import expect
 
-    from rfm.model import load_bundle
-    from rfm.pipeline import analyse_file
+    from rfm.bundle.model import load_bundle
+    from rfm.cleaning.analyse import analyse_file
     from tests.reference import cdnow_master
     from tests.test_app import _sales_file
 

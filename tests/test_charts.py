@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.charts import distribution_data, distribution_figure, ledger_steps, ledger_waterfall
-from rfm.pipeline import analyse
-from rfm.read import read_transactions
+from rfm.outputs.charts import distribution_data, distribution_figure, ledger_steps, ledger_waterfall
+from rfm.cleaning.analyse import analyse
+from rfm.reading.files import read_transactions
 
 TEXT = b"""Invoice,Customer ID,InvoiceDate,Quantity,Price
 1,A,2024-01-01,2,5
@@ -57,7 +57,7 @@ def _segmented():
 
 
 def test_heatmap_data_is_mean_monetary_and_count_per_cell():
-    from rfm.charts import score_heatmap_data
+    from rfm.outputs.charts import score_heatmap_data
 
     mean, count = score_heatmap_data(_segmented(), n_bins=3)
     assert list(mean.index) == [3, 2, 1] and list(mean.columns) == [1, 2, 3]
@@ -67,8 +67,8 @@ def test_heatmap_data_is_mean_monetary_and_count_per_cell():
 
 
 def test_segment_share_bars_and_treemap():
-    from rfm.charts import segment_share_figure
-    from rfm.segmentation import segment_summary
+    from rfm.outputs.charts import segment_share_figure
+    from rfm.scoring.classic import segment_summary
 
     summary = segment_summary(_segmented(), ["Champions", "At Risk"])
     bars = segment_share_figure(summary)
@@ -80,7 +80,7 @@ def test_segment_share_bars_and_treemap():
 
 
 def test_scatter_has_one_trace_per_segment_in_rule_order():
-    from rfm.charts import recency_frequency_scatter
+    from rfm.outputs.charts import recency_frequency_scatter
 
     figure = recency_frequency_scatter(_segmented(), ["Champions", "At Risk", "Lost"])
     assert [trace.name for trace in figure.data] == ["Champions", "At Risk"]
@@ -88,8 +88,8 @@ def test_scatter_has_one_trace_per_segment_in_rule_order():
 
 
 def test_score_distribution_shows_every_score_even_empty():
-    from rfm.charts import score_distribution_figure
-    from rfm.scores import compute_scores
+    from rfm.outputs.charts import score_distribution_figure
+    from rfm.scoring.scores import compute_scores
 
     table = pd.DataFrame({schema.RECENCY: [1, 2, 3, 4], schema.FREQUENCY: [1, 1, 1, 9], schema.MONETARY: [1.0, 2.0, 3.0, 4.0]})
     figure = score_distribution_figure(compute_scores(table, n_bins=3))

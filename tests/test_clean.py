@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.clean import CleaningSettings, clean
-from rfm.detect import detect_mapping
+from rfm.cleaning.ledger import CleaningSettings, clean
+from rfm.reading.columns import detect_mapping
 from rfm.errors import RFMInputError
-from rfm.read import read_transactions
+from rfm.reading.files import read_transactions
 from rfm.schema import ColumnMapping
 
 # Line values: 10 + 3 (A, invoice 1001), 10 (B, 1002), 10 + 10 duplicated (C, 1009); the rest is dirt.

@@ -165,9 +165,9 @@ def test_bad_models_exit_2_with_one_line(runs, key, message):
 
 
 def test_a_segment_longer_than_an_excel_sheet_leaves_the_workbook_out_and_says_why(tmp_path, monkeypatch):
-    from rfm import export
-    from rfm.pipeline import analyse_file
-    from rfm.run import segment_run, write_run
+    from rfm.outputs import files as export
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.segment_run import segment_run, write_run
 
     run = segment_run(analyse_file(DEMO_PATH), k=2)
     monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 100)  # the demo's segments are longer than this
@@ -233,7 +233,7 @@ def test_a_bad_smallest_cluster_share_is_a_usage_error(density_runs):
 @pytest.mark.parametrize("command", ["segment", "migrate"])
 @pytest.mark.parametrize("given, share", [("2%", 0.02), ("0.5 %", 0.005), ("0.05", 0.05), (None, 0.01)])
 def test_the_smallest_cluster_share_is_read_as_a_percentage_or_a_share(command, given, share):
-    from rfm.cli import build_parser
+    from rfm.cli.main import build_parser
 
     extra = ["--from", "2011-01-01"] if command == "migrate" else []
     option = [] if given is None else ["--min-cluster-share", given]

@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from rfm import schema
-from rfm.cluster import (
+from rfm.clustering.estimator import (
     ALGORITHMS,
     COMPARISON_COLUMNS,
     RFMClusterer,
@@ -626,8 +626,8 @@ def test_a_bad_sample_size_is_refused():
 def test_docstring_examples_run():
     import doctest
 
-    import rfm.cluster
+    import rfm.clustering.estimator
 
-    result = doctest.testmod(rfm.cluster)
+    result = doctest.testmod(rfm.clustering.estimator)
     assert result.attempted >= 10
     assert result.failed == 0

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from rfm import schema
-from rfm.charts import (
+from rfm.outputs.charts import (
     centers_heatmap,
     cluster_colours,
     cluster_name,
@@ -17,8 +17,8 @@ from rfm.charts import (
     stability_figure,
     sweep_figure,
 )
-from rfm.profiles import PCAProjection
-from rfm.sweep import SweepResult
+from rfm.clustering.profiles import PCAProjection
+from rfm.clustering.sweep import SweepResult
 
 
 def _sweep(**changes) -> SweepResult:

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm import model, schema
-from rfm.clustering import (
+from rfm import schema
+from rfm.bundle import model
+from rfm.clustering.fit import (
     ALGORITHMS,
     CLUSTER,
     CLUSTER_NAME,
@@ -21,8 +22,8 @@ from rfm.clustering import (
     run_sweep,
 )
 from rfm.errors import RFMInputError
-from rfm.segmentation import segment_customers
-from rfm.table import finish_rfm_table
+from rfm.scoring.classic import segment_customers
+from rfm.cleaning.table import finish_rfm_table
 
 
 def _customers(n_per_group: int = 60, seed: int = 3) -> pd.DataFrame:
@@ -133,7 +134,7 @@ def many_customers() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def demo_customers() -> pd.DataFrame:
     from rfm.demo import DEMO_PATH
-    from rfm.pipeline import analyse_file
+    from rfm.cleaning.analyse import analyse_file
 
     return segment_customers(analyse_file(DEMO_PATH, with_orders=False).customers).customers
 

@@ -1,4 +1,4 @@
-"""Predictive CLV (rfm.clv): the published CDNOW figures of Fader, Hardie & Lee (2005) and Fader & Hardie (2013),
+"""Predictive CLV (rfm.value.models): the published CDNOW figures of Fader, Hardie & Lee (2005) and Fader & Hardie (2013),
 a parameter-recovery check on simulated data, and the errors degenerate input gives.
 
 The CDNOW 1/10th sample ships inside the ``lifetimes`` wheel (a test dependency); the data is read from its
@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm import clv, schema
+from rfm import schema
+from rfm.value import models as clv
 from rfm.errors import RFMInputError
 from tests.reference import lifetimes_datasets
 

@@ -21,8 +21,8 @@ import pytest
 
 from corpus import CASES, INJECTION_TEXT, TWO_CUSTOMERS, Case, write_corpus
 from rfm.errors import RFMInputError
-from rfm.pipeline import analyse_file
-from rfm.scan import open_transactions
+from rfm.cleaning.analyse import analyse_file
+from rfm.reading.scan import open_transactions
 
 CLI_BATCH = 8  # CLI runs started at once: ~1.5 s of start-up each, on 2 cores
 
@@ -126,8 +126,8 @@ def test_the_zip_bomb_is_refused_before_anything_is_inflated(monkeypatch):
 
 
 def test_csv_injection_text_is_neutralised_in_the_export():
-    from rfm.export import csv_bytes
-    from rfm.run import segment_run
+    from rfm.outputs.files import csv_bytes
+    from rfm.segment_run import segment_run
 
     analysis = analyse_file(CASES["csv_injection"].build(), "injection.csv")
     labelled = segment_run(analysis, k=2).labelled
@@ -143,7 +143,7 @@ def test_csv_injection_text_is_neutralised_in_the_export():
 @pytest.mark.parametrize("key", ["huge_price", "overflowing_amount"])
 def test_segmenting_huge_values_is_not_a_crash(key):
     """The line too large to be real is removed by cleaning, so the rest segments normally."""
-    from rfm.run import segment_run
+    from rfm.segment_run import segment_run
 
     run = segment_run(analyse_file(CASES[key].build(), CASES[key].name), k=2)
     assert len(run.labelled) == 11 and run.labelled["monetary"].abs().max() < 1e12
@@ -210,7 +210,7 @@ def test_a_workbook_declaring_too_many_rows_is_refused_before_reading(monkeypatc
     import fastexcel
     import pandas as pd
 
-    from rfm import read
+    from rfm.reading import files as read
 
     workbook = make_xlsx({"Orders": pd.DataFrame({"Customer": ["A"], "Date": ["2024-01-02"], "Amount": [1.0]})})
     source, out = zipfile.ZipFile(io.BytesIO(workbook)), io.BytesIO()

@@ -82,7 +82,7 @@ def test_customers_scale_with_rows_and_have_a_heavy_tail():
 
 
 def test_csv_is_text_like_the_uci_export_and_the_pipeline_reads_it(tmp_path):
-    from rfm.pipeline import analyse_file
+    from rfm.cleaning.analyse import analyse_file
 
     path = datagen.transactions(20_000, "csv", seed=9, out=tmp_path / "tx.csv", chunk_rows=5_000)
     text = pd.read_csv(path, dtype=str, keep_default_na=False)

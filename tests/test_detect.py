@@ -1,9 +1,9 @@
-"""Recognising columns (``rfm.detect``): headers of the UCI files and of shop/ERP exports, and values."""
+"""Recognising columns (``rfm.reading.columns``): headers of the UCI files and of shop/ERP exports, and values."""
 
 import pandas as pd
 import pytest
 
-from rfm.detect import detect_mapping
+from rfm.reading.columns import detect_mapping
 
 DATES = ["2010-12-01 08:26", "2010-12-01 08:26", "2010-12-02 09:41", "2010-12-03 10:00"]
 

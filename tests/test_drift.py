@@ -1,4 +1,4 @@
-"""Scoring a file with a saved model warns when the file lies outside what the model saw (rfm.drift)."""
+"""Scoring a file with a saved model warns when the file lies outside what the model saw (rfm.bundle.drift)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.clean import CleaningSettings
-from rfm.clustering import ClusterSettings, fit_clusters
+from rfm.cleaning.ledger import CleaningSettings
+from rfm.clustering.fit import ClusterSettings, fit_clusters
 from rfm.demo import DEMO_PATH
-from rfm.drift import MIN_CUSTOMERS_OFF, OUTSIDE_BAND_SHARE, OUTSIDE_RANGE_SHARE, check_fit
+from rfm.bundle.drift import MIN_CUSTOMERS_OFF, OUTSIDE_BAND_SHARE, OUTSIDE_RANGE_SHARE, check_fit
 from rfm.errors import RFMInputError
-from rfm.features import FEATURE_CHOICES
-from rfm.model import build_bundle, load_bundle
-from rfm.pipeline import analyse_file
-from rfm.run import score_run, summary
-from rfm.segmentation import segment_customers
+from rfm.clustering.features import FEATURE_CHOICES
+from rfm.bundle.model import build_bundle, load_bundle
+from rfm.cleaning.analyse import analyse_file
+from rfm.segment_run import score_run, summary
+from rfm.scoring.classic import segment_customers
 from tests.reference import WORKBOOK
 
 OUTSIDE = "outside the model's range"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.export import (
+from rfm.outputs.files import (
     PROGRESS_ROWS,
     workbook_cells,
     FORMULA_PREFIXES,
@@ -32,7 +32,7 @@ from rfm.export import (
     workbook_bytes,
     zip_bytes,
 )
-from rfm.labelled import ACTION, RFM_SEGMENT, SEGMENT_NAME
+from rfm.outputs.lists import ACTION, RFM_SEGMENT, SEGMENT_NAME
 
 ANALYSIS_DATE = dt.date(2011, 12, 9)
 BOM = b"\xef\xbb\xbf"
@@ -546,11 +546,11 @@ def test_any_text_reads_back_neutralised_from_csv_and_workbook(texts):
 
 @pytest.fixture(scope="module")
 def demo():
-    from rfm.clustering import ClusterSettings, fit_clusters
+    from rfm.clustering.fit import ClusterSettings, fit_clusters
     from rfm.demo import DEMO_PATH
-    from rfm.labelled import labelled_customers
-    from rfm.pipeline import analyse_file
-    from rfm.segmentation import segment_customers
+    from rfm.outputs.lists import labelled_customers
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.scoring.classic import segment_customers
 
     analysis = analyse_file(DEMO_PATH)
     segmentation = segment_customers(analysis.customers)

@@ -6,7 +6,7 @@ import pytest
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.features import check_features, feature_frame, make_scaler
+from rfm.clustering.features import check_features, feature_frame, make_scaler
 
 TABLE = pd.DataFrame(
     {

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.pipeline import analyse, analyse_file
-from rfm.read import read_transactions
-from rfm.scan import open_transactions
+from rfm.cleaning.analyse import analyse, analyse_file
+from rfm.reading.files import read_transactions
+from rfm.reading.scan import open_transactions
 
 # Reproducible in CI: derandomized, no example database.
 FUZZ = settings(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.reference import WORKBOOK
 from rfm import schema
-from rfm.pipeline import analyse_file
+from rfm.cleaning.analyse import analyse_file
 
 
 pytestmark = pytest.mark.skipif(not WORKBOOK.exists(), reason=f"real data not present at {WORKBOOK}")

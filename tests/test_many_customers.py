@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from bench.bench_clusters import synthetic_customers
-from rfm.charts import pca_scatter
-from rfm.clustering import ClusterSettings, fit_clusters, run_sweep
-from rfm.labelled import labelled_customers, segment_sizes
-from rfm.segmentation import segment_customers
+from rfm.outputs.charts import pca_scatter
+from rfm.clustering.fit import ClusterSettings, fit_clusters, run_sweep
+from rfm.outputs.lists import labelled_customers, segment_sizes
+from rfm.scoring.classic import segment_customers
 
 N = 200_000
 

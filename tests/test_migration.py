@@ -16,15 +16,15 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.clean import CleaningSettings
+from rfm.cleaning.ledger import CleaningSettings
 from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
-from rfm.kpis import TOTAL, campaign_kpis
-from rfm.migration import NEW, Migration, flow_label, migrate, migration_files
-from rfm.orders import DATE, LAST_LINE, VALUE, order_table, tidy_orders
-from rfm.pipeline import analyse_file
-from rfm.run import segment_kpis, segment_run
-from rfm.timeline import (
+from rfm.trends.kpis import TOTAL, campaign_kpis
+from rfm.trends.migration import NEW, Migration, flow_label, migrate, migration_files
+from rfm.cleaning.orders import DATE, LAST_LINE, VALUE, order_table, tidy_orders
+from rfm.cleaning.analyse import analyse_file
+from rfm.segment_run import segment_kpis, segment_run
+from rfm.trends.timeline import (
     LEFT,
     MAX_SNAPSHOTS,
     default_dates,
@@ -115,7 +115,7 @@ def moves(analysis, run):
 
 
 def expected_states(orders, bundle, day, by="segment", active_days=ACTIVE) -> pd.Series:
-    """Each customer's state at ``day``, scored independently of rfm.timeline.labelled_as_of."""
+    """Each customer's state at ``day``, scored independently of rfm.trends.timeline.labelled_as_of."""
     scored = bundle.score(rfm_as_of(orders, day))
     return pd.Series(
         np.where(scored[schema.RECENCY].to_numpy() > active_days, LEFT, scored[by].astype(str).to_numpy()),
@@ -152,9 +152,9 @@ def test_order_count_per_customer_is_the_frequency(analysis):
 
 
 def test_order_table_of_the_clean_result_equals_the_analysis_orders():
-    from rfm.clean import clean
-    from rfm.detect import detect_mapping
-    from rfm.read import read_transactions
+    from rfm.cleaning.ledger import clean
+    from rfm.reading.columns import detect_mapping
+    from rfm.reading.files import read_transactions
 
     raw = read_transactions(csv_file(ROWS), "x.csv")
     result = clean(raw, detect_mapping(raw.frame).mapping, CleaningSettings())

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 
 from rfm import schema
-from rfm.clustering import ClusterSettings, fit_clusters
+from rfm.clustering.fit import ClusterSettings, fit_clusters
 from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
-from rfm.model import MAX_BUNDLE_BYTES, QUANTILE_LEVELS, build_bundle, load_bundle
-from rfm.pipeline import analyse_file
-from rfm.scores import compute_scores, threshold_scores, value_bounds
-from rfm.segmentation import SegmentSettings, segment_customers
+from rfm.bundle.model import MAX_BUNDLE_BYTES, QUANTILE_LEVELS, build_bundle, load_bundle
+from rfm.cleaning.analyse import analyse_file
+from rfm.scoring.scores import compute_scores, threshold_scores, value_bounds
+from rfm.scoring.classic import SegmentSettings, segment_customers
 from tests.reference import cdnow_master
 from tests.strategies import rfm_tables
 

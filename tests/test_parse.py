@@ -1,10 +1,10 @@
-"""Typing raw values (``rfm.parse``): dates, numbers and ids, on tiny columns with hand-computed answers."""
+"""Typing raw values (``rfm.reading.values``): dates, numbers and ids, on tiny columns with hand-computed answers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rfm.parse import NumberNote, normalise_ids, parse_dates, parse_numbers
+from rfm.reading.values import NumberNote, normalise_ids, parse_dates, parse_numbers
 
 T = pd.Timestamp
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.profiles import (
+from rfm.clustering.profiles import (
     ACTIONS,
     NAME_RULES,
     PROFILE_COLUMNS,

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.pipeline import analyse
-from rfm.read import read_transactions
+from rfm.cleaning.analyse import analyse
+from rfm.reading.files import read_transactions
 
 CUSTOMERS = st.one_of(st.sampled_from(["12346", "12347.0", "00123", "A-9", ""]), st.none())
 INVOICES = st.sampled_from(["500001", "500002", "500003", "C500004", "c500005", "500006"])

@@ -1,4 +1,4 @@
-"""Reading files (``rfm.read``): encodings, delimiters, title rows, workbooks, Parquet, lying extensions."""
+"""Reading files (``rfm.reading.files``): encodings, delimiters, title rows, workbooks, Parquet, lying extensions."""
 
 import io
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from rfm.errors import RFMInputError
-from rfm.read import decode_text, list_sheets, read_transactions, sniff_delimiter
+from rfm.reading.files import decode_text, list_sheets, read_transactions, sniff_delimiter
 from rfm.schema import SHEET
 
 CSV = "Customer,Date,Amount\n1,2024-01-02,9.50\n2,2024-01-03,4.00\n"
@@ -260,26 +260,26 @@ def test_describe_says_how_the_file_was_read():
 
 
 def test_sheets_read_in_worker_processes_equal_sheets_read_here(two_year_workbook, monkeypatch):
-    import rfm.read
+    import rfm.reading.files
 
     here = read_transactions(two_year_workbook, "two.xlsx").frame
-    monkeypatch.setattr(rfm.read, "PARALLEL_SHEETS_MIN_BYTES", 0)  # force the worker processes
-    monkeypatch.setattr(rfm.read.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(rfm.reading.files, "PARALLEL_SHEETS_MIN_BYTES", 0)  # force the worker processes
+    monkeypatch.setattr(rfm.reading.files.os, "cpu_count", lambda: 2)
     parallel_results = []
-    real_in_parallel = rfm.read._in_parallel
+    real_in_parallel = rfm.reading.files._in_parallel
 
     def spy(*args):
         parallel_results.append(real_in_parallel(*args))
         return parallel_results[-1]
 
-    monkeypatch.setattr(rfm.read, "_in_parallel", spy)
+    monkeypatch.setattr(rfm.reading.files, "_in_parallel", spy)
     in_workers = read_transactions(two_year_workbook, "two.xlsx").frame
     assert len(parallel_results) == 1 and parallel_results[0] is not None  # no silent fallback
     pd.testing.assert_frame_equal(in_workers, here)
 
 
 def test_a_sheet_worker_reports_an_unreadable_workbook_as_text():
-    from rfm.sheet_worker import load_sheet_in_subprocess
+    from rfm.reading.sheets import load_sheet_in_subprocess
 
     table, error = load_sheet_in_subprocess(b"PK\x03\x04 not really a workbook", "Sheet1")
     assert table is None

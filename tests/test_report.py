@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from rfm.errors import RFMInputError
-from rfm.report import html_report, report_file_name
+from rfm.outputs.report import html_report, report_file_name
 
 GENERATED = dt.datetime(2024, 5, 6, 7, 8)
 HEADINGS = ["Data cleaning", "RFM segments", "Choosing k", "Segments (clusters)", "Segment sizes", "Recommendations"]
@@ -21,11 +21,11 @@ VOID_TAGS = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "source"}
 @pytest.fixture(scope="module")
 def run():
     """Every result of one run on the demo data (~3 s), and its report."""
-    from rfm.clustering import ClusterSettings, fit_clusters, run_sweep
+    from rfm.clustering.fit import ClusterSettings, fit_clusters, run_sweep
     from rfm.demo import DEMO_PATH
-    from rfm.labelled import labelled_customers
-    from rfm.pipeline import analyse_file
-    from rfm.segmentation import segment_customers
+    from rfm.outputs.lists import labelled_customers
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.scoring.classic import segment_customers
 
     analysis = analyse_file(DEMO_PATH)
     segmentation = segment_customers(analysis.customers)
@@ -169,7 +169,7 @@ def test_every_cluster_name_and_action_appear(run):
 
 
 def test_segment_sizes_add_up_to_every_customer(run):
-    from rfm.labelled import segment_sizes
+    from rfm.outputs.lists import segment_sizes
 
     sizes = segment_sizes(run.labelled)
     section = run.page.split('<section id="segment-sizes">')[1].split("</section>")[0]
@@ -210,8 +210,8 @@ def test_html_is_well_formed_with_one_table_per_listing(run):
 
 
 def test_user_text_is_escaped_everywhere(run):
-    from rfm.clustering import fit_clusters
-    from rfm.labelled import labelled_customers
+    from rfm.clustering.fit import fit_clusters
+    from rfm.outputs.lists import labelled_customers
 
     clusters = fit_clusters(
         run.segmentation.customers, run.settings, run.sweep.recommended_k,
@@ -267,7 +267,7 @@ def test_clusters_without_labelled_list_give_cluster_recommendations(run):
 
 
 def test_sweep_without_any_k_says_why(run):
-    from rfm.clustering import run_sweep
+    from rfm.clustering.fit import run_sweep
 
     empty = run_sweep(run.segmentation.customers.iloc[:1], run.settings)
     assert empty.ks == ()
@@ -293,9 +293,9 @@ def test_missing_values_show_as_a_dash(run):
 
 
 def test_one_customer_file_gives_a_report():
-    from rfm.clustering import ClusterSettings, run_sweep
-    from rfm.pipeline import analyse_file
-    from rfm.segmentation import segment_customers
+    from rfm.clustering.fit import ClusterSettings, run_sweep
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.scoring.classic import segment_customers
 
     text = b"Invoice,Customer ID,InvoiceDate,Quantity,Price\n1,A,2024-01-01,2,5\n2,,2024-01-02,1,5\n"
     analysis = analyse_file(text, "one.csv")

@@ -1,6 +1,6 @@
 """Scanned files (CSV and Parquet read by the engine) give exactly what reading them into memory gives.
 
-The in-memory reader (:func:`rfm.read.read_transactions`) is the reference: the same dirty files go
+The in-memory reader (:func:`rfm.reading.files.read_transactions`) is the reference: the same dirty files go
 through both and must produce the same ledger, notes, date decision, RFM table, countries and
 preview. Also: Parquet folders and globs, and the scanned table never holding all rows.
 """
@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from rfm.errors import RFMInputError
-from rfm.pipeline import analyse, analyse_file
-from rfm.read import RawTable, read_transactions
-from rfm.scan import SAMPLE_ROWS, ScannedTable, open_transactions, scan
+from rfm.cleaning.analyse import analyse, analyse_file
+from rfm.reading.files import RawTable, read_transactions
+from rfm.reading.scan import SAMPLE_ROWS, ScannedTable, open_transactions, scan
 from tests.reference import WORKBOOK
 
 HEADER = "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID,Country"
@@ -108,7 +108,7 @@ def test_the_dirty_file_is_cleaned_as_designed():
 def test_cleaning_options_give_the_same_on_both_paths(settings):
     import datetime as dt
 
-    from rfm.clean import CleaningSettings
+    from rfm.cleaning.ledger import CleaningSettings
 
     chosen = {
         "duplicates": CleaningSettings(drop_duplicates=True),

@@ -11,7 +11,7 @@ import numpy as np
 from rfm import schema
 from tests.strategies import rfm_tables
 from rfm.errors import RFMInputError
-from rfm.scores import (
+from rfm.scoring.scores import (
     F_SCORE,
     M_SCORE,
     R_SCORE,

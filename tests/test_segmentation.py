@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from tests.reference import GRID_5, WORKBOOK
 from rfm import schema
 from tests.strategies import rfm_tables
-from rfm.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
-from rfm.segments import OTHER, SEGMENT, SegmentRule, default_rules
-from rfm.segmentation import SegmentSettings, segment_customers, segment_summary
-from rfm.tiers import HIGH_SPENDER, REGULAR, TIER, TIERS
+from rfm.scoring.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
+from rfm.scoring.rules import OTHER, SEGMENT, SegmentRule, default_rules
+from rfm.scoring.classic import SegmentSettings, segment_customers, segment_summary
+from rfm.scoring.tiers import HIGH_SPENDER, REGULAR, TIER, TIERS
 
 R, F, M = schema.RECENCY, schema.FREQUENCY, schema.MONETARY
 SUMMARY_COLUMNS = [
@@ -227,7 +227,7 @@ def test_row_order_does_not_change_segments_or_tiers(table, random):
 def real():
     if not WORKBOOK.exists():
         pytest.skip(f"real data not present at {WORKBOOK}")
-    from rfm.pipeline import analyse_file
+    from rfm.cleaning.analyse import analyse_file
 
     table = analyse_file(WORKBOOK).customers
     return table, segment_customers(table)

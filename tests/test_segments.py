@@ -9,8 +9,8 @@ import pytest
 
 from tests.reference import GRID_5
 from rfm.errors import RFMInputError
-from rfm.scores import F_SCORE, M_SCORE, R_SCORE
-from rfm.segments import (
+from rfm.scoring.scores import F_SCORE, M_SCORE, R_SCORE
+from rfm.scoring.rules import (
     OTHER,
     RULE_COLUMNS,
     SegmentRule,

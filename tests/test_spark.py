@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm import engine
-from rfm.pipeline import analyse_file
+from rfm.cleaning import engine
+from rfm.cleaning.analyse import analyse_file
 
 REASON = engine.spark_missing()
 if REASON and os.environ.get("RFM_REQUIRE_SPARK") == "1":
@@ -67,7 +67,7 @@ def test_a_parquet_folder_gives_the_same_on_spark(tmp_path):
 def test_cleaning_options_give_the_same_on_spark(tmp_path):
     import datetime as dt
 
-    from rfm.clean import CleaningSettings
+    from rfm.cleaning.ledger import CleaningSettings
 
     path = tmp_path / "export.parquet"
     path.write_bytes(_parquet_bytes(_typed_frame(4000)))

@@ -11,10 +11,10 @@ import pytest
 import sqlglot
 
 from rfm import schema
-from rfm.clean import CleaningSettings
-from rfm.cli import main
-from rfm.pipeline import analyse_file
-from rfm.sql import DIALECTS, KEPT, rfm_sql
+from rfm.cleaning.ledger import CleaningSettings
+from rfm.cli.main import main
+from rfm.cleaning.analyse import analyse_file
+from rfm.cleaning.sql import DIALECTS, KEPT, rfm_sql
 
 # Online Retail style rows with every kind of dirt the rules remove.
 ROWS = [

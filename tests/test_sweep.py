@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from rfm.errors import RFMInputError
-from rfm.sweep import (
+from rfm.clustering.sweep import (
     METRICS,
     STABLE_ARI,
     SweepResult,

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.clean import CleaningSettings, clean
-from rfm.detect import detect_mapping
-from rfm.read import read_transactions
-from rfm.table import rfm_table
+from rfm.cleaning.ledger import CleaningSettings, clean
+from rfm.reading.columns import detect_mapping
+from rfm.reading.files import read_transactions
+from rfm.cleaning.table import rfm_table
 
 # A: invoices 1 (2024-03-01, 2×5 + 1×2 = 12) and 2 (2024-03-08 16:00, 3×1 = 3)
 # B: invoice 3 (2024-03-10 09:30, 1×20 = 20), the latest purchase: the default analysis date is 2024-03-10.

@@ -7,7 +7,7 @@ import pytest
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIERS, fence_of, outlier_tiers
+from rfm.scoring.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIERS, fence_of, outlier_tiers
 
 # Eight customers (index deliberately unsorted). Quartiles use linear interpolation between sorted values
 # at position q x (n - 1) = 1.75 and 5.25:

@@ -12,7 +12,7 @@ import plotly.express as px
 import pytest
 
 from rfm import schema
-from rfm.charts import (
+from rfm.outputs.charts import (
     _stacked_positions,
     crosstab_heatmap,
     holdout_figure,
@@ -22,9 +22,9 @@ from rfm.charts import (
     value_box,
     value_heatmap,
 )
-from rfm.migration import FROM, NEW, TO, Migration
-from rfm.timeline import LEFT
-from rfm.value import Holdout
+from rfm.trends.migration import FROM, NEW, TO, Migration
+from rfm.trends.timeline import LEFT
+from rfm.value.predict import Holdout
 
 GREEN, GREY = "#2CA02C", "#7F7F7F"
 PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Pastel

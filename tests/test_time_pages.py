@@ -8,11 +8,11 @@ import pytest
 import streamlit as st
 
 from rfm import schema
-from rfm.migration import NEW, migrate
-from rfm.pipeline import analyse_file
-from rfm.run import segment_kpis, segment_run
-from rfm.timeline import LEFT, default_dates
-from rfm.value import ValueSettings, customer_value, fit_value, holdout
+from rfm.trends.migration import NEW, migrate
+from rfm.cleaning.analyse import analyse_file
+from rfm.segment_run import segment_kpis, segment_run
+from rfm.trends.timeline import LEFT, default_dates
+from rfm.value.predict import ValueSettings, customer_value, fit_value, holdout
 from tests.test_app import ROOT, TINY, _app, _metrics, _open, _upload
 
 DEMO = ROOT / "data" / "demo_online_retail.xlsx"
@@ -141,13 +141,13 @@ def test_value_page_shows_the_fitted_models_figures():
 def test_a_holdout_that_cannot_be_fitted_leaves_the_other_tabs_whole(monkeypatch):
     """The holdout check failing (here: its fit does not converge) is said in its own tab; the models tab still
     shows the parameters."""
-    import rfm.value
+    import rfm.value.predict
     from rfm.errors import RFMInputError
 
     def no_convergence(*args, **kwargs):
         raise RFMInputError("BG/NBD did not converge: the optimiser stopped with 'ABNORMAL'.")
 
-    monkeypatch.setattr(rfm.value, "holdout", no_convergence)
+    monkeypatch.setattr(rfm.value.predict, "holdout", no_convergence)
     at = _open("pages/value.py")
     at.session_state["value_tab"] = "Holdout check"
     at.run()
@@ -207,7 +207,7 @@ def test_trends_on_a_file_of_one_day_warns():
 
 def test_trends_with_an_uploaded_model_label_both_dates_with_it():
     """Last quarter's model (here: one fitted on another file) labels this file's two dates."""
-    from rfm.model import load_bundle
+    from rfm.bundle.model import load_bundle
 
     other = analyse_file(TINY, "tiny.csv")
     model = segment_run(other, k=2).bundle.to_json()

@@ -1,4 +1,4 @@
-"""Predicted value per customer (rfm.value): P(alive), expected purchases, expected order value and CLV on the
+"""Predicted value per customer (rfm.value.predict): P(alive), expected purchases, expected order value and CLV on the
 real UCI excerpt and the demo workbook, checked against the BG/NBD and Gamma-Gamma formulas and the clv API;
 the what-if customer, the holdout check, the heat-map grids, per-segment totals, the labelled list's value
 columns, degenerate data and ``python -m rfm clv``.
@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.clv import DAYS_PER_MONTH, clv_summary
+from rfm.value.models import DAYS_PER_MONTH, clv_summary
 from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
-from rfm.labelled import LABELLED_COLUMNS, with_values
-from rfm.orders import DATE, VALUE, tidy_orders
-from rfm.pipeline import analyse_file
-from rfm.value import (
+from rfm.outputs.lists import LABELLED_COLUMNS, with_values
+from rfm.cleaning.orders import DATE, VALUE, tidy_orders
+from rfm.cleaning.analyse import analyse_file
+from rfm.value.predict import (
     EXPECTED_ORDER_VALUE,
     EXPECTED_PURCHASES,
     P_ALIVE,
@@ -60,7 +60,7 @@ def fitted(request):
 
 
 def _purchase_days(orders: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer and calendar day with an order, values summed (written here, not from rfm.clv)."""
+    """One row per customer and calendar day with an order, values summed (written here, not from rfm.value.models)."""
     days = orders.assign(day=orders[DATE].dt.normalize())
     return days.groupby([schema.CUSTOMER_ID, "day"], as_index=False)[VALUE].sum()
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.clustering import ClusterSettings, fit_clusters
-from rfm.model import build_bundle
-from rfm.segmentation import segment_customers
-from rfm.whatif import Move, customer_values, input_ranges, levers, moves_up, predict
+from rfm.clustering.fit import ClusterSettings, fit_clusters
+from rfm.bundle.model import build_bundle
+from rfm.scoring.classic import segment_customers
+from rfm.bundle.whatif import Move, customer_values, input_ranges, levers, moves_up, predict
 
 
 def _table() -> pd.DataFrame:

@@ -1,0 +1,709 @@
+"""Cleaning with a ledger: every row removed is counted under a named rule.
+
+Rows in = rows kept + the sum of the ledger, always. Rules are data (:class:`Rule`): a name, a
+description and an ibis predicate; the first rule that matches a row claims it. Optional rules
+(exact duplicates, a date window, a country filter) are always evaluated and reported as
+"would remove N" when they are off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from rfm import schema
+from rfm.cleaning import engine
+from rfm.errors import RFMInputError
+from rfm.reading.values import DateDecision, DateOrder, normalise_ids, normalise_text, parse_dates, parse_numbers
+from rfm.reading.files import RawTable
+from rfm.reading.scan import ScannedTable
+from rfm.schema import ColumnMapping
+
+RULE = "rule"
+#: A line worth more than this (in any currency) is a data error; it would also overflow sums and rounding.
+MAX_LINE_VALUE = 1e12
+DUPLICATE_RULE = "exact duplicate row"
+_FIRST_SHEET = "first_sheet_of_key"
+_DUPLICATE_RANK = "duplicate_rank"
+
+
+@dataclass(frozen=True)
+class CleaningSettings:
+    """What the cleaning step does; frozen so it can key a cache.
+
+    ``date_from``/``date_to`` and ``countries`` set the optional filters (inclusive dates; an empty
+    ``countries`` keeps every country). ``analysis_date`` (default: the latest purchase date kept)
+    also removes purchases after it.
+    """
+
+    date_order: DateOrder = "auto"
+    cancel_prefix: str = "C"
+    analysis_date: dt.date | None = None
+    drop_duplicates: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cleaning rule: ``predicate(table)`` is true for the rows the rule removes."""
+
+    name: str
+    description: str
+    predicate: Callable = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One rule's line: rows and revenue it removed (or would remove) and up to two example rows."""
+
+    rule: str
+    description: str
+    rows: int
+    revenue: float
+    examples: tuple[tuple[tuple[str, str], ...], ...] = ()  # each example: (column, value) pairs
+    applied: bool = True
+
+    def example_dicts(self) -> list[dict[str, str]]:
+        return [dict(example) for example in self.examples]
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What cleaning did: the ledger, what was kept, and every decision taken on the way."""
+
+    rows_read: int
+    rows_clean: int
+    customers: int
+    revenue: float
+    first_date: dt.datetime | None
+    last_date: dt.datetime | None
+    analysis_date: dt.date | None
+    ledger: tuple[LedgerLine, ...]
+    optional: tuple[LedgerLine, ...]
+    mapping: ColumnMapping
+    date_decision: DateDecision
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def rows_removed(self) -> int:
+        return sum(line.rows for line in self.ledger)
+
+    def ledger_frame(self, include_optional: bool = True) -> pd.DataFrame:
+        """The ledger as a table: rule, description, rows, revenue, applied, example."""
+        lines = list(self.ledger) + (list(self.optional) if include_optional else [])
+        return pd.DataFrame(
+            {
+                "rule": [line.rule for line in lines],
+                "description": [line.description for line in lines],
+                "rows": [line.rows for line in lines],
+                "revenue": [line.revenue for line in lines],
+                "applied": [line.applied for line in lines],
+                "example": [_example_text(line) for line in lines],
+            }
+        )
+
+    def as_json(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_clean": self.rows_clean,
+            "customers": self.customers,
+            "revenue": round(self.revenue, 2),
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
+            "analysis_date": self.analysis_date.isoformat() if self.analysis_date else None,
+            "mapping": self.mapping.mapped(),
+            "date_order": self.date_decision.order,
+            "date_note": self.date_decision.note,
+            "ledger": [_line_json(line) for line in self.ledger],
+            "optional_rules": [_line_json(line) for line in self.optional],
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+        }
+
+
+def _line_json(line: LedgerLine) -> dict:
+    return {
+        "rule": line.rule,
+        "description": line.description,
+        "rows": line.rows,
+        "revenue": round(line.revenue, 2),
+        "applied": line.applied,
+        "examples": line.example_dicts(),
+    }
+
+
+def _example_text(line: LedgerLine) -> str:
+    if not line.examples:
+        return ""
+    return " | ".join(", ".join(f"{k}={v}" for k, v in example) for example in line.examples[:1])
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Clean transactions (an ibis table in the engine) and the :class:`CleaningReport`."""
+
+    transactions: object  # ibis.Table of kept rows with canonical columns
+    report: CleaningReport
+
+    def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
+        """Kept transactions with canonical columns, in file order."""
+        table = self.transactions.order_by(schema.ROW)
+        if limit is not None:
+            table = table.limit(limit)
+        return table.select(*_CANONICAL_OUTPUT).to_pandas()
+
+
+_CANONICAL_OUTPUT = (
+    schema.CUSTOMER_ID,
+    schema.INVOICE_ID,
+    schema.INVOICE_DATE,
+    schema.QUANTITY,
+    schema.UNIT_PRICE,
+    schema.AMOUNT,
+    schema.LINE_VALUE,
+    schema.COUNTRY,
+    schema.PRODUCT,
+)
+
+
+# --- typing the raw columns -------------------------------------------------------------------
+
+
+def validate_mapping(raw: RawTable | ScannedTable, mapping: ColumnMapping) -> None:
+    """Raise :class:`RFMInputError` if required fields are unmapped or mapped to absent columns."""
+    absent = {f: c for f, c in mapping.mapped().items() if c not in raw.columns}
+    if absent:
+        field_name, column = next(iter(absent.items()))
+        raise RFMInputError(
+            f"Column {column!r} (mapped to {field_name}) is not in {raw.info.file_name}; its columns are {raw.columns}."
+        )
+    missing = mapping.missing_required()
+    if missing:
+        raise RFMInputError(
+            f"No column of {raw.info.file_name} could be recognised as {' or '.join(missing)} "
+            f"(looked at {len(raw.columns)} columns: {raw.columns}; first row: {_short(raw.first_row())}). "
+            "Map the column by hand (app: Data page; CLI: --map field=COLUMN)."
+        )
+
+
+def _short(row: dict, limit: int = 6) -> str:
+    items = list(row.items())[:limit]
+    return "{" + ", ".join(f"{k}: {v!r}" for k, v in items) + (", ..." if len(row) > limit else "") + "}"
+
+
+def typed_transactions(
+    raw: RawTable, mapping: ColumnMapping, date_order: DateOrder = "auto"
+) -> tuple[pd.DataFrame, DateDecision, list[str]]:
+    """Canonical, typed columns for every raw row (nothing dropped here).
+
+    Returns
+    -------
+    frame : DataFrame
+        One row per raw row: ``customer_id`` and ``invoice_id`` (str), ``invoice_date``
+        (datetime64), ``quantity``, ``unit_price``, ``amount``, ``line_value`` (float; NaN where not
+        a number), ``country``, ``product`` (str), ``source_sheet``, ``source_row``, ``row_hash``.
+    date_decision : DateDecision
+    notes : list of str
+        Decisions a user should know about (number formats, no invoice column...).
+    """
+    validate_mapping(raw, mapping)
+    source = raw.frame.reset_index(drop=True)  # rows are aligned by position from here on
+    n_rows = len(source)
+    notes: list[str] = []
+    out = pd.DataFrame(index=pd.RangeIndex(n_rows))
+    out[schema.CUSTOMER_ID] = normalise_ids(source[mapping.customer_id])
+    if mapping.invoice_id:
+        out[schema.INVOICE_ID] = normalise_ids(source[mapping.invoice_id])
+    else:
+        out[schema.INVOICE_ID] = pd.Series(np.arange(n_rows), dtype="int64").astype("str").radd("row-")
+        notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
+    dates, decision = parse_dates(source[mapping.invoice_date], date_order)
+    out[schema.INVOICE_DATE] = dates.astype("datetime64[us]").to_numpy()
+    for field_name in (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT):
+        column = getattr(mapping, field_name)
+        if column is None:
+            out[field_name] = np.nan
+            continue
+        numbers, number_note = parse_numbers(source[column], column)
+        out[field_name] = numbers.to_numpy()
+        if number_note.describe():
+            notes.append(number_note.describe())
+    if mapping.uses_amount:
+        out[schema.LINE_VALUE] = out[schema.AMOUNT]
+    else:
+        out[schema.LINE_VALUE] = out[schema.QUANTITY] * out[schema.UNIT_PRICE]
+    for field_name in (schema.COUNTRY, schema.PRODUCT):
+        column = getattr(mapping, field_name)
+        out[field_name] = normalise_text(source[column]) if column else pd.Series(pd.NA, index=out.index, dtype="str")
+    out[schema.SHEET] = source[schema.SHEET].to_numpy(dtype="int64")
+    out[schema.ROW] = np.arange(n_rows, dtype="int64")
+    out[schema.ROW_HASH] = pd.util.hash_pandas_object(source.drop(columns=schema.SHEET), index=False).to_numpy().view("int64")
+    # Explicit types: a column that is wholly missing must still reach the engine as text or float.
+    out = out.astype({**{c: "str" for c in _TEXT_COLUMNS}, **{c: "float64" for c in _NUMBER_COLUMNS}})
+    return out, decision, notes
+
+
+_TEXT_COLUMNS = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.COUNTRY, schema.PRODUCT)
+_NUMBER_COLUMNS = (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)
+
+
+def typed_relation(
+    raw: ScannedTable, mapping: ColumnMapping, date_order: DateOrder, connection
+) -> tuple[object, DateDecision, list[str]]:
+    """The same canonical, typed columns as :func:`typed_transactions`, as an ibis table in the engine.
+
+    Each mapped column is typed by the same parser, run on the column's distinct values and joined
+    back by the engine. Where the engine can say the same thing directly, it does, without a join:
+    a Parquet column that already holds numbers or timestamps is cast (a non-finite number is
+    missing, as the parser says), and a text column the parser leaves unchanged is used as it is.
+    """
+    import ibis
+
+    validate_mapping(raw, mapping)
+    source = raw.relation(connection)
+    notes: list[str] = []
+    # Each output column is a function of the final (joined) table, so it can name the lookups' columns.
+    outputs: dict[str, Callable] = {}
+    lookups: list[tuple[str, pd.DataFrame]] = []  # (raw column, rows: key, value)
+
+    def distinct(column: str) -> pd.Series:
+        # A small file's sample is the whole file: its distinct values need no query.
+        complete = len(raw.sample) == raw.n_rows
+        values = raw.sample[column].drop_duplicates() if complete else source.select(column).distinct().to_pandas()[column]
+        return values[values.notna()].reset_index(drop=True)
+
+    def lookup(output: str, column: str, values: pd.Series, typed: pd.Series, partial: bool = False) -> None:
+        """Type ``column`` by joining its distinct ``values`` to ``typed``; ``partial``: only changed values
+        are listed, the others are kept as they are."""
+        if values.empty:  # an all-missing column: nothing to look up, and an empty key column has no type to join on
+            kind = "float64" if output in _NUMBER_COLUMNS else "timestamp" if output == schema.INVOICE_DATE else "string"
+            outputs[output] = (lambda t: t[column].cast("string")) if partial else (lambda t: ibis.null(kind))
+            return
+        index = len(lookups)
+        lookups.append((column, pd.DataFrame({f"_key{index}": values.to_numpy(), f"_value{index}": typed.to_numpy()})))
+        key, value = f"_key{index}", f"_value{index}"
+        if partial:
+            outputs[output] = lambda t: ibis.ifelse(t[key].notnull(), t[value].cast("string"), t[column].cast("string"))
+        else:
+            outputs[output] = lambda t: t[value]
+
+    def text(output: str, column: str, transform) -> None:
+        """Ids and free text: a text column the parser leaves unchanged needs no join."""
+        values = distinct(column)
+        result = transform(values)
+        if raw.type_of(column) != "string":
+            lookup(output, column, values, result)
+            return
+        same = result.notna().to_numpy() & (result.astype("object").to_numpy() == values.astype("object").to_numpy())
+        if same.all():
+            outputs[output] = lambda t: t[column]
+        else:
+            lookup(output, column, values[~same], result[~same], partial=True)
+
+    for output in (schema.CUSTOMER_ID, schema.INVOICE_ID):
+        column = getattr(mapping, output)
+        if column is not None and raw.type_of(column) == "integer":
+            outputs[output] = lambda t, column=column: t[column].cast("string")
+        elif column is not None:
+            text(output, column, normalise_ids)
+    if mapping.invoice_id is None:
+        outputs[schema.INVOICE_ID] = lambda t: ibis.literal("row-") + t[schema.ROW].cast("string")
+        notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
+
+    date_column = mapping.invoice_date
+    if raw.type_of(date_column) in ("timestamp", "date"):
+        outputs[schema.INVOICE_DATE] = lambda t: t[date_column].cast("timestamp")
+        decision = DateDecision("n/a", date_order == "auto", ("datetime",), "real dates")
+    else:
+        values = distinct(date_column)
+        dates, decision = parse_dates(values, date_order)
+        lookup(schema.INVOICE_DATE, date_column, values, dates)
+
+    for output in (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT):
+        column = getattr(mapping, output)
+        if column is None:
+            outputs[output] = lambda t: ibis.null("float64")
+        elif raw.type_of(column) in ("integer", "float", "boolean"):
+            outputs[output] = lambda t, column=column: _finite(t[column].cast("float64"))
+        else:
+            values = distinct(column)
+            numbers, number_note = parse_numbers(values, column)
+            if number_note.describe():
+                notes.append(number_note.describe())
+            lookup(output, column, values, numbers.astype("float64"))
+
+    for output in (schema.COUNTRY, schema.PRODUCT):
+        column = getattr(mapping, output)
+        if column is None:
+            outputs[output] = lambda t: ibis.null("string")
+        else:
+            text(output, column, normalise_text)
+
+    # One left join per column that needs it; each lookup is small (distinct values only).
+    table = source
+    for column, rows in lookups:
+        right = engine.load_frame(connection, rows)
+        table = table.left_join(right, table[column] == right[rows.columns[0]])
+    if mapping.uses_amount:
+        outputs[schema.LINE_VALUE] = lambda t: outputs[schema.AMOUNT](t)
+    else:
+        outputs[schema.LINE_VALUE] = lambda t: outputs[schema.QUANTITY](t) * outputs[schema.UNIT_PRICE](t)
+    types = {**{c: "string" for c in _TEXT_COLUMNS}, **{c: "float64" for c in _NUMBER_COLUMNS}, schema.INVOICE_DATE: "timestamp"}
+    typed = table.select(
+        *[outputs[c](table).cast(types[c]).name(c) for c in _CANONICAL_OUTPUT],
+        table[schema.SHEET],
+        table[schema.ROW],
+        table[schema.ROW_HASH],
+    )
+    return typed, decision, notes
+
+
+def _finite(number):
+    """A number column with NaN and infinities missing (as :func:`rfm.reading.values.parse_numbers` reads them)."""
+    import ibis
+
+    # A range test, not isnan/isinf: engines disagree on those (ibis compiles isinf to FALSE on Spark),
+    # while both order NaN above every number and infinity.
+    largest = float(np.finfo("float64").max)
+    return ibis.ifelse(number.between(-largest, largest), number, ibis.null("float64"))
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def build_rules(
+    mapping: ColumnMapping, settings: CleaningSettings, n_sheets: int
+) -> tuple[list[Rule], list[Rule]]:
+    """The rules that apply (in order, first match wins) and the optional ones reported as "would remove"."""
+    prefix = settings.cancel_prefix.strip().upper()
+    value_field = "amount" if mapping.uses_amount else "unit price"
+    value_column = schema.AMOUNT if mapping.uses_amount else schema.UNIT_PRICE
+    candidates: list[tuple[bool, Rule]] = [
+        (
+            n_sheets > 1,
+            Rule(
+                "repeated across sheets",
+                "invoice already read from an earlier sheet (the sheets overlap in time); kept once",
+                lambda t: t[_FIRST_SHEET] < t[schema.SHEET],
+            ),
+        ),
+        (True, Rule("unparseable date", "date missing or not readable as a date", lambda t: t[schema.INVOICE_DATE].isnull())),
+        (True, Rule("missing customer id", "no customer id: the purchase cannot be attributed", lambda t: t[schema.CUSTOMER_ID].isnull())),
+        (
+            bool(mapping.invoice_id and prefix),
+            Rule(
+                "cancelled invoice",
+                f"invoice id starts with {prefix!r} (a cancellation or return)",
+                lambda t: t[schema.INVOICE_ID].upper().startswith(prefix),
+            ),
+        ),
+        (
+            mapping.quantity is not None,
+            Rule("quantity not a number", "quantity missing or not a number", lambda t: t[schema.QUANTITY].isnull()),
+        ),
+        (mapping.quantity is not None, Rule("quantity ≤ 0", "zero or negative quantity (returns, adjustments)", lambda t: t[schema.QUANTITY] <= 0)),
+        (True, Rule(f"{value_field} not a number", f"{value_field} missing or not a number", lambda t: t[value_column].isnull())),
+        (True, Rule(f"{value_field} ≤ 0", f"zero or negative {value_field} (free items, bad-debt adjustments)", lambda t: t[value_column] <= 0)),
+        (
+            True,
+            Rule(
+                "line value too large",
+                f"line value above {MAX_LINE_VALUE:,.0f} or not finite (a data error: 1e308 as a price, a quantity × price that overflows)",
+                lambda t: ~t[schema.LINE_VALUE].between(-MAX_LINE_VALUE, MAX_LINE_VALUE),
+            ),
+        ),
+    ]
+    if settings.analysis_date is not None:
+        limit = settings.analysis_date
+        candidates.append(
+            (True, Rule("after analysis date", f"purchase after the analysis date {limit.isoformat()}", lambda t: t[schema.INVOICE_DATE].date() > limit))
+        )
+    active = [rule for applies, rule in candidates if applies]
+
+    duplicates = Rule(DUPLICATE_RULE, "same values in every column as an earlier row", lambda t: t[_DUPLICATE_RANK] > 0)
+    window = Rule("outside date window", _window_text(settings), lambda t: _outside_window(t, settings))
+    countries = Rule("country not selected", _countries_text(settings), lambda t: _country_excluded(t, settings))
+    optional: list[Rule] = []
+    (active if settings.drop_duplicates else optional).append(duplicates)
+    (active if settings.date_from or settings.date_to else optional).append(window)
+    if mapping.country is not None:
+        (active if settings.countries else optional).append(countries)
+    return active, optional
+
+
+def _window_text(settings: CleaningSettings) -> str:
+    if not (settings.date_from or settings.date_to):
+        return "purchase outside a chosen date window (no window set)"
+    return f"purchase outside {settings.date_from or '…'} – {settings.date_to or '…'}"
+
+
+def _outside_window(t, settings: CleaningSettings):
+    import ibis
+
+    day = t[schema.INVOICE_DATE].date()
+    outside = ibis.literal(False)
+    if settings.date_from:
+        outside = outside | (day < settings.date_from)
+    if settings.date_to:
+        outside = outside | (day > settings.date_to)
+    return outside
+
+
+def _countries_text(settings: CleaningSettings) -> str:
+    if not settings.countries:
+        return "country not in a chosen list (no filter set)"
+    shown = ", ".join(settings.countries[:5]) + (" …" if len(settings.countries) > 5 else "")
+    return f"country not among {shown}"
+
+
+def _country_excluded(t, settings: CleaningSettings):
+    import ibis
+
+    if not settings.countries:
+        return ibis.literal(False)
+    return t[schema.COUNTRY].isnull() | ~t[schema.COUNTRY].isin(list(settings.countries))
+
+
+# --- running the rules ------------------------------------------------------------------------
+
+
+def clean(
+    raw: RawTable | ScannedTable,
+    mapping: ColumnMapping,
+    settings: CleaningSettings = CleaningSettings(),
+    *,
+    connection=None,
+) -> CleanResult:
+    """Type the mapped columns, apply the rules in the engine and count every removed row.
+
+    Parameters
+    ----------
+    raw : RawTable or ScannedTable
+        The file as read by :func:`rfm.reading.files.read_transactions` or scanned by :func:`rfm.reading.scan.scan`.
+    mapping : ColumnMapping
+        Which column holds each field (see :func:`rfm.reading.columns.detect_mapping`).
+    settings : CleaningSettings
+    connection : ibis backend, optional
+        Where the rules run; a new in-process DuckDB by default.
+
+    Returns
+    -------
+    CleanResult
+        ``transactions``: an ibis table of the kept rows; ``report``: the ledger and totals.
+
+    Raises
+    ------
+    RFMInputError
+        A required field is not mapped, or every row was removed.
+    """
+    import ibis
+
+    if isinstance(raw, ScannedTable):
+        connection = connection or raw.connect()
+        table, decision, notes = typed_relation(raw, mapping, settings.date_order, connection)
+        n_rows, sheets = raw.n_rows, 1
+    else:
+        frame, decision, notes = typed_transactions(raw, mapping, settings.date_order)
+        connection = connection or engine.connect()
+        table = engine.load_frame(connection, frame)
+        n_rows, sheets = len(frame), int(frame[schema.SHEET].nunique())
+    active, optional = build_rules(mapping, settings, sheets)
+
+    # Columns that need every row grouped or sorted are added only when an active rule reads them.
+    if sheets > 1:
+        table = _with_first_sheet(table, mapping)
+    if settings.drop_duplicates:
+        rank = ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW])
+        table = table.mutate(**{_DUPLICATE_RANK: rank})
+    rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in active], else_=ibis.null("string"))
+    tagged = table.mutate(**{RULE: rule_of_row})
+    # Rows read into memory are kept there, tagged, for the passes below. A file DuckDB scans is never
+    # copied into memory: each pass scans it again, which measured faster than writing the tagged rows
+    # to a Parquet file once (10M rows: 11.6 s against 12.6 s) and far leaner than caching them in
+    # memory (1.3 GB peak against 2.4 GB). Spark caches them across its executors.
+    if not (isinstance(raw, ScannedTable) and connection.name == "duckdb"):
+        tagged = tagged.cache()
+    kept = tagged.filter(tagged[RULE].isnull())
+
+    # One pass counts every rule's rows and revenue; the group of unclaimed rows holds the totals.
+    summary = (
+        tagged.group_by(RULE)
+        .aggregate(
+            rows=tagged.count(),
+            # Lines too large to be real count no revenue (their sum would be infinite).
+            revenue=ibis.ifelse(tagged[schema.LINE_VALUE].between(-MAX_LINE_VALUE, MAX_LINE_VALUE), tagged[schema.LINE_VALUE], 0.0).sum(),
+            customers=tagged[schema.CUSTOMER_ID].nunique(),
+            first_date=tagged[schema.INVOICE_DATE].min(),
+            last_date=tagged[schema.INVOICE_DATE].max(),
+        )
+        .to_pandas()
+    )
+    removed = {
+        row[RULE]: (int(row["rows"]), _number(row["revenue"])) for _, row in summary.iterrows() if pd.notna(row[RULE])
+    }
+    examples = _example_rows(tagged.filter(tagged[RULE].notnull()), RULE)
+    duplicates = _duplicates(kept) if any(rule.name == DUPLICATE_RULE for rule in optional) else None
+    if duplicates is not None:
+        examples[DUPLICATE_RULE] = duplicates["last_row"].head(2).tolist()
+    shown = _shown_rows(raw, examples, connection)
+    ledger = tuple(_ledger_line(rule, removed, examples, shown, True) for rule in active)
+    optional_lines = tuple(_would_remove(rule, duplicates, shown) for rule in optional)
+
+    totals = summary[summary[RULE].isna()]
+    rows_clean = int(totals["rows"].sum())
+    if rows_clean + sum(line.rows for line in ledger) != n_rows:  # the ledger's promise; never expected to fail
+        raise AssertionError("ledger does not add up to the rows read")
+    if rows_clean == 0:
+        raise RFMInputError(_all_removed_message(raw, ledger))
+    totals = totals.iloc[0]
+
+    last_date = pd.Timestamp(totals["last_date"]).to_pydatetime()
+    analysis_date = settings.analysis_date or last_date.date()
+    report = CleaningReport(
+        rows_read=n_rows,
+        rows_clean=rows_clean,
+        customers=int(totals["customers"]),
+        revenue=_number(totals["revenue"]),
+        first_date=pd.Timestamp(totals["first_date"]).to_pydatetime(),
+        last_date=last_date,
+        analysis_date=analysis_date,
+        ledger=ledger,
+        optional=optional_lines,
+        mapping=mapping,
+        date_decision=decision,
+        notes=tuple(raw.info.notes) + tuple(notes),
+        warnings=tuple(_warnings(int(totals["customers"]), ledger, n_rows)),
+    )
+    return CleanResult(transactions=kept, report=report)
+
+
+def _with_first_sheet(table, mapping: ColumnMapping):
+    """Add the first sheet each invoice (or, without invoices, each identical row) appears in.
+
+    A grouped minimum joined back costs less than the same minimum as a window (0.32 s against
+    0.51 s for a million rows).
+    """
+    import ibis
+
+    if mapping.invoice_id:
+        key = ibis.coalesce(table[schema.INVOICE_ID], table[schema.ROW_HASH].cast("string"))
+    else:
+        key = table[schema.ROW_HASH].cast("string")
+    keyed = table.mutate(sheet_key=key)
+    first = keyed.group_by("sheet_key").aggregate(**{_FIRST_SHEET: keyed[schema.SHEET].min()})
+    return keyed.join(first, "sheet_key").drop("sheet_key")
+
+
+def _number(value) -> float:
+    """A sum of money from the engine, rounded to 6 decimals: engines sum in parallel, so the last bits
+    of a float sum vary with the order (5299098.389999989 or 5299098.390000005); rounded, DuckDB and
+    Spark, and every run of either, report the same figure."""
+    return round(float(value), 6) if pd.notna(value) else 0.0
+
+
+def _would_remove(rule: Rule, duplicates: pd.DataFrame | None, shown: dict) -> LedgerLine:
+    """What an optional rule that is off would remove from the kept rows.
+
+    Only the duplicate rule has something to count while off: a date window or a country filter
+    that is off has no window or list, so it would remove nothing.
+    """
+    if rule.name == DUPLICATE_RULE and duplicates is not None:
+        extra = duplicates["copies"] - 1
+        counts = {rule.name: (int(extra.sum()), _number((extra * duplicates["value"]).sum()))}
+        # An example is a later copy: in a group of identical rows the last one repeats an earlier one.
+        return _ledger_line(rule, counts, {rule.name: duplicates["last_row"].head(2).tolist()}, shown, False)
+    return _ledger_line(rule, {}, {}, shown, False)
+
+
+def _duplicates(kept) -> pd.DataFrame:
+    """Groups of exact duplicates among the kept rows (by the row hash: cheaper than a window)."""
+    groups = kept.group_by(schema.ROW_HASH).aggregate(
+        copies=kept.count(),
+        value=kept[schema.LINE_VALUE].max(),
+        first_row=kept[schema.ROW].min(),
+        last_row=kept[schema.ROW].max(),
+    )
+    return groups.filter(groups.copies > 1).to_pandas().sort_values("first_row")
+
+
+def _shown_rows(raw: RawTable | ScannedTable, examples: dict[str, list[int]], connection) -> dict[int, tuple]:
+    """Every example row, fetched in one go: position -> ``(column, value)`` pairs as in the user's file."""
+    positions = sorted({int(p) for rows in examples.values() for p in rows})
+    if isinstance(raw, ScannedTable):
+        return dict(zip(positions, raw.example_rows(positions, connection)))
+    return {position: _raw_row(raw, position) for position in positions}
+
+
+def _example_rows(table, column: str, per_rule: int = 2) -> dict[str, list[int]]:
+    import ibis
+
+    ranked = table.mutate(example_rank=ibis.row_number().over(group_by=table[column], order_by=table[schema.ROW]))
+    rows = ranked.filter(ranked.example_rank < per_rule).select(column, schema.ROW).to_pandas()
+    examples: dict[str, list[int]] = {}
+    for rule, row in zip(rows[column], rows[schema.ROW]):
+        examples.setdefault(rule, []).append(int(row))
+    return {rule: sorted(positions) for rule, positions in examples.items()}
+
+
+def _ledger_line(rule: Rule, counts: dict, examples: dict, shown: dict, applied: bool) -> LedgerLine:
+    rows, revenue = counts.get(rule.name, (0, 0.0))
+    return LedgerLine(
+        rule=rule.name,
+        description=rule.description,
+        rows=rows,
+        revenue=revenue,
+        examples=tuple(shown[int(p)] for p in examples.get(rule.name, []) if int(p) in shown),
+        applied=applied,
+    )
+
+
+def _raw_row(raw: RawTable, position: int) -> tuple[tuple[str, str], ...]:
+    """The original row as the user sees it in their file: sheet, row number and every column."""
+    frame = raw.frame
+    sheet_index = int(frame[schema.SHEET].iat[position])
+    first_of_sheet = int(np.argmax(frame[schema.SHEET].to_numpy() == sheet_index))
+    where: list[tuple[str, str]] = []
+    if raw.info.sheets:
+        where.append(("sheet", raw.info.sheets[sheet_index]))
+    # +2: one for the header row, one because spreadsheets count from 1 (a Parquet file has no header row).
+    first = 1 if raw.info.file_format == "parquet" else 2 + raw.info.header_line
+    where.append(("row", str(position - first_of_sheet + first)))
+    values = [(str(c), _display(frame[c].iat[position])) for c in raw.columns]
+    return tuple(where + values)
+
+
+def _display(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _all_removed_message(raw: RawTable | ScannedTable, ledger: tuple[LedgerLine, ...]) -> str:
+    biggest = max(ledger, key=lambda line: line.rows)
+    example = f" Example: {_short(dict(biggest.examples[0]))}." if biggest.examples else ""
+    return (
+        f"Every one of the {sum(line.rows for line in ledger):,} rows of {raw.info.file_name} was removed by cleaning; "
+        f"the largest rule is '{biggest.rule}' with {biggest.rows:,} rows ({biggest.description}).{example} "
+        "Check the column mapping and the date order."
+    )
+
+
+def _warnings(customers: int, ledger: tuple[LedgerLine, ...], rows_read: int) -> list[str]:
+    warnings = []
+    if customers < 10:
+        warnings.append(f"Only {customers} customer(s) remain after cleaning: scores and segments will be rough.")
+    for line in ledger:
+        if line.rule in ("unparseable date", "quantity not a number") and line.rows > 0.2 * rows_read:
+            warnings.append(
+                f"{line.rows:,} of {rows_read:,} rows were removed as '{line.rule}': check the column mapping."
+            )
+    return warnings

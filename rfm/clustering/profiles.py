@@ -1,0 +1,395 @@
+"""What the clusters are: a profile per cluster, business names from the profile, the crosstab against the
+named RFM segments, and a 2-D PCA projection to draw them.
+
+Names come from how each cluster's mean R, F and M rank among the clusters (see :func:`name_clusters`),
+never from the cluster number, so relabelling the clusters relabels the names with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from rfm import schema
+from rfm.errors import RFMInputError
+from rfm.scoring.rules import SEGMENT
+
+CLUSTER = schema.CLUSTER
+NOISE_LABEL = -1
+NOISE = "noise"
+SEGMENT_PREFIX = "segment: "
+PROFILE_COLUMNS: tuple[str, ...] = (
+    "size",
+    "share",
+    "revenue",
+    "revenue_share",
+    *(
+        f"{stat}_{metric}"
+        for metric in (schema.RECENCY, schema.FREQUENCY, schema.MONETARY)
+        for stat in ("mean", "median")
+    ),
+    "avg_order_value",
+)
+
+# Levels of a rank score (0 = worst cluster, 1 = best): below LOW is "low", above HIGH is "high".
+LOW, HIGH = 0.35, 0.65
+
+#: The naming rules, as data: (name, recency levels, frequency levels, monetary levels); first match wins.
+#: Levels come from ranks among clusters: recency is "high" for the *most recent* clusters.
+NAME_RULES: tuple[tuple[str, frozenset, frozenset, frozenset], ...] = tuple(
+    (name, frozenset(r.split()), frozenset(f.split()), frozenset(m.split()))
+    for name, r, f, m in (
+        ("Champions", "high", "high", "high"),
+        ("Loyal", "high mid", "high", "high mid low"),
+        ("Big Spenders", "high mid", "mid low", "high"),
+        ("At Risk", "low", "high", "high mid low"),
+        ("At Risk", "low", "mid low", "high"),
+        ("New", "high", "low", "mid low"),
+        ("Potential", "high", "mid", "mid low"),
+        ("Need Attention", "mid", "mid", "mid low"),
+        ("Hibernating", "mid", "low", "mid low"),
+        ("Hibernating", "low", "mid", "mid low"),
+        ("Lost", "low", "low", "mid low"),
+    )
+)
+FALLBACK_NAME = "Other"
+ACTIONS: dict[str, str] = {
+    "Champions": "Reward them: early access and loyalty perks; ask for reviews and referrals.",
+    "Loyal": "Upsell higher-value products and keep them close with the loyalty programme.",
+    "Big Spenders": "Offer premium products and personal service; give them a reason to buy more often.",
+    "At Risk": "Win them back now: a personal message and a strong offer before they are lost.",
+    "New": "Onboard them: a welcome series and a reason to place a second order.",
+    "Potential": "Recommend related products and offer membership to turn them into regulars.",
+    "Need Attention": "Re-engage with a limited-time offer based on what they bought before.",
+    "Hibernating": "Reactivate cheaply: a relevant offer or new products, without overspending.",
+    "Lost": "Try one last win-back campaign; otherwise stop spending on them.",
+    "All customers": "One cluster says nothing about differences: try more clusters.",
+    FALLBACK_NAME: "Look at the profile: no naming rule matched this cluster.",
+    "Noise": "Outliers the clustering did not place: review them one by one.",
+}
+
+
+def cluster_profiles(customers: pd.DataFrame, labels: pd.Series, segment_column: str = SEGMENT) -> pd.DataFrame:
+    """Size, revenue and the typical customer of each cluster.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The RFM table (``recency_days``, ``frequency``, ``monetary``), indexed by customer id; optionally
+        with a ``segment_column`` of named RFM segments.
+    labels : Series
+        Cluster of each customer, indexed by customer id (the same ids as ``customers``); -1 is noise.
+    segment_column : str
+        Column of named segments; when present, the share of each segment in each cluster is added.
+
+    Returns
+    -------
+    DataFrame indexed by ``cluster`` (the cluster numbers in ascending order, then ``"noise"`` for -1 if
+    present) with :data:`PROFILE_COLUMNS`: ``size``, ``share`` (of customers), ``revenue`` (sum of
+    monetary), ``revenue_share``, ``mean_``/``median_`` recency_days, frequency and monetary, and
+    ``avg_order_value`` (the cluster's revenue / its orders); then one ``"segment: <name>"`` column per
+    named segment (its share of the cluster's customers; rows sum to 1).
+
+    Raises
+    ------
+    RFMInputError
+        For a missing RFM column, or labels that do not match the customers one to one.
+    """
+    from rfm.scoring.classic import segment_summary
+
+    _require(customers, (schema.RECENCY, schema.FREQUENCY, schema.MONETARY), "customer table")
+    clusters = _aligned(labels, customers.index, "labels")
+    keyed = _cluster_keys(clusters)
+    order = _cluster_order(clusters)
+    frame = customers.assign(**{CLUSTER: keyed})
+    summary = segment_summary(frame, order, by=CLUSTER).rename(columns={"customers": "size"})
+    summary = summary[list(PROFILE_COLUMNS)]
+    if segment_column in customers.columns:
+        segments = customers[segment_column]
+        shares = pd.crosstab(keyed, segments, normalize="index")
+        shares = shares[_segment_order(segments)].reindex(summary.index)
+        summary = summary.join(shares.add_prefix(SEGMENT_PREFIX))
+    summary.index = pd.Index(list(summary.index), name=CLUSTER, dtype=object)
+    return summary
+
+
+def name_clusters(profile: pd.DataFrame) -> pd.DataFrame:
+    """A business name and a recommended action for each cluster, from its mean R, F and M.
+
+    The rule: each cluster's mean recency, frequency and monetary gets a score from 0 (worst cluster) to 1
+    (best), the lowest recency being best: half its rank among the clusters (evenly spaced), half its
+    position between the worst and the best cluster (on a log scale for frequency and monetary), so that a
+    cluster close to the best one scores high even when it ranks second of three. A score below 0.35 is
+    "low", above 0.65 "high", else "mid", and the first of :data:`NAME_RULES` whose levels match names the
+    cluster (e.g. high/high/high is Champions, low recency with high frequency is At Risk). Two clusters
+    earning the same name are told apart by " 2", " 3", ... in order of their total score (then monetary,
+    recency, frequency), so the name never depends on the cluster number. A single cluster is "All
+    customers"; the noise row is "Noise".
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`cluster_profiles` (needs ``mean_recency_days``, ``mean_frequency``, ``mean_monetary``).
+
+    Returns
+    -------
+    DataFrame indexed like ``profile`` with ``name`` (unique), ``action`` (one line) and ``basis`` (the
+    levels behind the name, e.g. ``"recency high, frequency low, monetary mid"``).
+    """
+    scores = merit_scores(profile)
+    means = [f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"]
+    clusters = profile.loc[scores.index, means].astype("float64")
+    names, bases = {}, {}
+    for cluster, row in scores.iterrows():
+        levels = {axis: _level(row[axis]) for axis in "rfm"}
+        bases[cluster] = f"recency {levels['r']}, frequency {levels['f']}, monetary {levels['m']}"
+        names[cluster] = "All customers" if len(scores) == 1 else _rule_name(levels)
+    # Duplicates are numbered by how good the cluster is, so that numbering follows the centroids.
+    merit = pd.DataFrame(
+        {
+            "total": scores.sum(axis=1),
+            "monetary": clusters[means[2]],
+            "recency": -clusters[means[0]],
+            "frequency": clusters[means[1]],
+        }
+    )
+    ranked = merit.sort_values(["total", "monetary", "recency", "frequency"], ascending=False, kind="stable").index
+    seen: dict[str, int] = {}
+    unique = {}
+    for cluster in ranked:
+        base = names[cluster]
+        seen[base] = seen.get(base, 0) + 1
+        unique[cluster] = base if seen[base] == 1 else f"{base} {seen[base]}"
+    rows = []
+    for cluster in profile.index:
+        if cluster == NOISE:
+            rows.append(("Noise", ACTIONS["Noise"], "not in any cluster"))
+        else:
+            rows.append((unique[cluster], ACTIONS[names[cluster]], bases[cluster]))
+    return pd.DataFrame(rows, columns=["name", "action", "basis"], index=profile.index)
+
+
+def merit_scores(profile: pd.DataFrame) -> pd.DataFrame:
+    """How good each cluster is on each axis, from 0 (worst cluster) to 1 (best); see :func:`name_clusters`.
+
+    Returns a frame indexed like ``profile`` (noise left out) with ``r``, ``f`` and ``m``; their sum ranks
+    the clusters from best to worst.
+    """
+    means = [f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"]
+    _require(profile, means, "profile")
+    clusters = profile.loc[[c for c in profile.index if c != NOISE], means].astype("float64")
+    return pd.DataFrame(
+        {
+            "r": _merit_scores(-clusters[means[0]]),
+            "f": _merit_scores(np.log1p(clusters[means[1]].clip(lower=0))),
+            "m": _merit_scores(np.log1p(clusters[means[2]].clip(lower=0))),
+        }
+    )
+
+
+def segment_crosstab(segments: pd.Series, clusters: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Named RFM segments against clusters.
+
+    Parameters
+    ----------
+    segments : Series
+        Named segment of each customer, indexed by customer id.
+    clusters : Series
+        Cluster of each customer, indexed by the same ids (-1 is noise).
+
+    Returns
+    -------
+    (counts, shares) : two DataFrames indexed by segment, one column per cluster (ascending, then
+    ``"noise"``). ``counts`` holds customers; ``shares`` divides each row by its total, so it says how a
+    segment splits across the clusters (each row sums to 1).
+    """
+    aligned = _aligned(clusters, segments.index, "clusters")
+    keyed = _cluster_keys(aligned)
+    counts = pd.crosstab(segments.rename("segment"), keyed.rename(CLUSTER))
+    counts = counts.reindex(index=_segment_order(segments), columns=_cluster_order(aligned), fill_value=0)
+    counts.columns = pd.Index(list(counts.columns), name=CLUSTER, dtype=object)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    return counts, shares
+
+
+# --- PCA ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PCAProjection:
+    """Customers and cluster centres on the first two principal components of the scaled features.
+
+    Attributes
+    ----------
+    coords : ndarray of shape (n_customers, 2)
+    center_coords : ndarray of shape (n_clusters, 2)
+    explained_variance_ratio : (float, float)
+        Share of the variance along each axis (0 for a padded axis; NaN when there is no variance).
+    warnings : tuple of str
+        When an axis is padded with zeros, or there is nothing to project.
+
+    Compared and hashed by identity (``eq=False``): it holds arrays, and it is a result, not a cache key.
+    """
+
+    coords: np.ndarray
+    center_coords: np.ndarray
+    explained_variance_ratio: tuple[float, float]
+    warnings: tuple[str, ...] = ()
+    mean: np.ndarray | None = None  # (n_features,): the centre the axes start from
+    components: np.ndarray | None = None  # (2, n_features): the axes; a padded axis is zeros
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Place new points (scaled features, shape (n, n_features)) on the same two axes."""
+        points = np.asarray(points, dtype="float64")
+        return (points - self.mean) @ self.components.T
+
+
+def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) -> PCAProjection:
+    """Project customers and centres onto the first two principal components of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_customers, n_features)
+        The scaled features the clusters were fitted on.
+    centers : ndarray of shape (n_clusters, n_features)
+        Cluster centres in the same space.
+    random_state : int
+        Seed of the PCA solver (only the randomized solver uses it).
+
+    Returns
+    -------
+    PCAProjection
+        With one feature, or a single customer, the missing axis is zeros and ``warnings`` says so; with no
+        variance at all every point sits at the origin and the ratios are NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0, 1.0], [2.0, 0.0, 1.0], [4.0, 0.0, 1.0]])
+    >>> projection = pca_projection(X, X[[0, 2]])
+    >>> projection.explained_variance_ratio
+    (1.0, 0.0)
+    """
+    matrix = np.asarray(X, dtype="float64")
+    centres = np.asarray(centers, dtype="float64")
+    if matrix.ndim != 2 or matrix.shape[1] == 0:
+        raise RFMInputError(f"X should be 2-D (customers × features); got shape {matrix.shape}.")
+    if centres.ndim != 2 or centres.shape[1] != matrix.shape[1]:
+        raise RFMInputError(
+            f"centers should have shape (n_clusters, {matrix.shape[1]}) like X's features; got {centres.shape}."
+        )
+    n_samples, n_features = matrix.shape
+    if n_samples == 0:
+        raise RFMInputError("X has no customer (n_samples=0): nothing to project.")
+    mean = matrix.mean(axis=0)
+    total = float(((matrix - mean) ** 2).sum())
+    if total == 0:
+        why = "a single customer" if n_samples == 1 else f"all {n_samples} customers are identical"
+        return PCAProjection(
+            coords=np.zeros((n_samples, 2)),
+            center_coords=_pad(centres[:, :2] - mean[:2]),
+            explained_variance_ratio=(float("nan"), float("nan")),
+            warnings=(f"No variance to project ({why}): every customer is drawn at the origin.",),
+            mean=mean,
+            components=np.eye(2, n_features),
+        )
+    from sklearn.decomposition import PCA
+
+    n_components = min(2, n_features, n_samples)
+    pca = PCA(n_components=n_components, random_state=random_state).fit(matrix)
+    ratios = [float(r) for r in pca.explained_variance_ratio_] + [0.0] * (2 - n_components)
+    warnings = ()
+    if n_components < 2:
+        why = "only one feature" if n_features == 1 else "only one direction of variation"
+        warnings = (f"The second axis is zeros: the data have {why}.",)
+    return PCAProjection(
+        coords=_pad(pca.transform(matrix)),
+        center_coords=_pad(pca.transform(centres)),
+        explained_variance_ratio=(ratios[0], ratios[1]),
+        warnings=warnings,
+        mean=pca.mean_,
+        components=np.vstack([pca.components_, np.zeros((2 - n_components, n_features))]),
+    )
+
+
+def _pad(coords: np.ndarray) -> np.ndarray:
+    """Two columns: extra ones dropped, missing ones zeros."""
+    out = np.zeros((coords.shape[0], 2))
+    out[:, : min(2, coords.shape[1])] = coords[:, :2]
+    return out
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise RFMInputError(f"The {what} has no column {missing[0]!r}; it has {list(frame.columns)}.")
+
+
+def _aligned(labels: pd.Series, index: pd.Index, name: str) -> pd.Series:
+    """``labels`` in the order of ``index``; an error unless they cover the same customers once each."""
+    if not isinstance(labels, pd.Series):
+        raise RFMInputError(f"{name} should be a Series indexed by customer id; got {type(labels).__name__}.")
+    if labels.index.has_duplicates:
+        repeated = labels.index[labels.index.duplicated()]
+        raise RFMInputError(f"{name} has {len(repeated)} repeated customer id(s), first {repeated[0]!r}.")
+    missing = index.difference(labels.index, sort=False)
+    extra = labels.index.difference(index, sort=False)
+    if len(missing) or len(extra):
+        parts = []
+        if len(missing):
+            parts.append(f"{len(missing)} customer(s) have no cluster, first {missing[0]!r}")
+        if len(extra):
+            parts.append(f"{len(extra)} labelled customer(s) are not in the table, first {extra[0]!r}")
+        raise RFMInputError(f"{name} do not match the customers: " + "; ".join(parts) + ".")
+    aligned = labels.reindex(index)
+    if aligned.isna().any():
+        first = aligned.index[aligned.isna().to_numpy()][0]
+        raise RFMInputError(f"{name} has {int(aligned.isna().sum())} missing value(s), first for customer {first!r}.")
+    return aligned
+
+
+def _cluster_keys(labels: pd.Series) -> pd.Series:
+    """Cluster numbers as they are, with the noise label -1 written "noise"."""
+    return labels.astype(object).where(labels != NOISE_LABEL, NOISE)
+
+
+def _cluster_order(labels: pd.Series) -> list:
+    present = pd.unique(labels)
+    ordered = sorted(v for v in present if v != NOISE_LABEL)
+    return ordered + ([NOISE] if (present == NOISE_LABEL).any() else [])
+
+
+def _segment_order(segments: pd.Series) -> list:
+    """Categories in their own order when categorical (present ones only), else by size, largest first."""
+    if isinstance(segments.dtype, pd.CategoricalDtype):
+        present = set(segments.dropna())
+        return [c for c in segments.cat.categories if c in present]
+    counts = segments.value_counts()
+    return sorted(counts.index, key=lambda s: (-counts[s], str(s)))
+
+
+def _merit_scores(values: pd.Series) -> pd.Series:
+    """Half the rank score (0 lowest, 1 highest, evenly spaced; ties share their mean rank), half the
+    position between the lowest and the highest value; 0.5 for a single value or all equal."""
+    if len(values) < 2 or values.max() == values.min():
+        return pd.Series(0.5, index=values.index)
+    rank = (values.rank(method="average") - 1) / (len(values) - 1)
+    position = (values - values.min()) / (values.max() - values.min())
+    return (rank + position) / 2
+
+
+def _level(score: float) -> str:
+    return "low" if score < LOW else "high" if score > HIGH else "mid"
+
+
+def _rule_name(levels: Mapping[str, str]) -> str:
+    for name, r, f, m in NAME_RULES:
+        if levels["r"] in r and levels["f"] in f and levels["m"] in m:
+            return name
+    return FALLBACK_NAME

@@ -1,0 +1,665 @@
+"""Choosing k: fit K-Means for a range of k, score every partition, and recommend one k with a reason.
+
+:func:`sweep_k` takes the scaled feature matrix (customers × features) and returns a :class:`SweepResult`:
+inertia, silhouette, Calinski-Harabasz, Davies-Bouldin and seed stability for each k, the recommended k
+and a sentence saying why. :func:`recommend_k` and :func:`elbow_k` hold the rule, so that it can be read
+and tested on its own.
+
+Speed (``bench/bench_clusters.py``, 2-core machine): the silhouettes of all ks come from one pass over the
+pairwise distances (each block of distances is reduced against every k's labels at once), 15-20 times
+faster than ``silhouette_score`` once per k (0.24 s against 4.2 s for nine ks on 6,000 customers). Even so,
+a whole sweep with exact metrics on 6,000 customers took 1.1 s, over the 1 s budget, so by default the
+metrics are exact up to :data:`EXACT_SILHOUETTE_MAX` = 3,000 customers and use a stratified sample of that
+size above (the silhouettes of the sample were within 0.003 of the exact ones on 6,000 synthetic customers,
+well inside the 0.02 that :func:`recommend_k` treats as a tie), and stability uses 3,000 customers
+(:data:`STABILITY_SAMPLE`). The K-Means fits themselves (n_init=10) are then the largest cost.
+
+scikit-learn is imported inside the functions: it costs about 2 s at first import.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings as pywarnings
+from dataclasses import dataclass
+from itertools import combinations
+from numbers import Integral
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from rfm.errors import RFMInputError
+from rfm.clustering.features import check_finite
+
+#: Largest k a sweep may try.
+K_LIMIT = 15
+#: A k whose mean adjusted Rand index between seeds reaches this is "stable".
+STABLE_ARI = 0.8
+#: Silhouettes closer than this to the best count as a tie, which the elbow breaks.
+SILHOUETTE_TIE = 0.02
+#: Stability is measured on at most this many customers (a uniform sample).
+STABILITY_SAMPLE = 3_000
+#: Silhouette, Calinski-Harabasz and Davies-Bouldin are exact up to this many customers, else on a sample this size.
+EXACT_SILHOUETTE_MAX = 3_000
+# Each block of pairwise distances holds about this many bytes (small blocks stay in cache).
+_BLOCK_BYTES = 4_000_000
+# OpenMP (K-Means) and BLAS threads during a sweep. With two threads, every Lloyd iteration and every small
+# matrix product ends in a barrier that waits for the slower thread; when the machine is busy (the app
+# serving another page, a second process) that thread is descheduled and the wait dominates. Measured on
+# the 2-core machine under load: MiniBatchKMeans k=2..10 on 100,000 customers 7.5 s with 2 threads, 0.85 s
+# with 1; KMeans k=2..10 on 6,000 customers 0.42 s vs 0.27 s; the silhouettes of 9 ks on 6,000 customers
+# 1.9 s vs 0.32 s (bench/bench_clusters.py prints both settings).
+_THREADS = 1
+
+METRICS: tuple[str, ...] = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "stability")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Scores of K-Means for each k, and the recommended k.
+
+    Each metric is a tuple aligned with ``ks``; NaN where it is undefined.
+
+    Attributes
+    ----------
+    ks : tuple of int
+        The numbers of clusters tried (empty when the data have fewer than 3 distinct customers).
+    inertia : tuple of float
+        Sum of squared distances of customers to their centre, on every customer (lower is tighter).
+    silhouette, calinski_harabasz, davies_bouldin : tuple of float
+        Higher, higher and lower is better; on ``silhouette_sample`` customers.
+    stability : tuple of float
+        Mean adjusted Rand index between K-Means fits with different seeds (1 = the same partition).
+    recommended_k : int
+        The k :func:`recommend_k` picks; 0 when no k was tried.
+    reason : str
+        Why, naming the figures.
+    method : str
+        ``"KMeans"`` or ``"MiniBatchKMeans"``.
+    n_customers : int
+        Rows of the matrix swept.
+    silhouette_sample : int
+        Customers the silhouette, Calinski-Harabasz and Davies-Bouldin were computed on (``n_customers``
+        when exact).
+    warnings : tuple of str
+        Why the sweep is degenerate (too few distinct customers, a k that did not converge...).
+    notes : tuple of str
+        How it was computed when that is not the default (mini-batch K-Means, sampled metrics); not problems.
+    elbow_k : int or None
+        The elbow of the inertia curve (see :func:`elbow_k`), ``None`` when the curve has none.
+    """
+
+    ks: tuple[int, ...]
+    inertia: tuple[float, ...]
+    silhouette: tuple[float, ...]
+    calinski_harabasz: tuple[float, ...]
+    davies_bouldin: tuple[float, ...]
+    stability: tuple[float, ...]
+    recommended_k: int
+    reason: str
+    method: str
+    n_customers: int
+    silhouette_sample: int
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    elbow_k: int | None = None
+
+    @property
+    def sampled(self) -> bool:
+        """Whether silhouette, Calinski-Harabasz and Davies-Bouldin were computed on a sample."""
+        return self.silhouette_sample < self.n_customers
+
+    def as_frame(self) -> pd.DataFrame:
+        """The metrics as a table.
+
+        Returns
+        -------
+        DataFrame indexed by ``k`` with the float columns of :data:`METRICS` and a bool ``recommended``.
+        """
+        frame = pd.DataFrame(
+            {metric: np.asarray(getattr(self, metric), dtype="float64") for metric in METRICS},
+            index=pd.Index(np.asarray(self.ks, dtype="int64"), name="k"),
+        )
+        frame["recommended"] = frame.index == self.recommended_k
+        return frame
+
+
+# --- the sweep ----------------------------------------------------------------------------------------
+
+
+def sweep_k(
+    X,
+    k_min: int = 2,
+    k_max: int = 10,
+    random_state: int = 42,
+    n_init: int = 10,
+    stability_runs: int = 5,
+    exact_silhouette_max: int = EXACT_SILHOUETTE_MAX,
+    minibatch_above: int = 50_000,
+    *,
+    stability_sample: int = STABILITY_SAMPLE,
+) -> SweepResult:
+    """Fit K-Means for every k in ``k_min..k_max`` and score each partition.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_customers, n_features)
+        The scaled feature matrix, one row per customer (e.g. ``RFMClusterer.transform(table)``).
+    k_min, k_max : int
+        The range of k, ``2 <= k_min <= k_max <= 15``. ``k_max`` is lowered (with a warning) to the number
+        of distinct customers minus one: silhouette needs fewer clusters than points.
+    random_state : int
+        Seed of the fits and samples (>= 0); the same seed gives the same result.
+    n_init : int
+        Initialisations per k for the fit that gives labels, inertia and the quality metrics.
+    stability_runs : int
+        Fits per k, one initialisation each with seeds ``random_state``, ``random_state + 1``, ..., whose
+        pairwise adjusted Rand indices are averaged. Below 2, stability is not measured (NaN).
+    exact_silhouette_max : int
+        Up to this many customers silhouette, Calinski-Harabasz and Davies-Bouldin use every customer;
+        above it, a sample of this size drawn by ``rfm.clustering.estimator.stratified_sample_indices`` on the labels
+        at the largest k, topped up so that every cluster of every k keeps at least 2 members (a plain
+        random sample can miss a 4-customer cluster). At least 100.
+    minibatch_above : int
+        Above this many customers ``MiniBatchKMeans`` replaces ``KMeans`` (and ``notes`` says so).
+    stability_sample : int, keyword-only
+        Stability is measured on a uniform sample of at most this many customers (at least 100).
+
+    Returns
+    -------
+    SweepResult
+        One entry per k tried. With fewer than 3 distinct customers no k is tried: ``ks`` is empty,
+        ``recommended_k`` is 0 and ``warnings`` says why.
+
+    Raises
+    ------
+    RFMInputError
+        For a bad k range or setting, a matrix that is not 2-D, or a missing or infinite value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> centres = np.array([[0, 0], [6, 0], [0, 6]])
+    >>> X = np.concatenate([c + rng.normal(size=(60, 2)) for c in centres])
+    >>> result = sweep_k(X, k_max=6)
+    >>> result.ks, result.recommended_k
+    ((2, 3, 4, 5, 6), 3)
+    """
+    matrix = _check_matrix(X)
+    _check_settings(
+        k_min, k_max, random_state, n_init, stability_runs, exact_silhouette_max, minibatch_above, stability_sample
+    )
+    n_customers = matrix.shape[0]
+    method = "MiniBatchKMeans" if n_customers > minibatch_above else "KMeans"
+    n_distinct = _distinct_rows(matrix, at_least=k_max + 1)
+    top = min(k_max, n_distinct - 1)
+    warnings: list[str] = []
+    if n_distinct < 3:
+        warnings.append(
+            f"Only {n_distinct} distinct customer(s) among {n_customers}: clustering needs at least 3, no k was tried."
+        )
+        return _empty_result(method, n_customers, warnings)
+    if top < k_max:
+        warnings.append(
+            f"Only {n_distinct} distinct customers among {n_customers}: k_max lowered from {k_max} to {top} "
+            "(silhouette needs fewer clusters than distinct customers)."
+        )
+    if top < k_min:
+        warnings.append(f"k_min={k_min} is above the largest usable k={top}: no k was tried.")
+        return _empty_result(method, n_customers, warnings)
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=_THREADS):
+        return _sweep(matrix, tuple(range(k_min, top + 1)), method, random_state, n_init, stability_runs,
+                      exact_silhouette_max, minibatch_above, stability_sample, warnings)
+
+
+def _sweep(matrix, ks, method, random_state, n_init, stability_runs, exact_silhouette_max, minibatch_above,
+           stability_sample, warnings: list[str]) -> SweepResult:
+    n_customers = matrix.shape[0]
+    notes: list[str] = []
+    if method == "MiniBatchKMeans":
+        notes.append(
+            f"MiniBatchKMeans above {minibatch_above:,} customers ({n_customers:,} here): much faster than "
+            "KMeans, with a slightly higher inertia."
+        )
+    labels, inertia = _fit_all(matrix, ks, method, n_init, random_state, warnings)
+    sample = _metric_sample(labels, exact_silhouette_max, random_state)
+    if sample is not None:
+        notes.append(
+            f"Silhouette, Calinski-Harabasz and Davies-Bouldin on a stratified sample of {len(sample):,} of "
+            f"{n_customers:,} customers (every cluster represented); inertia on all of them."
+        )
+    points = matrix if sample is None else matrix[sample]
+    sampled_labels = labels if sample is None else [lab[sample] for lab in labels]
+    silhouette = silhouette_scores(points, sampled_labels)
+    calinski, davies = _ch_db_scores(points, sampled_labels)
+    stability = _stability(matrix, ks, stability_runs, stability_sample, random_state)
+    elbow = elbow_k(ks, inertia, total_inertia=float(((matrix - matrix.mean(axis=0)) ** 2).sum()))
+    recommended, reason = recommend_k(ks, silhouette, stability, elbow)
+    return SweepResult(
+        ks=ks,
+        inertia=tuple(inertia),
+        silhouette=tuple(silhouette),
+        calinski_harabasz=tuple(calinski),
+        davies_bouldin=tuple(davies),
+        stability=tuple(stability),
+        recommended_k=recommended,
+        reason=reason,
+        method=method,
+        n_customers=n_customers,
+        silhouette_sample=n_customers if sample is None else len(sample),
+        warnings=tuple(dict.fromkeys(warnings)),
+        notes=tuple(notes),
+        elbow_k=elbow,
+    )
+
+
+def _empty_result(method: str, n_customers: int, warnings: list[str]) -> SweepResult:
+    return SweepResult(
+        ks=(),
+        inertia=(),
+        silhouette=(),
+        calinski_harabasz=(),
+        davies_bouldin=(),
+        stability=(),
+        recommended_k=0,
+        reason=warnings[-1],
+        method=method,
+        n_customers=n_customers,
+        silhouette_sample=n_customers,
+        warnings=tuple(warnings),
+    )
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _check_matrix(X) -> np.ndarray:
+    try:
+        matrix = np.asarray(X, dtype="float64")
+    except (TypeError, ValueError) as error:
+        raise RFMInputError(f"X should be a numeric matrix (customers × features): {error}") from error
+    if matrix.ndim != 2 or matrix.shape[1] == 0:
+        raise RFMInputError(
+            f"X should be 2-D (customers × features) with at least one feature; got shape {matrix.shape}."
+        )
+    check_finite(matrix)
+    return matrix
+
+
+def _check_settings(
+    k_min, k_max, random_state, n_init, stability_runs, exact_silhouette_max, minibatch_above, stability_sample
+) -> None:
+    problems = []
+    for name, value, least in (
+        ("k_min", k_min, 2),
+        ("k_max", k_max, 2),
+        ("random_state", random_state, 0),
+        ("n_init", n_init, 1),
+        ("stability_runs", stability_runs, 0),
+        ("exact_silhouette_max", exact_silhouette_max, 100),
+        ("minibatch_above", minibatch_above, 1),
+        ("stability_sample", stability_sample, 100),
+    ):
+        if not _is_int(value) or value < least:
+            problems.append(f"{name}={value!r} should be an integer >= {least}.")
+    if not problems and k_max < k_min:
+        problems.append(f"k_max={k_max} should be >= k_min={k_min}.")
+    if not problems and k_max > K_LIMIT:
+        problems.append(f"k_max={k_max} should be <= {K_LIMIT}.")
+    if problems:
+        raise RFMInputError(" ".join(problems))
+
+
+def _distinct_rows(matrix: np.ndarray, at_least: int) -> int:
+    """Number of distinct rows, counted on a leading block first (real data reach ``at_least`` there)."""
+    if matrix.shape[0] == 0:
+        return 0
+    head = matrix[:4096]
+    count = len(pd.DataFrame(head).drop_duplicates())
+    if count < at_least and len(head) < len(matrix):
+        count = len(pd.DataFrame(matrix).drop_duplicates())
+    return count
+
+
+def _fit_all(matrix, ks, method, n_init, random_state, warnings: list[str]):
+    """Labels and inertia (on every customer) of one K-Means fit per k."""
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    if method == "MiniBatchKMeans":
+        # Batches of 4,096 and at most 3 starts (scikit-learn's own default for mini-batches): on 1M
+        # customers a fit took 2.8 s instead of 6.8 s (10 starts, batches of 1,024) for a 0.4% higher inertia.
+        def make(k):
+            return MiniBatchKMeans(n_clusters=k, n_init=min(n_init, 3), batch_size=4096, random_state=random_state)
+    else:
+        def make(k):
+            return KMeans(n_clusters=k, n_init=n_init, random_state=random_state)
+    labels, inertia = [], []
+    for k in ks:
+        with pywarnings.catch_warnings(record=True) as caught:
+            pywarnings.simplefilter("always", ConvergenceWarning)
+            model = make(k).fit(matrix)
+        for caught_warning in caught:
+            if issubclass(caught_warning.category, ConvergenceWarning):
+                warnings.append(f"k={k}: {caught_warning.message}")
+            else:  # not ours to judge: pass it on
+                pywarnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
+        labels.append(np.asarray(model.labels_, dtype=np.intp))
+        inertia.append(float(model.inertia_))
+    return labels, inertia
+
+
+def _metric_sample(labels: list[np.ndarray], size: int, random_state) -> np.ndarray | None:
+    """Positions of the customers the quality metrics use; ``None`` for all of them.
+
+    Stratified on the labels at the largest k (the finest partition), then topped up so that every
+    cluster of every other k keeps ``min(its size, 2)`` members too. One sample serves every k, which
+    lets :func:`silhouette_scores` share its distance computations between them.
+    """
+    n_customers = labels[0].shape[0]
+    if n_customers <= size:
+        return None
+    from rfm.clustering.estimator import stratified_sample_indices
+
+    rng = np.random.default_rng(random_state)
+    chosen = np.zeros(n_customers, dtype=bool)
+    chosen[stratified_sample_indices(labels[-1], size, random_state)] = True
+    for labelling in labels[:-1]:
+        counts = np.bincount(labelling)
+        present = np.bincount(labelling[chosen], minlength=counts.size)
+        for cluster in np.flatnonzero(present < np.minimum(counts, 2)):
+            spare = np.flatnonzero((labelling == cluster) & ~chosen)
+            chosen[rng.choice(spare, min(counts[cluster], 2) - present[cluster], replace=False)] = True
+    return np.flatnonzero(chosen)
+
+
+# --- quality metrics ----------------------------------------------------------------------------------
+
+
+def silhouette_scores(points: np.ndarray, labellings: Sequence[np.ndarray]) -> list[float]:
+    """Mean silhouette of each labelling of the same points, in one pass over the pairwise distances.
+
+    Equal to ``sklearn.metrics.silhouette_score(points, labels)`` for each labelling (Euclidean; a
+    singleton cluster's point scores 0), but the distances, which dominate the cost, are computed once
+    for all labellings: each block of rows of the distance matrix is multiplied by the stacked one-hot
+    matrix of every labelling, giving each point's summed distance to each cluster of each k.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, n_features)
+    labellings : sequence of ndarray of int, each of shape (n,)
+        Cluster numbers ``0..k-1`` (a number nobody holds is allowed).
+
+    Returns
+    -------
+    list of float
+        One mean silhouette per labelling; NaN where it is undefined (fewer than 2 clusters held, or as
+        many clusters as points).
+    """
+    n = points.shape[0]
+    sizes = [int(lab.max()) + 1 if n else 0 for lab in labellings]
+    if not labellings or n < 3:
+        return [math.nan] * len(labellings)
+    offsets = np.cumsum([0, *sizes])
+    one_hot = np.zeros((n, offsets[-1]))
+    for offset, lab in zip(offsets, labellings):
+        one_hot[np.arange(n), offset + lab] = 1.0
+    sums = np.empty_like(one_hot)
+    squared = (points**2).sum(axis=1)
+    transposed = np.ascontiguousarray(points.T)
+    step = max(16, _BLOCK_BYTES // (8 * n))
+    for start in range(0, n, step):
+        block = points[start : start + step] @ transposed
+        block *= -2.0
+        block += squared[start : start + step, None]
+        block += squared[None, :]
+        np.maximum(block, 0.0, out=block)
+        np.sqrt(block, out=block)
+        sums[start : start + step] = block @ one_hot
+    scores = []
+    rows = np.arange(n)
+    for offset, size, lab in zip(offsets, sizes, labellings):
+        counts = np.bincount(lab, minlength=size).astype("float64")
+        held = int((counts > 0).sum())
+        if not 2 <= held <= n - 1:
+            scores.append(math.nan)
+            continue
+        to_cluster = sums[:, offset : offset + size]
+        own = counts[lab]
+        within = to_cluster[rows, lab] / np.maximum(own - 1, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_to = to_cluster / counts
+        mean_to[:, counts == 0] = np.inf
+        mean_to[rows, lab] = np.inf
+        nearest = mean_to.min(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.nan_to_num((nearest - within) / np.maximum(within, nearest))
+        values[own == 1] = 0.0
+        scores.append(float(values.mean()))
+    return scores
+
+
+def _ch_db_scores(points: np.ndarray, labellings: Sequence[np.ndarray]) -> tuple[list[float], list[float]]:
+    """Calinski-Harabasz and Davies-Bouldin of each labelling (NaN where undefined)."""
+    calinski, davies = [], []
+    for lab in labellings:
+        ch, db = calinski_davies(points, lab)
+        calinski.append(ch)
+        davies.append(db)
+    return calinski, davies
+
+
+def calinski_davies(points: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Calinski-Harabasz and Davies-Bouldin indices of one labelling, vectorised.
+
+    The same figures as ``sklearn.metrics.calinski_harabasz_score`` and ``davies_bouldin_score`` (including
+    their conventions: 1.0 and 0.0 when every cluster is a single point or all centres coincide), without
+    their per-call validation, which costs more than the arithmetic on a sweep's sizes.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, n_features)
+    labels : ndarray of shape (n,)
+
+    Returns
+    -------
+    (float, float)
+        Higher and lower is better; both NaN unless ``2 <= clusters <= n - 1``.
+    """
+    _, codes = np.unique(labels, return_inverse=True)
+    n, k = points.shape[0], int(codes.max()) + 1 if len(codes) else 0
+    if not 2 <= k <= n - 1:
+        return math.nan, math.nan
+    counts = np.bincount(codes).astype("float64")
+    centres = np.column_stack([np.bincount(codes, weights=column) for column in points.T]) / counts[:, None]
+    squared = ((points - centres[codes]) ** 2).sum(axis=1)
+    within = float(squared.sum())
+    between = float((counts * ((centres - points.mean(axis=0)) ** 2).sum(axis=1)).sum())
+    calinski = 1.0 if within == 0 else between * (n - k) / (within * (k - 1))
+    spread = np.bincount(codes, weights=np.sqrt(squared)) / counts
+    apart = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1))
+    if np.allclose(spread, 0) or np.allclose(apart, 0):
+        return calinski, 0.0
+    apart[apart == 0] = np.inf
+    davies = float(np.mean(np.max((spread[:, None] + spread[None, :]) / apart, axis=1)))
+    return calinski, davies
+
+
+def adjusted_rand_index(first: np.ndarray, second: np.ndarray) -> float:
+    """Adjusted Rand index of two labellings of the same points (as ``sklearn.metrics.adjusted_rand_score``).
+
+    Computed from the contingency table by ``np.bincount``: 0.16 ms against scikit-learn's 1.75 ms for two
+    labellings of 3,000 customers, which matters for the 90 pairs a default sweep compares.
+
+    Parameters
+    ----------
+    first, second : ndarray of non-negative int, shape (n,)
+
+    Returns
+    -------
+    float
+        1 for identical partitions (up to renumbering), about 0 for independent ones.
+    """
+    n = first.shape[0]
+    _, first = np.unique(first, return_inverse=True)
+    _, second = np.unique(second, return_inverse=True)
+    width = int(second.max()) + 1 if n else 1
+    table = np.bincount(first * width + second)
+
+    def pairs(counts: np.ndarray) -> float:
+        counts = counts.astype("float64")
+        return float((counts * (counts - 1)).sum() / 2)
+
+    together = pairs(table)
+    in_first = pairs(np.bincount(first))
+    in_second = pairs(np.bincount(second))
+    total = n * (n - 1) / 2
+    if total == 0:
+        return 1.0
+    expected = in_first * in_second / total
+    best = (in_first + in_second) / 2
+    if best == expected:  # both partitions trivial (one cluster, or all singletons): the same partition
+        return 1.0
+    return (together - expected) / (best - expected)
+
+
+def _stability(matrix, ks, runs: int, sample_size: int, random_state) -> list[float]:
+    """Mean pairwise ARI of ``runs`` single-initialisation K-Means fits per k, on a uniform sample."""
+    if runs < 2:
+        return [math.nan] * len(ks)
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(random_state)
+    sample = matrix
+    if matrix.shape[0] > sample_size:
+        sample = matrix[np.sort(rng.choice(matrix.shape[0], sample_size, replace=False))]
+    stability = []
+    for k in ks:
+        with pywarnings.catch_warnings():
+            # A sample can hold fewer distinct customers than k; the index still says how alike the fits are.
+            pywarnings.simplefilter("ignore", ConvergenceWarning)
+            fits = [
+                KMeans(n_clusters=k, n_init=1, random_state=random_state + run).fit(sample).labels_
+                for run in range(runs)
+            ]
+        stability.append(float(np.mean([adjusted_rand_index(a, b) for a, b in combinations(fits, 2)])))
+    return stability
+
+
+# --- the rule -----------------------------------------------------------------------------------------
+
+
+def elbow_k(ks: Sequence[int], inertia: Sequence[float], total_inertia: float | None = None) -> int | None:
+    """The elbow of the inertia curve, "kneedle" style.
+
+    Both axes are scaled to 0..1 and the elbow is the k whose point lies furthest below the straight line
+    from the first point of the curve to the last. ``total_inertia`` (the inertia of one cluster, the
+    total sum of squares) starts the curve at k=1 when given, so that the elbow can be ``ks[0]`` itself.
+
+    Parameters
+    ----------
+    ks : sequence of int
+    inertia : sequence of float, aligned with ``ks``
+    total_inertia : float, optional
+
+    Returns
+    -------
+    int or None
+        A k among ``ks``; ``None`` for fewer than 3 points, or when no point is below the line.
+
+    Examples
+    --------
+    >>> elbow_k([1, 2, 3, 4, 5, 6], [100, 40, 10, 8, 7, 6])
+    3
+    """
+    x = [1.0] if total_inertia is not None else []
+    y = [float(total_inertia)] if total_inertia is not None else []
+    x += [float(k) for k in ks]
+    y += [float(v) for v in inertia]
+    if len(x) < 3 or not np.all(np.isfinite(y)):
+        return None
+    x_arr, y_arr = np.asarray(x), np.asarray(y)
+    x_norm = (x_arr - x_arr[0]) / (x_arr[-1] - x_arr[0])
+    spread = y_arr.max() - y_arr.min()
+    if spread == 0:
+        return None
+    y_norm = (y_arr - y_arr.min()) / spread
+    line = y_norm[0] + (y_norm[-1] - y_norm[0]) * x_norm
+    below = line - y_norm  # 0 at both ends of the chord, so the k=1 anchor is never the elbow
+    best = int(np.argmax(below))
+    if below[best] <= 1e-12:
+        return None
+    return int(x_arr[best])
+
+
+def recommend_k(
+    ks: Sequence[int],
+    silhouette: Sequence[float],
+    stability: Sequence[float],
+    elbow: int | None,
+) -> tuple[int, str]:
+    """The recommended k and a sentence saying why.
+
+    The rule: keep the ks whose stability is at least :data:`STABLE_ARI` (all ks when none is, or when
+    stability was not measured); among them take the highest silhouette, except that when the elbow of
+    the inertia curve is among them with a silhouette within :data:`SILHOUETTE_TIE` of the best, the elbow
+    wins (the two agree that far). Without any silhouette, the elbow if it is kept, else the smallest kept k.
+
+    Parameters
+    ----------
+    ks : sequence of int
+    silhouette, stability : sequence of float, aligned with ``ks`` (NaN where undefined)
+    elbow : int or None
+        From :func:`elbow_k`.
+
+    Returns
+    -------
+    (int, str)
+        The k (0 when ``ks`` is empty) and the reason, e.g. ``"k=4: highest silhouette (0.41) among the
+        ks whose stability is ≥ 0.8 (2, 3, 4); the elbow is at k=4 too."``
+
+    Examples
+    --------
+    >>> recommend_k([2, 3, 4], [0.50, 0.62, 0.55], [1.0, 0.97, 0.71], elbow=3)[0]
+    3
+    """
+    if not ks:
+        return 0, "No k was tried."
+    silhouette_of = dict(zip(ks, map(float, silhouette)))
+    stability_of = dict(zip(ks, map(float, stability)))
+    measured = [k for k in ks if math.isfinite(stability_of[k])]
+    stable = [k for k in measured if stability_of[k] >= STABLE_ARI]
+    if stable:
+        kept = stable
+        among = f"among the ks whose stability is ≥ {STABLE_ARI:g} ({', '.join(map(str, stable))})"
+    elif measured:
+        kept = list(ks)
+        steady = max(measured, key=lambda k: (stability_of[k], -k))
+        among = (
+            f"among all ks, as none has stability ≥ {STABLE_ARI:g} "
+            f"(the most stable is k={steady} at {stability_of[steady]:.2f})"
+        )
+    else:
+        kept = list(ks)
+        among = "among all ks (stability not measured)"
+    scored = [k for k in kept if math.isfinite(silhouette_of[k])]
+    elbow_text = "the inertia curve has no clear elbow" if elbow is None else f"the elbow is at k={elbow}"
+    if not scored:
+        chosen = elbow if elbow in kept else kept[0]
+        how = "the elbow of the inertia curve" if chosen == elbow else "the smallest k"
+        return chosen, f"k={chosen}: {how} {among}; silhouette is undefined for every k."
+    best = max(scored, key=lambda k: (silhouette_of[k], -k))
+    if elbow in scored and elbow != best and silhouette_of[elbow] >= silhouette_of[best] - SILHOUETTE_TIE:
+        return elbow, (
+            f"k={elbow}: the elbow of the inertia curve, and its silhouette ({silhouette_of[elbow]:.2f}) is within "
+            f"{SILHOUETTE_TIE:g} of the highest (k={best}, {silhouette_of[best]:.2f}) {among}."
+        )
+    agree = f"{elbow_text} too" if elbow == best else elbow_text
+    return best, f"k={best}: highest silhouette ({silhouette_of[best]:.2f}) {among}; {agree}."
