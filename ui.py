@@ -6,17 +6,18 @@ Pages import this module and lay out what it returns; nothing here computes anyt
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import streamlit as st
 
 from rfm.cleaning.ledger import CleaningSettings
-from rfm.errors import RFMInputError
-from rfm.scoring.scores import SCORE_LETTERS
-from rfm.scoring.classic import SegmentSettings
 from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN
+from rfm.errors import RFMInputError
+from rfm.scoring.classic import SegmentSettings
+from rfm.scoring.scores import SCORE_LETTERS
 
 # Session keys.
 DATASET = "dataset"
@@ -45,7 +46,7 @@ class Dataset:
     is_demo: bool = False
 
     @classmethod
-    def from_bytes(cls, name: str, data: bytes, is_demo: bool = False) -> "Dataset":
+    def from_bytes(cls, name: str, data: bytes, is_demo: bool = False) -> Dataset:
         return cls(name=name, data=data, digest=hashlib.sha256(data).hexdigest(), is_demo=is_demo)
 
 
@@ -390,7 +391,7 @@ def algorithm_comparison(k: int):
     with a progress bar that moves as each algorithm is fitted and scored."""
     import pandas as pd
 
-    from rfm.clustering.fit import ALGORITHMS
+    from rfm.schema import ALGORITHMS
 
     digest, name, choices, segments, clustering = _cluster_key()
     data = current_dataset().data

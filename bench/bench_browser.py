@@ -29,8 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_concurrency import descendants, rss_kib  # noqa: E402
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROXY_VARIABLES, _free_port, _healthy, _stop, live, metric_value, settled  # noqa: E402
-from tests.test_browser import start_server  # noqa: E402
+from devkit.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROXY_VARIABLES,
+    free_port,
+    healthy,
+    live,
+    metric_value,
+    settled,
+    start_server,
+    stop,
+)
 
 PAGES = ("RFM", "Clusters", "Segments", "Trends", "Value", "Export", "What if")
 #: The last element each page draws: a visit is over when it is on screen (and nothing is running or stale).
@@ -69,21 +79,21 @@ def main() -> int:
     parser.add_argument("--root", type=Path, help="serve the app from this checkout instead (e.g. a git worktree of an earlier commit)")
     args = parser.parse_args()
     if args.root:
-        import tests.test_browser
+        import devkit.browser
 
-        tests.test_browser.REPO = args.root.resolve()
+        devkit.browser.REPO = args.root.resolve()
     from playwright.sync_api import expect, sync_playwright
 
     labels = {"kmeans": "K-Means", "gmm": "Gaussian mixture", "dbscan": "DBSCAN", "hdbscan": "HDBSCAN"}
     algorithm = labels.get(args.algorithm, args.algorithm)
-    port, rows = _free_port(), []
+    port, rows = free_port(), []
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
     with tempfile.TemporaryDirectory() as work:
         started = time.perf_counter()
         server = start_server(port, Path(work) / "server.log")
         try:
-            while not _healthy(url):
+            while not healthy(url):
                 time.sleep(0.05)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
@@ -137,7 +147,7 @@ def main() -> int:
                     timed(f"{name}: revisit", lambda: visit(page, name), server.pid, rows)
                 browser.close()
         finally:
-            _stop(server)
+            stop(server)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rfm", "inspect", str(args.file)], cwd=ROOT, check=True, capture_output=True)
     cli = time.perf_counter() - started

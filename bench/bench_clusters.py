@@ -36,32 +36,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rfm import schema  # noqa: E402
+from devkit.data import cdnow_master, synthetic_customers  # noqa: E402
 from rfm.clustering.features import feature_frame, make_scaler  # noqa: E402
-from tests.reference import cdnow_master  # noqa: E402
-
-# (share of customers, recency window in days, geometric p of frequency, log-normal mean of order value)
-GROUPS = (
-    (0.15, (0, 30), 0.12, 4.6),  # loyal: recent, many orders, bigger baskets
-    (0.35, (10, 180), 0.35, 4.0),  # regular
-    (0.20, (0, 60), 0.90, 3.6),  # new: recent, one order
-    (0.30, (180, 730), 0.70, 3.4),  # lapsed
-)
-
-
-def synthetic_customers(n: int, seed: int = 7) -> pd.DataFrame:
-    """An RFM table of ``n`` customers (recency_days, frequency, monetary), indexed by customer id."""
-    rng = np.random.default_rng(seed)
-    group = rng.choice(len(GROUPS), n, p=[g[0] for g in GROUPS])
-    low = np.array([g[1][0] for g in GROUPS])[group]
-    high = np.array([g[1][1] for g in GROUPS])[group]
-    recency = rng.integers(low, high + 1)
-    frequency = rng.geometric(np.array([g[2] for g in GROUPS])[group])
-    order_value = rng.lognormal(np.array([g[3] for g in GROUPS])[group], 0.7)
-    return pd.DataFrame(
-        {schema.RECENCY: recency, schema.FREQUENCY: frequency, schema.MONETARY: np.round(frequency * order_value, 2)},
-        index=pd.Index([f"C{i:06d}" for i in range(n)], name=schema.CUSTOMER_ID),
-    )
 
 
 def scaled(table: pd.DataFrame) -> np.ndarray:
@@ -92,8 +68,9 @@ def segmented_customers(path) -> pd.DataFrame:
 
 def comparison_figures(repeats: int, k: int = 4) -> None:
     """The algorithm comparison and each fit, on the demo and on CDNOW (default ClusterSettings)."""
-    from rfm.clustering.fit import ALGORITHMS, ClusterSettings, compare_clusters, fit_clusters
+    from rfm.clustering.fit import ClusterSettings, compare_clusters, fit_clusters
     from rfm.demo import DEMO_PATH
+    from rfm.schema import ALGORITHMS
 
     files = {"demo": DEMO_PATH, "CDNOW": cdnow_master()}
     settings = ClusterSettings()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import sys
@@ -35,9 +36,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROXY_VARIABLES, _free_port, _healthy, _stop, live, metric_value  # noqa: E402
-from tests.test_browser import start_server  # noqa: E402
-from tests.test_isolation import customer_ids, transactions_csv  # noqa: E402
+from devkit.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROXY_VARIABLES,
+    free_port,
+    healthy,
+    live,
+    metric_value,
+    start_server,
+    stop,
+)
+from devkit.data import customer_ids, transactions_csv  # noqa: E402
 
 STEPS = ("open", "upload", "rfm", "clusters", "segments", "export", "download", "whatif", "slider")
 
@@ -127,10 +137,8 @@ async def journey(browser, url: str, user: int, csv: Path, expected: dict, own_i
         except Exception as exc:  # a timeout or a failed check: record it and end this user's journey
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             result.errors.append(f"{name}: {type(exc).__name__}: {first_line[:200]}")
-            try:
+            with contextlib.suppress(Exception):
                 await page.screenshot(path=work / f"user{user}-{name}-failed.png")
-            except Exception:
-                pass
             return False
 
     def visible(locator):
@@ -252,7 +260,8 @@ def report(results: list[UserResult], users: int, peak_kib: int, peak_processes:
             print(f"{name:<10} {0:>5} {'-':>7} {'-':>7} {'-':>7} {errors_by_step[name]:>7}")
     journeys = [sum(r.times.values()) for r in results if not r.errors]
     completed = len(journeys)
-    print(f"\njourneys completed: {completed}/{users}" + (f"; journey time p50 {percentile(journeys, 0.5):.1f} s, max {max(journeys):.1f} s" if journeys else ""))
+    times = f"; journey time p50 {percentile(journeys, 0.5):.1f} s, max {max(journeys):.1f} s" if journeys else ""
+    print(f"\njourneys completed: {completed}/{users}{times}")
     print(f"errors: {sum(len(r.errors) for r in results)}")
     for r in results:
         for error in r.errors:
@@ -274,13 +283,13 @@ def main() -> int:
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="rfm-bench-concurrency-"))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_server(port, work / "server.log")
     sampler = None
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(url):
+        while not healthy(url):
             if server.poll() is not None or time.monotonic() > deadline:
                 print((work / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
                 return 1
@@ -301,7 +310,7 @@ def main() -> int:
     finally:
         if sampler is not None and sampler.is_alive():
             sampler.stop()
-        _stop(server)
+        stop(server)
 
 
 if __name__ == "__main__":

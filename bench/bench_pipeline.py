@@ -154,12 +154,12 @@ def _child(approach: str, path: Path) -> dict:
     """Run one approach in a fresh interpreter; return its figures plus its peak RSS and that of
     the largest worker process it started (sheets are read in worker processes)."""
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r); sys.path.insert(0, %r);"
+        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(Path(__file__).parent)!r});"
         "import bench_pipeline as b; from pathlib import Path;"
-        "r = b.run_%s(Path(%r)); r['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+        f"r = b.run_{approach}(Path({str(path)!r})); r['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
         "r['worker_peak_mib'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024;"
         "print(json.dumps(r))"
-    ) % (str(ROOT), str(Path(__file__).parent), approach, str(path))
+    )
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 

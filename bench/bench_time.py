@@ -1,6 +1,6 @@
 """Benchmark: customers over time and predicted value on a generated UCI-shaped file.
 
-Prints, for ``--rows`` generated transactions (bench/datagen.py, cached outside git):
+Prints, for ``--rows`` generated transactions (devkit/datagen.py, cached outside git):
   * the cost of keeping the order table: ``analyse_file`` with and without ``with_orders``;
   * RFM as of one day, a migration between two dates, segment sizes at monthly and weekly snapshots;
   * BG/NBD + Gamma-Gamma fit, the per-customer value columns, and the holdout check;
@@ -36,12 +36,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     args = parser.parse_args(argv)
 
-    import datagen
-
-    from rfm.trends.kpis import campaign_kpis
-    from rfm.trends.migration import migrate
+    from devkit import datagen
     from rfm.cleaning.analyse import analyse_file
     from rfm.segment_run import segment_run
+    from rfm.trends.kpis import campaign_kpis
+    from rfm.trends.migration import migrate
     from rfm.trends.timeline import date_range, default_dates, rfm_as_of, sizes_over_time, snapshot_days
     from rfm.value.predict import customer_value, fit_value, holdout
 

@@ -28,17 +28,17 @@ sys.path.insert(0, str(ROOT))
 
 def _figures(label: str, times_ms: list[float]) -> str:
     ordered = sorted(times_ms)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return f"{label:<46} median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   ({len(ordered)} moves)"
 
 
 def library_times(transactions_xlsx: bytes, moves: int, seed: int) -> None:
     import plotly.io as pio
 
-    from rfm.outputs.charts import distance_bars, pca_scatter, with_point
-    from rfm.cleaning.analyse import analyse_file
-    from rfm.segment_run import segment_run
     from rfm.bundle.whatif import input_ranges, levers, moves_up, predict
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.outputs.charts import distance_bars, pca_scatter, with_point
+    from rfm.segment_run import segment_run
 
     run = segment_run(analyse_file(transactions_xlsx, "bench.xlsx"), k=4)
     bundle, customers = run.bundle, run.analysis.customers

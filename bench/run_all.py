@@ -13,7 +13,7 @@ both divided by the baseline of the same case in the same run (below 1 means fas
     ksweep         rfm.clustering.sweep.sweep_k on 6k / 100k / 1M synthetic customers (bench_clusters.py's table)
     whatif         what-if latency per slider move, library and app (bench_whatif.py)
 
-Transactions come from bench/datagen.py (cached outside git, generated once). Peak memory is the larger of
+Transactions come from devkit/datagen.py (cached outside git, generated once). Peak memory is the larger of
 the largest process's max RSS (from the kernel, via wait4) and the sum of the RSS of every process the case
 started, sampled every 0.2 s (sheet workers, the Spark JVM). A case that runs past ``--timeout`` or past
 ``--max-memory-gib`` is killed and shown as such. Nothing is asserted: this script prints figures.
@@ -297,9 +297,9 @@ def rfm_table(path: Path, output: Path, *options: str) -> tuple[str, ...]:
 
 
 def transactions(rows: int, fmt: str, timeout: float) -> Path:
-    """bench/datagen.py's file (generated in a child process the first time); says what it did."""
+    """devkit/datagen.py's file (generated in a child process the first time); says what it did."""
     run = subprocess.run(
-        [sys.executable, str(BENCH / "datagen.py"), "--rows", str(rows), "--format", fmt],
+        [sys.executable, str(ROOT / "devkit" / "datagen.py"), "--rows", str(rows), "--format", fmt],
         capture_output=True, text=True, timeout=timeout, check=True,
     )  # fmt: skip
     print(f"  data: {run.stdout.strip()} ({run.stderr.strip()})", flush=True)
@@ -324,7 +324,7 @@ def spark_skip_reason() -> str:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         return "no java on PATH (pyspark needs a JVM)"
     help_text = subprocess.run(
-        [sys.executable, "-m", "rfm", "table", "--help"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "rfm", "table", "--help"], cwd=ROOT, capture_output=True, text=True, check=False
     ).stdout
     if "--engine" not in help_text:
         return "`rfm table` has no --engine option yet"
@@ -439,7 +439,7 @@ def machine() -> list[str]:
     ]
     java = shutil.which("java")
     if java and importlib.util.find_spec("pyspark") is not None:
-        version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.splitlines()
+        version = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr.splitlines()
         lines.append(f"Java: {version[0] if version else 'unknown'}")
     lines.append(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return lines
@@ -564,9 +564,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"each case in its own process; timeout {args.timeout:,.0f} s, memory limit {args.max_memory_gib:.1f} GiB\n")
     results = []
     with tempfile.TemporaryDirectory(prefix="rfm-bench-") as work:
-        for number, case in enumerate(cases, 1):
-            print(f"[{number}/{len(cases)}] {case.name}: {case.engine}, {case.rows:,} rows", flush=True)
-            case = resolve(case, sizes, Path(work), args.timeout)
+        for number, listed in enumerate(cases, 1):
+            print(f"[{number}/{len(cases)}] {listed.name}: {listed.engine}, {listed.rows:,} rows", flush=True)
+            case = resolve(listed, sizes, Path(work), args.timeout)
             outcome = run_case(case, args.timeout, int(args.max_memory_gib * 2**30))
             shown = f"{outcome.wall_s:.1f} s, {outcome.peak_mib:,.0f} MiB" if outcome.status == "ok" else outcome.message
             print(f"  {outcome.status}: {shown}", flush=True)

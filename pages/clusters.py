@@ -6,9 +6,10 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.outputs.charts import stability_figure, sweep_figure
-from rfm.clustering.fit import ALGORITHMS, DENSITY_METHODS, MAX_CLUSTERS, ClusterSettings, smallest_cluster
 from rfm.clustering.features import FEATURE_CHOICES
+from rfm.clustering.fit import MAX_CLUSTERS, ClusterSettings, smallest_cluster
+from rfm.outputs.charts import stability_figure, sweep_figure
+from rfm.schema import ALGORITHMS, DENSITY_ALGORITHMS, SCALERS
 
 MAX_SIZE_CARDS = 12  # more groups than this are listed in a table: a wall of cards says nothing
 CARDS_PER_ROW = 6
@@ -34,9 +35,10 @@ with st.expander("Features, transform and outliers", expanded=False), st.form("c
         "Take the log (log1p) of", FEATURE_CHOICES, default=list(settings.log_features), format_func=labels.get, key="log_features",
         help="Skewed values (orders, spend) dominate distances unless taken on a log scale.",
     )
-    scaler = st.radio("Scaler", ["standard", "robust"], index=["standard", "robust"].index(settings.scaler), horizontal=True, key="scaler",
-                      format_func={"standard": "Standard (mean, sd)", "robust": "Robust (median, IQR)"}.get)
-    exclude = st.checkbox("Leave the outlier tiers (High Spenders, Power Shoppers, Elite VIPs) out of the fit", settings.exclude_outliers, key="exclude_outliers")
+    scaler = st.radio("Scaler", list(SCALERS), index=list(SCALERS).index(settings.scaler), horizontal=True, key="scaler", format_func=SCALERS.get)
+    exclude = st.checkbox(
+        "Leave the outlier tiers (High Spenders, Power Shoppers, Elite VIPs) out of the fit", settings.exclude_outliers, key="exclude_outliers"
+    )
     outliers_as = st.radio(
         "Then the outliers", ["nearest", "own_tier"], index=["nearest", "own_tier"].index(settings.outliers_as), horizontal=True,
         format_func={"nearest": "join their nearest cluster", "own_tier": "stay as their own tier groups"}.get, key="outliers_as",
@@ -63,7 +65,10 @@ if not sweep.ks:
     st.stop()
 st.info(f"**Recommended k = {sweep.recommended_k}.** {sweep.reason}")
 if sweep.sampled:
-    st.caption(f"Silhouette, Calinski–Harabasz and Davies–Bouldin were computed on a stratified sample of {sweep.silhouette_sample:,} of {sweep.n_customers:,} customers (every cluster kept). Fits: {sweep.method}.")
+    st.caption(
+        f"Silhouette, Calinski–Harabasz and Davies–Bouldin were computed on a stratified sample of {sweep.silhouette_sample:,} of "
+        f"{sweep.n_customers:,} customers (every cluster kept). Fits: {sweep.method}."
+    )
 st.plotly_chart(sweep_figure(sweep), width="stretch", key="sweep")
 st.plotly_chart(stability_figure(sweep), width="stretch", key="stability")
 
@@ -73,7 +78,7 @@ pick_column, algorithm_column = st.columns([3, 2])
 k = pick_column.slider("k (number of clusters)", min(sweep.ks), max(sweep.ks), min(max(k_now, min(sweep.ks)), max(sweep.ks)), key="k")
 algorithm = algorithm_column.selectbox("Algorithm", list(ALGORITHMS), index=list(ALGORITHMS).index(algorithm_now), format_func=ALGORITHMS.get, key="algorithm",
                                        help="DBSCAN and HDBSCAN find their own number of clusters (k does not apply) and mark noise.")
-if algorithm in DENSITY_METHODS:
+if algorithm in DENSITY_ALGORITHMS:
     share_column, eps_column = st.columns([3, 2])
     share = share_column.select_slider(
         "Smallest cluster (share of customers)", sorted({*SHARE_CHOICES, settings.min_cluster_share}), settings.min_cluster_share,
@@ -94,7 +99,7 @@ for warning in result.warnings:
     st.warning(warning)
 for note in result.notes:
     st.caption(note)
-if algorithm in DENSITY_METHODS:
+if algorithm in DENSITY_ALGORITHMS:
     fitted = len(result.estimator.labels_)
     st.caption(f"Smallest cluster: {percent(settings.min_cluster_share)} of {fitted:,} customers = {smallest_cluster(settings, fitted):,}.")
 sizes = result.customers["cluster_name"].value_counts()

@@ -6,9 +6,9 @@ import streamlit as st
 
 import ui
 from rfm import schema
-from rfm.outputs.charts import ledger_waterfall
-from rfm.reading.values import DATE_ORDERS
 from rfm.cleaning.analyse import mapping_overrides
+from rfm.outputs.charts import ledger_waterfall
+from rfm.schema import DATE_ORDERS
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet"]
 NONE = "(none)"
@@ -108,10 +108,18 @@ with st.expander("Change the column mapping or the date order"), st.form("mappin
 # --- cleaning options ---------------------------------------------------------------------------
 with st.expander("Cleaning options"), st.form("cleaning"):
     settings = choices.settings
-    cancel_prefix = st.text_input("Cancelled invoices start with", settings.cancel_prefix, key=ui.choices_key("cancel_prefix"), help="Leave empty to keep every invoice.")
+    cancel_prefix = st.text_input(
+        "Cancelled invoices start with", settings.cancel_prefix, key=ui.choices_key("cancel_prefix"), help="Leave empty to keep every invoice."
+    )
     drop_duplicates = st.checkbox("Remove exact duplicate rows", settings.drop_duplicates, key=ui.choices_key("drop_duplicates"))
-    window = st.date_input("Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d), key=ui.choices_key("date_window"))
-    countries = st.multiselect("Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries), key=ui.choices_key("countries"))
+    window = st.date_input(
+        "Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d),
+        key=ui.choices_key("date_window"),
+    )
+    countries = st.multiselect(
+        "Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries),
+        key=ui.choices_key("countries"),
+    )
     analysis_date = st.date_input("Analysis date (default: the latest purchase)", value=settings.analysis_date, key=ui.choices_key("analysis_date"))
     if st.form_submit_button("Apply cleaning options"):
         window = tuple(window) if isinstance(window, (tuple, list)) else (window,)

@@ -4,8 +4,9 @@ import streamlit as st
 
 import ui
 from rfm.outputs.files import export_file_name
-from rfm.outputs.lists import SEGMENT_NAME, with_values
+from rfm.outputs.lists import with_values
 from rfm.outputs.report import html_report, report_file_name
+from rfm.schema import SEGMENT_NAME
 
 ui.require_router()
 st.title("Export")
@@ -36,7 +37,7 @@ report_column.download_button(
 )
 model_column.download_button(
     "Model (model.json)",
-    data=lambda: run.bundle.to_json(),
+    data=run.bundle.to_json,
     file_name=export_file_name("rfm-model", day, "json"), mime="application/json", on_click="ignore",
     icon=":material/model_training:", key="model",
     help="Score cut points, segment rules, outlier fences and clusters as plain JSON (no code). Use it on the Score "

@@ -4,6 +4,8 @@ import streamlit as st
 
 import ui
 from rfm import schema
+from rfm.cleaning.table import CLV_FORMULA, repeat_rate
+from rfm.errors import RFMInputError
 from rfm.outputs.charts import (
     distribution_figure,
     recency_frequency_scatter,
@@ -11,10 +13,8 @@ from rfm.outputs.charts import (
     score_heatmap,
     segment_share_figure,
 )
-from rfm.errors import RFMInputError
-from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, SCORE_LETTERS, SCORING_RULE, parse_thresholds
 from rfm.scoring.rules import RULE_COLUMNS, rules_frame, rules_from_frame
-from rfm.cleaning.table import CLV_FORMULA, repeat_rate
+from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, SCORE_LETTERS, SCORING_RULE, parse_thresholds
 from rfm.scoring.tiers import TIERS
 
 ui.require_router()

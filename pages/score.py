@@ -3,7 +3,8 @@
 import streamlit as st
 
 import ui
-from rfm.outputs.lists import RFM_SEGMENT, SEGMENT_NAME, segment_sizes
+from rfm.outputs.lists import segment_sizes
+from rfm.schema import RFM_SEGMENT, SEGMENT_NAME
 
 ui.require_router()
 st.title("Score with a saved model")
@@ -13,7 +14,9 @@ st.caption(
     f"now **{dataset.name}**, with the model's own score cut points, segment rules, outlier fences and clusters: "
     "next month's customers land in this month's segments. Load the new file on the Data page first."
 )
-upload = st.file_uploader("Model bundle (model.json)", type=["json"], key="model_upload", help="Plain JSON only; it is checked field by field and never runs code.")
+upload = st.file_uploader(
+    "Model bundle (model.json)", type=["json"], key="model_upload", help="Plain JSON only; it is checked field by field and never runs code."
+)
 if upload is not None:
     ui.set_saved_model(upload.name, upload.getvalue())
 model = ui.saved_model()

@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
-from rfm.outputs.charts import crosstab_heatmap, migration_sankey, sizes_over_time_figure
 from rfm import schema
+from rfm.outputs.charts import crosstab_heatmap, migration_sankey, sizes_over_time_figure
 from rfm.outputs.files import csv_bytes, export_file_name, zip_bytes
 from rfm.outputs.lists import with_values
 from rfm.trends.migration import NEW, flow_label, flow_list, migration_files
@@ -66,7 +66,8 @@ def left_rule(day: str) -> str:
 metrics = st.columns(5)
 metrics[0].metric(
     f"On {from_date}", f"{migration.customers_at_from_date:,}",
-    help="Customers on this date: everyone with an order on or before it" + (f", those with {left_rule('it')} counted as Left included." if active_days else "."),
+    help="Customers on this date: everyone with an order on or before it"
+    + (f", those with {left_rule('it')} counted as Left included." if active_days else "."),
 )
 metrics[1].metric(
     f"On {to_date}", f"{migration.customers_at_to_date:,}",

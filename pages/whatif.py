@@ -6,9 +6,9 @@ import streamlit as st
 
 import ui
 from rfm import schema
+from rfm.bundle.whatif import customer_values, input_ranges, levers, moves_up, predict
 from rfm.outputs.charts import distance_bars, pca_scatter, with_point
 from rfm.value.predict import what_if_value
-from rfm.bundle.whatif import customer_values, input_ranges, levers, moves_up, predict
 
 ui.require_router()
 st.title("What if")
@@ -45,7 +45,7 @@ start_key = (model_key, ui.current_dataset().digest, customer_id)
 def _set(feature: str, value: float) -> None:
     """Put both inputs of ``feature`` at ``value`` (the slider clamped to its range)."""
     bounds = ranges[feature]
-    value = int(round(value)) if bounds.whole else round(float(value), 2)
+    value = round(value) if bounds.whole else round(float(value), 2)
     st.session_state[f"whatif_number_{feature}"] = value
     st.session_state[f"whatif_slider_{feature}"] = min(max(value, type(value)(bounds.low)), type(value)(bounds.high))
 

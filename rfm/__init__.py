@@ -77,7 +77,7 @@ __getattr__, __dir__ = lazy_exports(
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time each name is imported on first use
     from rfm.cleaning.analyse import Analysis, analyse, analyse_file
-    from rfm.cleaning.ledger import CleanResult, CleaningReport, CleaningSettings, LedgerLine, clean
+    from rfm.cleaning.ledger import CleaningReport, CleaningSettings, CleanResult, LedgerLine, clean
     from rfm.cleaning.table import rfm_table
     from rfm.clustering.estimator import RFMClusterer, compare_algorithms
     from rfm.clustering.fit import ClusterSettings, fit_clusters, run_sweep

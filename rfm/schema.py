@@ -1,8 +1,10 @@
-"""Canonical column names: the one place that names the fields of a transaction and of the RFM table."""
+"""Names and choices: the one place that names the fields of a transaction, the columns of every customer table, and
+the choices a user makes (date orders, algorithms, scalers). Pages, the command line and saved models import them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 # Transaction fields a file's columns are mapped onto.
 CUSTOMER_ID = "customer_id"
@@ -76,10 +78,52 @@ VALUE_LABELS: dict[str, str] = {
     PREDICTED_CLV: "Predicted CLV",
 }
 
+# Score, segment and tier columns (rfm.scoring).
+R_SCORE, F_SCORE, M_SCORE = "r_score", "f_score", "m_score"
+RFM_CELL = "rfm_cell"  # e.g. "545" ("10-3-7" with 10 scores)
+SEGMENT = "segment"  # the named RFM segment of the score rules
+TIER = "tier"  # the outlier tier (Regular, High Spender, Power Shopper, Elite VIP)
+
 # Cluster columns added to the customer table once clusters are fitted (or a saved model scores it).
-CLUSTER = "cluster"  # int: 0.. fitted clusters, -1 noise, -2..-4 outlier tier groups
+CLUSTER = "cluster"  # int: 0.. fitted clusters, NOISE, -2..-4 outlier tier groups
 CLUSTER_NAME = "cluster_name"
 CLUSTER_ACTION = "cluster_action"
+#: The cluster label of a customer a density method leaves out of every cluster, and its name.
+NOISE = -1
+NOISE_NAME = "Noise"
+
+# Columns of the labelled customer lists a marketer downloads (rfm.outputs.lists).
+SEGMENT_NAME = "segment_name"  # the cluster's business name
+ACTION = "recommended_action"
+RFM_SEGMENT = "rfm_segment"
+RFM_ACTION = "rfm_action"
+OUTLIER_TIER = "outlier_tier"
+
+# --- choices ----------------------------------------------------------------------------------------------
+
+#: How dates like 01/02/2010 are read, as offered to a user.
+DateOrder = Literal["auto", "dayfirst", "monthfirst"]
+DATE_ORDERS: dict[str, str] = {
+    "auto": "Decide from the values",
+    "dayfirst": "Day first (31/12/2010)",
+    "monthfirst": "Month first (12/31/2010)",
+}
+#: Every clustering algorithm the estimator fits, with its name; the centroid methods take k, the density methods
+#: find their own number of clusters and mark noise.
+ALGORITHM_LABELS: dict[str, str] = {
+    "kmeans": "K-Means",
+    "minibatch_kmeans": "Mini-batch K-Means",
+    "gmm": "Gaussian mixture",
+    "dbscan": "DBSCAN",
+    "hdbscan": "HDBSCAN",
+}
+CENTROID_ALGORITHMS: tuple[str, ...] = ("kmeans", "minibatch_kmeans", "gmm")
+DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
+#: The algorithms a user chooses among (the app and the command line); mini-batch K-Means is the sweep's own.
+ALGORITHMS: dict[str, str] = {name: ALGORITHM_LABELS[name] for name in ("kmeans", "gmm", "dbscan", "hdbscan")}
+#: How features are scaled before clustering.
+Scaler = Literal["standard", "robust"]
+SCALERS: dict[str, str] = {"standard": "Standard (mean, sd)", "robust": "Robust (median, IQR)"}
 
 RFM_LABELS: dict[str, str] = {
     RECENCY: "Recency (days)",
@@ -117,7 +161,7 @@ class ColumnMapping:
         """Field -> column for the fields that are mapped."""
         return {field: column for field, column in self.as_dict().items() if column is not None}
 
-    def replace(self, **changes: str | None) -> "ColumnMapping":
+    def replace(self, **changes: str | None) -> ColumnMapping:
         unknown = set(changes) - set(FIELDS)
         if unknown:
             raise ValueError(f"unknown field(s) {sorted(unknown)}; fields are {list(FIELDS)}")

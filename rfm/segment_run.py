@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
 from rfm.bundle.drift import FitCheck, check_fit
-from rfm.outputs.lists import SEGMENT_NAME, labelled_customers, segment_sizes, with_values
 from rfm.bundle.model import ModelBundle, build_bundle
 from rfm.cleaning.analyse import Analysis
+from rfm.outputs.lists import labelled_customers, segment_sizes, with_values
+from rfm.schema import SEGMENT_NAME
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,7 +39,7 @@ class SegmentRun:
 
     @property
     def k(self) -> int:
-        return int(self.bundle.payload["clusters"]["k"])
+        return self.bundle.k
 
     @property
     def silhouette(self) -> float | None:
@@ -123,8 +124,8 @@ def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT
     quarter to the analysis date. ``None`` when the analysis kept no orders (``analyse(with_orders=False)``) or
     they are all on one day (no period to measure retention over).
     """
-    from rfm.trends.kpis import SegmentKPIs, campaign_kpis
     from rfm.outputs.lists import segment_sizes
+    from rfm.trends.kpis import SegmentKPIs, campaign_kpis
     from rfm.trends.timeline import default_dates, has_period
 
     analysis = run.analysis

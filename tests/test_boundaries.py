@@ -51,7 +51,7 @@ def test_icons_are_material_icons_not_emoji():
     offenders = []
     for path in APP_SCRIPTS:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.keyword) and node.arg in ("icon", "page_icon") and isinstance(node.value, ast.Constant):
-                if not str(node.value.value).startswith(":material/"):
-                    offenders.append(f"{path.name}:{node.value.lineno} {node.value.value!r}")
+            keyword = isinstance(node, ast.keyword) and node.arg in ("icon", "page_icon") and isinstance(node.value, ast.Constant)
+            if keyword and not str(node.value.value).startswith(":material/"):
+                offenders.append(f"{path.name}:{node.value.lineno} {node.value.value!r}")
     assert offenders == []

@@ -1,4 +1,4 @@
-"""bench/datagen.py: deterministic, exact in size, dirty in the stated shares, heavy-tailed, readable by the pipeline.
+"""devkit/datagen.py: deterministic, exact in size, dirty in the stated shares, heavy-tailed, readable by the pipeline.
 
 Every file is written into pytest's tmp_path (an explicit ``out``), never into the benchmark cache.
 """
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bench import datagen
+from devkit import datagen
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +81,7 @@ def test_customers_scale_with_rows_and_have_a_heavy_tail():
     assert top.iloc[0] > 50
 
 
+@pytest.mark.slow
 def test_csv_is_text_like_the_uci_export_and_the_pipeline_reads_it(tmp_path):
     from rfm.cleaning.analyse import analyse_file
 

@@ -10,6 +10,8 @@ import pytest
 
 from rfm.demo import COLUMNS, DEMO_PATH, SHEETS, generate_demo_transactions, write_demo_workbook
 
+pytestmark = pytest.mark.slow
+
 SMALL = 150  # customers: enough for every kind of dirt, quick to write and read back
 FIRST_SHEET, SECOND_SHEET = SHEETS
 OVERLAP_FIRST_DAY = SHEETS[SECOND_SHEET][0]
@@ -147,7 +149,7 @@ def test_sheets_cover_their_year_and_share_whole_invoices(small_workbook: Path) 
 
 
 def test_demo_path_is_in_the_data_folder() -> None:
-    assert DEMO_PATH == Path(__file__).resolve().parents[1] / "data" / "demo_online_retail.xlsx"
+    assert Path(__file__).resolve().parents[1] / "data" / "demo_online_retail.xlsx" == DEMO_PATH
 
 
 def test_committed_workbook_is_what_the_generator_makes(transactions: pd.DataFrame) -> None:

@@ -136,7 +136,7 @@ def check_fit(bundle: ModelBundle, table: pd.DataFrame) -> FitCheck:
     """
     check_provides(bundle, table)
     distribution = bundle.distribution
-    customers = int(len(table))
+    customers = len(table)
     if distribution is None:
         note = (
             "This model was saved before RFM Studio recorded the customers a model was fitted on, so this file "
@@ -148,7 +148,7 @@ def check_fit(bundle: ModelBundle, table: pd.DataFrame) -> FitCheck:
     figures.index.name = "feature"
     figures["far_off"] = figures["far_off"].astype(bool)
     warnings = [_warning(feature, row, customers) for feature, row in figures[figures["far_off"]].iterrows()]
-    model_customers = int(bundle.payload["distribution"]["customers"])
+    model_customers = bundle.fitted_customers
     if warnings:
         off = list(figures.index[figures["far_off"]])
         warnings.append(

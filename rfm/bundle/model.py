@@ -19,21 +19,36 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rfm import __version__, schema
 from rfm.clustering.assign import assign, squared_distances
-from rfm.errors import RFMInputError
 from rfm.clustering.features import FEATURE_CHOICES
-from rfm.scoring.scores import F_SCORE, M_SCORE, MAX_BINS, MIN_BINS, R_SCORE, RFM_CELL, SCORE_COLUMNS, rfm_cells, value_bounds
-from rfm.scoring.rules import SEGMENT, SegmentRule, segment_array, segment_info
-from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
-from rfm.scoring.tiers import REGULAR, TIER, TIER_GROUP_LABELS, tier_array
+from rfm.errors import RFMInputError
+from rfm.schema import (
+    ALGORITHM_LABELS,
+    CLUSTER,
+    CLUSTER_ACTION,
+    CLUSTER_NAME,
+    DATE_ORDERS,
+    F_SCORE,
+    M_SCORE,
+    R_SCORE,
+    RFM_CELL,
+    SCALERS,
+    SEGMENT,
+    TIER,
+)
+from rfm.scoring.rules import SegmentRule, segment_array, segment_info
+from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, rfm_cells, value_bounds
+from rfm.scoring.tiers import REGULAR, TIER_GROUP_LABELS, tier_array
 
 FORMAT = "rfm-studio-model"
 FORMAT_VERSION = 2
@@ -93,7 +108,7 @@ SCHEMA: dict = {
     "settings": {
         "cancel_prefix": _Text(40),
         "drop_duplicates": bool,
-        "date_order": _Text(choices=("auto", "dayfirst", "monthfirst")),
+        "date_order": _Text(choices=tuple(DATE_ORDERS)),
         "profit_margin": _Num(0, 1),
     },
     "scores": {
@@ -103,13 +118,15 @@ SCHEMA: dict = {
     "rules": _List(_RULE, MAX_RULES),
     "tiers": {"iqr_multiplier": _Num(0, 1e6), "monetary_fence": _NUMBER, "frequency_fence": _NUMBER},
     "clusters": {
-        "algorithm": _Text(choices=("kmeans", "minibatch_kmeans", "gmm", "dbscan", "hdbscan")),
+        "algorithm": _Text(choices=tuple(ALGORITHM_LABELS)),
         "k": _Num(1, MAX_CLUSTERS, integer=True),
         "features": _List(_FEATURE, len(FEATURE_CHOICES), 1),
         "log_features": _List(_FEATURE, len(FEATURE_CHOICES)),
-        "scaler": {"kind": _Text(choices=("standard", "robust")), "center": _VECTOR, "scale": _VECTOR},
+        "scaler": {"kind": _Text(choices=tuple(SCALERS)), "center": _VECTOR, "scale": _VECTOR},
         "centers": _List(_VECTOR, MAX_CLUSTERS),
-        "mixture": _Optional({"weights": _List(_Num(0, 1), MAX_CLUSTERS, 1), "precisions_cholesky": _List(_List(_VECTOR, len(FEATURE_CHOICES), 1), MAX_CLUSTERS, 1)}),
+        "mixture": _Optional(
+            {"weights": _List(_Num(0, 1), MAX_CLUSTERS, 1), "precisions_cholesky": _List(_List(_VECTOR, len(FEATURE_CHOICES), 1), MAX_CLUSTERS, 1)}
+        ),
         "names": _List(
             {"label": _Num(-4, MAX_CLUSTERS, integer=True), "name": _Text(200), "action": _Text(), "merit": _Optional(_Num(0, 3))},
             MAX_CLUSTERS + 5,
@@ -255,6 +272,27 @@ class ModelBundle:
     def center_names(self) -> list[str]:
         names = self.names["name"]
         return [str(names.get(label, f"Cluster {label}")) for label in range(len(self.centers))]
+
+    @property
+    def profit_margin(self) -> float:
+        """The profit margin of the run the model was saved from (the historical CLV of files it scores)."""
+        return float(self.payload["settings"]["profit_margin"])
+
+    @property
+    def k(self) -> int:
+        """The number of clusters asked for when the model was fitted."""
+        return int(self.payload["clusters"]["k"])
+
+    @property
+    def algorithm(self) -> str:
+        """The clustering algorithm the model was fitted with (a key of ``rfm.schema.ALGORITHM_LABELS``)."""
+        return str(self.payload["clusters"]["algorithm"])
+
+    @property
+    def fitted_customers(self) -> int | None:
+        """How many customers the model was fitted on, when it recorded them (format 2 on)."""
+        distribution = self.payload.get("distribution")
+        return None if distribution is None else int(distribution["customers"])
 
     def describe(self) -> str:
         source, clusters = self.payload["source"], self.payload["clusters"]
@@ -451,7 +489,7 @@ def build_bundle(
     scaler = estimator.scaler_
     center = getattr(scaler, "mean_", None)
     if center is None:
-        center = getattr(scaler, "center_")
+        center = scaler.center_
     mixture = estimator.mixture_parameters()
     names = clusters.names
     merit = _merits(clusters)
@@ -459,11 +497,11 @@ def build_bundle(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "source": {
             "file": str(source_file)[:500],
             "analysis_date": analysis_date.isoformat() if analysis_date else None,
-            "customers": int(len(segmentation.customers)),
+            "customers": len(segmentation.customers),
         },
         "settings": {
             "cancel_prefix": cleaning.cancel_prefix,
@@ -520,7 +558,7 @@ def _distribution(customers: pd.DataFrame, cluster_features: list[str]) -> dict:
         quantiles = np.quantile(values, QUANTILE_LEVELS) if len(values) else np.zeros(len(QUANTILE_LEVELS))
         # Interpolation can leave neighbours a rounding error out of order; the schema wants them ascending.
         entries.append({"feature": feature, "quantiles": _floats(np.maximum.accumulate(quantiles))})
-    return {"customers": int(len(customers)), "levels": list(QUANTILE_LEVELS), "features": entries}
+    return {"customers": len(customers), "levels": list(QUANTILE_LEVELS), "features": entries}
 
 
 def _merits(clusters) -> dict[int, float]:
@@ -592,7 +630,7 @@ def _consistency(payload: Mapping) -> list[str]:
     for metric, bounds in payload["scores"]["bounds"].items():
         if len(bounds) != n_bins - 1:
             problems.append(f"scores.bounds.{metric} holds {len(bounds)} cut points; {n_bins} scores need {n_bins - 1}.")
-        elif any(b < a for a, b in zip(bounds, bounds[1:])):
+        elif any(b < a for a, b in pairwise(bounds)):
             problems.append(f"scores.bounds.{metric} should be in ascending order; got {bounds}.")
     for position, rule in enumerate(payload["rules"]):
         for letter in "rfm":
@@ -650,6 +688,6 @@ def _distribution_problems(distribution: Mapping, cluster_features: list[str]) -
         problems.append(f"distribution.features should describe {expected} in this order; got {listed}.")
     for position, entry in enumerate(distribution["features"]):
         quantiles = entry["quantiles"]
-        if any(b < a for a, b in zip(quantiles, quantiles[1:])):
+        if any(b < a for a, b in pairwise(quantiles)):
             problems.append(f"distribution.features[{position}].quantiles ({entry['feature']}) should be in ascending order; got {quantiles}.")
     return problems

@@ -6,18 +6,16 @@ from a file -- so the answer here is the answer scoring would give.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.bundle.model import ModelBundle
-from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
-from rfm.scoring.scores import F_SCORE, M_SCORE, R_SCORE, cell_separator
-from rfm.scoring.rules import SEGMENT
-from rfm.scoring.tiers import TIER
+from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME, F_SCORE, M_SCORE, R_SCORE, SEGMENT, TIER
+from rfm.scoring.scores import cell_separator
 
 #: The levers a user can move, in the order the page shows them.
 LEVERS: tuple[str, ...] = (schema.RECENCY, schema.FREQUENCY, schema.MONETARY, schema.TENURE, schema.AVG_ORDER_VALUE)

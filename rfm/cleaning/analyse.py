@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import pandas as pd
 
 from rfm.cleaning.ledger import CleaningReport, CleaningSettings, clean
-from rfm.reading.columns import MappingGuess, detect_mapping
-from rfm.errors import RFMInputError
 from rfm.cleaning.orders import order_table
-from rfm.reading.values import normalise_text
+from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN, customer_countries, rfm_table
+from rfm.errors import RFMInputError
+from rfm.reading.columns import MappingGuess, detect_mapping
 from rfm.reading.files import RawTable, ReadInfo
 from rfm.reading.scan import ScannedTable, open_transactions
+from rfm.reading.values import normalise_text
 from rfm.schema import FIELDS, ColumnMapping
-from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN, customer_countries, rfm_table
 
 PREVIEW_ROWS = 200
 
@@ -33,6 +33,21 @@ class Analysis:
     countries: tuple[str, ...] = ()  # every country in the file, most rows first
     customer_country: pd.Series | None = None  # each customer's main country, when a country column is mapped
     orders: pd.DataFrame | None = None  # one row per order (rfm.cleaning.orders.order_table); None when not asked for
+
+    def as_json(self) -> dict:
+        """How the file was read and cleaned, as plain JSON values: ``python -m rfm inspect --json`` and every
+        ``summary.json`` start with it."""
+        info = self.read_info
+        return {
+            "file": info.file_name,
+            "format": info.file_format,
+            "encoding": info.encoding,
+            "delimiter": info.delimiter,
+            "sheets": list(info.sheets),
+            "sheets_used": list(info.sheets_used),
+            "confidence": dict(self.guess.confidence),
+            **self.report.as_json(),
+        }
 
 
 def resolve_mapping(raw: RawTable | ScannedTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:

@@ -9,8 +9,8 @@ description and an ibis predicate; the first rule that matches a row claims it. 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,10 +18,10 @@ import pandas as pd
 from rfm import schema
 from rfm.cleaning import engine
 from rfm.errors import RFMInputError
-from rfm.reading.values import DateDecision, DateOrder, normalise_ids, normalise_text, parse_dates, parse_numbers
 from rfm.reading.files import RawTable
 from rfm.reading.scan import ScannedTable
-from rfm.schema import ColumnMapping
+from rfm.reading.values import DateDecision, normalise_ids, normalise_text, parse_dates, parse_numbers
+from rfm.schema import ColumnMapping, DateOrder
 
 RULE = "rule"
 #: A line worth more than this (in any currency) is a data error; it would also overflow sums and rounding.
@@ -246,7 +246,7 @@ def typed_transactions(
     out[schema.ROW] = np.arange(n_rows, dtype="int64")
     out[schema.ROW_HASH] = pd.util.hash_pandas_object(source.drop(columns=schema.SHEET), index=False).to_numpy().view("int64")
     # Explicit types: a column that is wholly missing must still reach the engine as text or float.
-    out = out.astype({**{c: "str" for c in _TEXT_COLUMNS}, **{c: "float64" for c in _NUMBER_COLUMNS}})
+    out = out.astype({**dict.fromkeys(_TEXT_COLUMNS, "str"), **dict.fromkeys(_NUMBER_COLUMNS, "float64")})
     return out, decision, notes
 
 
@@ -352,10 +352,10 @@ def typed_relation(
         right = engine.load_frame(connection, rows)
         table = table.left_join(right, table[column] == right[rows.columns[0]])
     if mapping.uses_amount:
-        outputs[schema.LINE_VALUE] = lambda t: outputs[schema.AMOUNT](t)
+        outputs[schema.LINE_VALUE] = outputs[schema.AMOUNT]
     else:
         outputs[schema.LINE_VALUE] = lambda t: outputs[schema.QUANTITY](t) * outputs[schema.UNIT_PRICE](t)
-    types = {**{c: "string" for c in _TEXT_COLUMNS}, **{c: "float64" for c in _NUMBER_COLUMNS}, schema.INVOICE_DATE: "timestamp"}
+    types = {**dict.fromkeys(_TEXT_COLUMNS, "string"), **dict.fromkeys(_NUMBER_COLUMNS, "float64"), schema.INVOICE_DATE: "timestamp"}
     typed = table.select(
         *[outputs[c](table).cast(types[c]).name(c) for c in _CANONICAL_OUTPUT],
         table[schema.SHEET],
@@ -592,10 +592,7 @@ def _with_first_sheet(table, mapping: ColumnMapping):
     """
     import ibis
 
-    if mapping.invoice_id:
-        key = ibis.coalesce(table[schema.INVOICE_ID], table[schema.ROW_HASH].cast("string"))
-    else:
-        key = table[schema.ROW_HASH].cast("string")
+    key = ibis.coalesce(table[schema.INVOICE_ID], table[schema.ROW_HASH].cast("string")) if mapping.invoice_id else table[schema.ROW_HASH].cast("string")
     keyed = table.mutate(sheet_key=key)
     first = keyed.group_by("sheet_key").aggregate(**{_FIRST_SHEET: keyed[schema.SHEET].min()})
     return keyed.join(first, "sheet_key").drop("sheet_key")

@@ -8,7 +8,7 @@ expected to hold typed columns already.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from rfm import schema
 from rfm.cleaning.ledger import _DUPLICATE_RANK, RULE, CleaningSettings, build_rules
@@ -132,10 +132,8 @@ def rfm_expression(mapping: ColumnMapping, settings: CleaningSettings = Cleaning
     tagged, _ = tagged_transactions(mapping, settings, table)
     per_customer = customer_aggregate(tagged.filter(tagged[RULE].isnull()))
     last, first = per_customer[schema.LAST_PURCHASE], per_customer[schema.FIRST_PURCHASE]
-    if settings.analysis_date is not None:
-        day = ibis.literal(settings.analysis_date)
-    else:  # the latest last purchase is the latest kept purchase; a window, not a second pass over the rows
-        day = last.max().date()
+    # The latest last purchase is the latest kept purchase: a window, not a second pass over the rows.
+    day = ibis.literal(settings.analysis_date) if settings.analysis_date is not None else last.max().date()
     # Rounded as in rfm.cleaning.table.finish_rfm_table, so the warehouse and the app agree to the cent and beyond.
     monetary = per_customer[schema.MONETARY].round(6)
     table_expr = per_customer.mutate(

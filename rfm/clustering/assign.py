@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-NOISE = -1
+from rfm.schema import NOISE
 
 
 def squared_distances(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -48,8 +48,5 @@ def assign(points: np.ndarray, centers: np.ndarray, mixture: tuple[np.ndarray, n
     probable component (``centers`` are then the components' means); ``-1`` for all when there is no centre."""
     if centers.shape[0] == 0:
         return np.full(points.shape[0], NOISE, dtype=np.intp)
-    if mixture is not None:
-        scores = gaussian_log_weights(mixture[0], centers, mixture[1], points)
-    else:
-        scores = -squared_distances(points, centers)
+    scores = gaussian_log_weights(mixture[0], centers, mixture[1], points) if mixture is not None else -squared_distances(points, centers)
     return np.argmax(scores, axis=1).astype(np.intp)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,20 +22,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from rfm import schema
-from rfm.clustering.assign import NOISE, assign, squared_distances
+from rfm.clustering.assign import assign, squared_distances
+from rfm.clustering.features import (
+    DEFAULT_FEATURES,
+    DEFAULT_LOG_FEATURES,
+    check_features,
+    check_finite,
+    feature_frame,
+    make_scaler,
+)
 from rfm.errors import RFMInputError
-from rfm.clustering.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, check_finite, feature_frame, make_scaler
+from rfm.schema import ALGORITHM_LABELS, CENTROID_ALGORITHMS, DENSITY_ALGORITHMS, NOISE
 
-CENTROID_ALGORITHMS: tuple[str, ...] = ("kmeans", "minibatch_kmeans", "gmm")
-DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
-ALGORITHMS: tuple[str, ...] = CENTROID_ALGORITHMS + DENSITY_ALGORITHMS
-ALGORITHM_LABELS: dict[str, str] = {
-    "kmeans": "K-Means",
-    "minibatch_kmeans": "Mini-batch K-Means",
-    "gmm": "Gaussian mixture",
-    "dbscan": "DBSCAN",
-    "hdbscan": "HDBSCAN",
-}
+#: Every algorithm the estimator fits (the app offers four of them: ``rfm.schema.ALGORITHMS``).
+ESTIMATOR_ALGORITHMS: tuple[str, ...] = CENTROID_ALGORITHMS + DENSITY_ALGORITHMS
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "clusters",
     "noise_share",
@@ -412,8 +412,8 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         problems = []
         if not _is_int(self.n_clusters) or self.n_clusters < 1:
             problems.append(f"n_clusters={self.n_clusters!r} should be an integer >= 1.")
-        if self.algorithm not in ALGORITHMS:
-            problems.append(f"algorithm={self.algorithm!r} should be one of {', '.join(map(repr, ALGORITHMS))}.")
+        if self.algorithm not in ESTIMATOR_ALGORITHMS:
+            problems.append(f"algorithm={self.algorithm!r} should be one of {', '.join(map(repr, ESTIMATOR_ALGORITHMS))}.")
         if not _is_int(self.n_init) or self.n_init < 1:
             problems.append(f"n_init={self.n_init!r} should be an integer >= 1.")
         if not (_is_int(self.min_samples) and self.min_samples >= 1) and not _is_share(self.min_samples):
@@ -697,7 +697,7 @@ def compare_algorithms(
     features, log_features, scaler, random_state, eps, min_samples, min_cluster_size, max_fit_samples, n_init
         As in :class:`RFMClusterer`. ``eps`` (DBSCAN's radius) is measured in the scaled space.
     algorithms : sequence of str, default=("kmeans", "gmm", "dbscan", "hdbscan")
-        Among ``ALGORITHMS``, each at most once.
+        Among ``ESTIMATOR_ALGORITHMS``, each at most once.
     sample_size : int, default=COMPARISON_SILHOUETTE_SAMPLE
         Silhouette (quadratic in the number of customers) is exact up to this many non-noise customers,
         above it computed on :func:`stratified_sample_indices` of that size, which keeps every cluster.
@@ -758,13 +758,13 @@ def compare_algorithms(
 
 
 def check_algorithms(algorithms) -> tuple[str, ...]:
-    """``algorithms`` as a tuple, or :class:`RFMInputError` unless they are distinct choices among ``ALGORITHMS``."""
+    """``algorithms`` as a tuple, or :class:`RFMInputError` unless they are distinct choices among ``ESTIMATOR_ALGORITHMS``."""
     algorithms = tuple(algorithms)
-    unknown = [a for a in algorithms if a not in ALGORITHMS]
+    unknown = [a for a in algorithms if a not in ESTIMATOR_ALGORITHMS]
     repeated = sorted({a for a in algorithms if algorithms.count(a) > 1})
     if not algorithms or unknown or repeated:
         raise RFMInputError(
-            f"algorithms should be distinct choices among {list(ALGORITHMS)}; got {list(algorithms)}."
+            f"algorithms should be distinct choices among {list(ESTIMATOR_ALGORITHMS)}; got {list(algorithms)}."
         )
     return algorithms
 

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
+from rfm.schema import SCALERS, Scaler
 
 FEATURE_CHOICES: tuple[str, ...] = (schema.RECENCY, schema.FREQUENCY, schema.MONETARY, schema.TENURE, schema.AVG_ORDER_VALUE)
 DEFAULT_FEATURES: tuple[str, ...] = (schema.RECENCY, schema.FREQUENCY, schema.MONETARY)
 # Frequency and monetary are heavily right-skewed; log1p makes distances between customers meaningful.
 DEFAULT_LOG_FEATURES: tuple[str, ...] = (schema.FREQUENCY, schema.MONETARY)
-Scaler = Literal["standard", "robust"]
 
-
-@dataclass(frozen=True)
-class FeatureSettings:
-    """Columns to cluster on, those taken as log1p, and the scaler; frozen so it can key a cache."""
-
-    features: tuple[str, ...] = DEFAULT_FEATURES
-    log_features: tuple[str, ...] = DEFAULT_LOG_FEATURES
-    scaler: Scaler = "standard"
 
 
 def check_features(features, log_features=(), scaler: str = "standard") -> None:
@@ -35,8 +24,8 @@ def check_features(features, log_features=(), scaler: str = "standard") -> None:
     stray = [f for f in log_features if f not in features]
     if stray:
         raise RFMInputError(f"log_features {stray} are not among the features {list(features)}.")
-    if scaler not in ("standard", "robust"):
-        raise RFMInputError(f"scaler={scaler!r} should be 'standard' or 'robust'.")
+    if scaler not in SCALERS:
+        raise RFMInputError(f"scaler={scaler!r} should be {' or '.join(map(repr, SCALERS))}.")
 
 
 def feature_frame(table: pd.DataFrame, features=DEFAULT_FEATURES, log_features=DEFAULT_LOG_FEATURES) -> pd.DataFrame:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from rfm.clustering.assign import NOISE
 from rfm.clustering.estimator import (
-    ALGORITHM_LABELS,
-    CENTROID_ALGORITHMS,
     COMPARISON_SILHOUETTE_SAMPLE,
     Progress,
     RFMClusterer,
@@ -27,16 +25,32 @@ from rfm.clustering.estimator import (
     comparison_frame,
     comparison_row,
 )
-from rfm.errors import RFMInputError
 from rfm.clustering.features import DEFAULT_FEATURES, DEFAULT_LOG_FEATURES, check_features, feature_frame, make_scaler
-from rfm.clustering.profiles import PCAProjection, cluster_profiles, name_clusters, pca_projection, segment_crosstab
-from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME
-from rfm.scoring.rules import SEGMENT
+from rfm.clustering.profiles import (
+    ACTIONS,
+    PCAProjection,
+    cluster_profiles,
+    name_clusters,
+    pca_projection,
+    segment_crosstab,
+)
 from rfm.clustering.sweep import SweepResult, sweep_k
-from rfm.scoring.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER, TIER_GROUP_LABELS
-
-ALGORITHMS = {"kmeans": "K-Means", "gmm": "Gaussian mixture", "dbscan": "DBSCAN", "hdbscan": "HDBSCAN"}
-DENSITY_METHODS = ("dbscan", "hdbscan")
+from rfm.errors import RFMInputError
+from rfm.schema import (
+    ALGORITHM_LABELS,
+    ALGORITHMS,
+    CENTROID_ALGORITHMS,
+    CLUSTER,
+    CLUSTER_ACTION,
+    CLUSTER_NAME,
+    DENSITY_ALGORITHMS,
+    NOISE,
+    NOISE_NAME,
+    SEGMENT,
+    TIER,
+    Scaler,
+)
+from rfm.scoring.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER_GROUP_LABELS
 
 #: The most clusters a fit may hand on to be named, profiled, exported and saved: the largest k the app and the
 #: command line offer. Saved models allow up to ``rfm.bundle.model.MAX_CLUSTERS`` (64); a density method that finds
@@ -74,7 +88,7 @@ class ClusterSettings:
 
     features: tuple[str, ...] = DEFAULT_FEATURES
     log_features: tuple[str, ...] = DEFAULT_LOG_FEATURES
-    scaler: Literal["standard", "robust"] = "standard"
+    scaler: Scaler = "standard"
     exclude_outliers: bool = False
     outliers_as: Literal["nearest", "own_tier"] = "nearest"
     k_min: int = 2
@@ -277,7 +291,7 @@ class ClusterResult:
     def method(self) -> str:
         """How the clusters were found, in words: "K-Means with k = 4", "HDBSCAN, which found 3 clusters"."""
         label, found = ALGORITHMS.get(self.algorithm, self.algorithm), self.estimator.n_clusters_
-        if self.algorithm in DENSITY_METHODS:
+        if self.algorithm in DENSITY_ALGORITHMS:
             return f"{label}, which found {found} cluster{'' if found == 1 else 's'}"
         return f"{label} with k = {self.k}" + (f" ({found} fitted)" if found != self.k else "")
 
@@ -379,7 +393,7 @@ def _named_clusters(customers, settings, k, algorithm, renames, population, esti
     return ClusterResult(
         customers=named,
         names=names,
-        profiles=profiles.rename(index=lambda label: names["name"].get(-1 if label == "noise" else label, label)),
+        profiles=profiles.rename(index=lambda label: names["name"].get(label, label)),
         estimator=estimator,
         projection=projection,
         crosstab_counts=counts,
@@ -462,8 +476,8 @@ def _names(profiles: pd.DataFrame, labels: pd.Series, renames) -> pd.DataFrame:
     for tier, label in TIER_GROUP_LABELS.items():
         if (labels == label).any():
             names.loc[label] = (tier, _TIER_ACTIONS[tier])
-    if (labels == -1).any():
-        names.loc[-1] = ("Noise", "Not in any dense group: review these customers one by one.")
+    if (labels == NOISE).any():
+        names.loc[NOISE] = (NOISE_NAME, ACTIONS[NOISE_NAME])
     for label, name, action in renames:
         if label in names.index:
             names.loc[label] = (name.strip() or names.loc[label, "name"], action.strip() or names.loc[label, "action"])

@@ -7,19 +7,16 @@ never from the cluster number, so relabelling the clusters relabels the names wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.scoring.rules import SEGMENT
+from rfm.schema import CLUSTER, NOISE, NOISE_NAME, SEGMENT
 
-CLUSTER = schema.CLUSTER
-NOISE_LABEL = -1
-NOISE = "noise"
 SEGMENT_PREFIX = "segment: "
 PROFILE_COLUMNS: tuple[str, ...] = (
     "size",
@@ -68,7 +65,7 @@ ACTIONS: dict[str, str] = {
     "Lost": "Try one last win-back campaign; otherwise stop spending on them.",
     "All customers": "One cluster says nothing about differences: try more clusters.",
     FALLBACK_NAME: "Look at the profile: no naming rule matched this cluster.",
-    "Noise": "Outliers the clustering did not place: review them one by one.",
+    NOISE_NAME: "Not in any dense group: review these customers one by one.",
 }
 
 
@@ -87,7 +84,7 @@ def cluster_profiles(customers: pd.DataFrame, labels: pd.Series, segment_column:
 
     Returns
     -------
-    DataFrame indexed by ``cluster`` (the cluster numbers in ascending order, then ``"noise"`` for -1 if
+    DataFrame indexed by ``cluster`` (the cluster numbers in ascending order, then ``NOISE`` (-1) if
     present) with :data:`PROFILE_COLUMNS`: ``size``, ``share`` (of customers), ``revenue`` (sum of
     monetary), ``revenue_share``, ``mean_``/``median_`` recency_days, frequency and monetary, and
     ``avg_order_value`` (the cluster's revenue / its orders); then one ``"segment: <name>"`` column per
@@ -102,7 +99,7 @@ def cluster_profiles(customers: pd.DataFrame, labels: pd.Series, segment_column:
 
     _require(customers, (schema.RECENCY, schema.FREQUENCY, schema.MONETARY), "customer table")
     clusters = _aligned(labels, customers.index, "labels")
-    keyed = _cluster_keys(clusters)
+    keyed = clusters.astype("int64")
     order = _cluster_order(clusters)
     frame = customers.assign(**{CLUSTER: keyed})
     summary = segment_summary(frame, order, by=CLUSTER).rename(columns={"customers": "size"})
@@ -127,7 +124,7 @@ def name_clusters(profile: pd.DataFrame) -> pd.DataFrame:
     cluster (e.g. high/high/high is Champions, low recency with high frequency is At Risk). Two clusters
     earning the same name are told apart by " 2", " 3", ... in order of their total score (then monetary,
     recency, frequency), so the name never depends on the cluster number. A single cluster is "All
-    customers"; the noise row is "Noise".
+    customers"; the noise row (label ``NOISE``, -1) is "Noise".
 
     Parameters
     ----------
@@ -166,7 +163,7 @@ def name_clusters(profile: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for cluster in profile.index:
         if cluster == NOISE:
-            rows.append(("Noise", ACTIONS["Noise"], "not in any cluster"))
+            rows.append((NOISE_NAME, ACTIONS[NOISE_NAME], "not in any cluster"))
         else:
             rows.append((unique[cluster], ACTIONS[names[cluster]], bases[cluster]))
     return pd.DataFrame(rows, columns=["name", "action", "basis"], index=profile.index)
@@ -203,11 +200,11 @@ def segment_crosstab(segments: pd.Series, clusters: pd.Series) -> tuple[pd.DataF
     Returns
     -------
     (counts, shares) : two DataFrames indexed by segment, one column per cluster (ascending, then
-    ``"noise"``). ``counts`` holds customers; ``shares`` divides each row by its total, so it says how a
+    ``NOISE``, -1). ``counts`` holds customers; ``shares`` divides each row by its total, so it says how a
     segment splits across the clusters (each row sums to 1).
     """
     aligned = _aligned(clusters, segments.index, "clusters")
-    keyed = _cluster_keys(aligned)
+    keyed = aligned
     counts = pd.crosstab(segments.rename("segment"), keyed.rename(CLUSTER))
     counts = counts.reindex(index=_segment_order(segments), columns=_cluster_order(aligned), fill_value=0)
     counts.columns = pd.Index(list(counts.columns), name=CLUSTER, dtype=object)
@@ -354,15 +351,11 @@ def _aligned(labels: pd.Series, index: pd.Index, name: str) -> pd.Series:
     return aligned
 
 
-def _cluster_keys(labels: pd.Series) -> pd.Series:
-    """Cluster numbers as they are, with the noise label -1 written "noise"."""
-    return labels.astype(object).where(labels != NOISE_LABEL, NOISE)
-
-
 def _cluster_order(labels: pd.Series) -> list:
+    """Cluster numbers (or names) in ascending order, noise last."""
     present = pd.unique(labels)
-    ordered = sorted(v for v in present if v != NOISE_LABEL)
-    return ordered + ([NOISE] if (present == NOISE_LABEL).any() else [])
+    ordered = sorted(v for v in present if v != NOISE)
+    return ordered + ([NOISE] if (present == NOISE).any() else [])
 
 
 def _segment_order(segments: pd.Series) -> list:

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import math
 import warnings as pywarnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from numbers import Integral
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from rfm.errors import RFMInputError
 from rfm.clustering.features import check_finite
+from rfm.errors import RFMInputError
 
 #: Largest k a sweep may try.
 K_LIMIT = 15

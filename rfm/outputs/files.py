@@ -31,7 +31,8 @@ import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
-from rfm.outputs.lists import SEGMENT_NAME, SPLITS, segment_sizes
+from rfm.outputs.lists import SPLITS, segment_sizes
+from rfm.schema import SEGMENT_NAME
 
 #: Text starting with one of these is read as a formula by spreadsheet programs (OWASP list).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -461,14 +462,14 @@ def _width(header: str, values: Sequence[Any], number_format: str | None) -> flo
     elif present and number_format == XLSX_DATETIME_FORMAT:
         widest = max(widest, len("2011-12-09 12:19"))
     elif present:
-        widest = max(widest, max(len(str(v)) for v in present))
+        widest = max(widest, *(len(str(v)) for v in present))
     return float(min(max(widest + 2, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH))
 
 
 class _Column:
     """One column ready for a sheet: safe header, cell values, number format and width."""
 
-    __slots__ = ("header", "values", "number_format", "width")
+    __slots__ = ("header", "number_format", "values", "width")
 
     def __init__(self, header: str, values: list[Any], number_format: str | None) -> None:
         self.header = _excel_text(str(header))

@@ -9,17 +9,21 @@ from __future__ import annotations
 import pandas as pd
 
 from rfm import schema
-from rfm.scoring.scores import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
-from rfm.scoring.rules import SEGMENT
-from rfm.scoring.tiers import TIER
-
-RFM_SEGMENT = "rfm_segment"
-CLUSTER = schema.CLUSTER
-SEGMENT_NAME = "segment_name"
-ACTION = "recommended_action"
-RFM_ACTION = "rfm_action"
-OUTLIER_TIER = "outlier_tier"
-COUNTRY = schema.COUNTRY
+from rfm.schema import (
+    ACTION,
+    CLUSTER,
+    COUNTRY,
+    F_SCORE,
+    M_SCORE,
+    OUTLIER_TIER,
+    R_SCORE,
+    RFM_ACTION,
+    RFM_CELL,
+    RFM_SEGMENT,
+    SEGMENT,
+    SEGMENT_NAME,
+    TIER,
+)
 
 #: Every column a labelled list can hold, in the order files show them (the index, customer_id, comes first).
 LABELLED_COLUMNS: tuple[str, ...] = (

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,11 +23,11 @@ from rfm import schema
 from rfm.errors import RFMInputError
 
 if TYPE_CHECKING:  # the types only: importing rfm.clustering.fit at run time pulls in scikit-learn
+    from rfm.cleaning.analyse import Analysis
     from rfm.cleaning.ledger import CleaningReport
     from rfm.clustering.fit import ClusterResult
-    from rfm.cleaning.analyse import Analysis
-    from rfm.scoring.classic import Segmentation
     from rfm.clustering.sweep import SweepResult
+    from rfm.scoring.classic import Segmentation
 
 REPORT_PREFIX = "rfm-report"
 MISSING = "–"  # shown for a value that is not defined (NaN, None)
@@ -345,7 +346,7 @@ def _sweep_section(sweep: SweepResult) -> str:
 
 def _clusters_section(clusters: ClusterResult) -> str:
     from rfm.outputs.charts import pca_scatter
-    from rfm.clustering.fit import CLUSTER
+    from rfm.schema import CLUSTER
 
     profiles = clusters.profiles
     # Profiles are indexed by name; two clusters renamed alike share the first one's action.

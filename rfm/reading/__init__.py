@@ -8,7 +8,6 @@ and the value parsers (dates, numbers, ids). Uses: ``rfm.schema`` and ``rfm.erro
 from rfm._exports import lazy_exports
 
 __all__ = [
-    "DATE_ORDERS",
     "DateDecision",
     "MappingGuess",
     "RawTable",
@@ -33,7 +32,6 @@ __getattr__, __dir__ = lazy_exports(
         "open_transactions": "scan",
         "MappingGuess": "columns",
         "detect_mapping": "columns",
-        "DATE_ORDERS": "values",
         "DateDecision": "values",
         "parse_dates": "values",
         "parse_numbers": "values",

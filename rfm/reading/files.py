@@ -16,9 +16,9 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -330,10 +330,7 @@ def sniff_delimiter(lines: list[str]) -> tuple[str, int, int]:
     if best is None:
         raise RFMInputError("no delimiter splits the lines into columns")
     share, n_fields, delimiter = best
-    if delimiter == "whitespace":
-        counts = [len(line.split()) for line in lines]
-    else:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    counts = [len(line.split()) for line in lines] if delimiter == "whitespace" else [len(row) for row in csv.reader(lines, delimiter=delimiter)]
     header_line = next(i for i, count in enumerate(counts) if count == n_fields)
     return delimiter, n_fields, header_line
 
@@ -484,7 +481,7 @@ def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequen
         if blank:
             # Wholly empty rows hold no transaction; say that they were passed over.
             notes.append(f"Sheet {name!r}: passed over {blank:,} empty row(s).")
-            frame = frame.dropna(how="all").reset_index(drop=True)
+            frame = frame.dropna(how="all").reset_index(drop=True)  # noqa: PLW2901 - the sheet, kept without its empty rows
         if not frame.empty:
             frames[name] = frame
     if not frames:
@@ -552,8 +549,8 @@ def unique_names(names: Sequence[object]) -> list[str]:
     """Column names as pandas gives them for a CSV header: blanks become ``Unnamed: i``, repeats ``name.1``."""
     unique: list[str] = []
     seen: dict[str, int] = {}
-    for position, name in enumerate(names):
-        name = str(name) if name is not None and str(name).strip() else f"Unnamed: {position}"
+    for position, raw in enumerate(names):
+        name = str(raw) if raw is not None and str(raw).strip() else f"Unnamed: {position}"
         if name in seen:
             count = seen[name]
             while f"{name}.{count}" in seen:

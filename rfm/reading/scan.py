@@ -24,15 +24,15 @@ import glob as globbing
 import hashlib
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from rfm.cleaning import engine as engines
 from rfm import schema
+from rfm.cleaning import engine as engines
 from rfm.errors import RFMInputError
 from rfm.reading.files import (
     _DELIMITERS,

@@ -9,7 +9,6 @@ dates cost a few thousand parses.
 from __future__ import annotations
 
 import calendar
-
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -17,13 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-DateOrder = Literal["auto", "dayfirst", "monthfirst"]
-#: The date orders a user can choose, with how they are offered.
-DATE_ORDERS: dict[str, str] = {
-    "auto": "Decide from the values",
-    "dayfirst": "Day first (31/12/2010)",
-    "monthfirst": "Month first (12/31/2010)",
-}
+from rfm.schema import DateOrder
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # Excel serials for 1950-01-01 .. 2100-01-01: bare numbers outside this range are not taken as dates.

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pandas as pd
 
 from rfm import schema
-from rfm.scoring.scores import DEFAULT_BINS, ScoreResult, compute_scores
-from rfm.scoring.rules import OTHER, SEGMENT, SegmentRule, assign_segments, default_rules, segment_info
-from rfm.scoring.tiers import DEFAULT_IQR_MULTIPLIER, TIER, TierResult, outlier_tiers
+from rfm.schema import SEGMENT, TIER
+from rfm.scoring.rules import OTHER, SegmentRule, assign_segments, default_rules, segment_info
+from rfm.scoring.scores import DEFAULT_BINS, ScoreResult, check_bins, compute_scores
+from rfm.scoring.tiers import DEFAULT_IQR_MULTIPLIER, TierResult, check_multiplier, outlier_tiers
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class SegmentSettings:
 
     def effective_rules(self) -> tuple[SegmentRule, ...]:
         return self.rules if self.rules is not None else default_rules(self.n_bins)
+
+    def check(self) -> None:
+        """Raise :class:`~rfm.errors.RFMInputError` for a number of scores or an IQR multiplier out of range (before a
+        long read of the file, where a command can)."""
+        check_bins(self.n_bins)
+        check_multiplier(self.iqr_multiplier)
 
 
 @dataclass(frozen=True)

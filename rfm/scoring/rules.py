@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
 from rfm.errors import RFMInputError
-from rfm.scoring.scores import DEFAULT_BINS, F_SCORE, M_SCORE, R_SCORE
+from rfm.schema import F_SCORE, M_SCORE, R_SCORE
+from rfm.scoring.scores import DEFAULT_BINS
 
-SEGMENT = "segment"
 OTHER = "Other"
 OTHER_DESCRIPTION = "No rule matched this customer's scores."
 OTHER_ACTION = "Review the segment rules: add a rule that covers these scores."

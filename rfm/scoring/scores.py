@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
+from rfm.schema import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
 
-R_SCORE, F_SCORE, M_SCORE = "r_score", "f_score", "m_score"
-RFM_CELL = "rfm_cell"  # e.g. "545" ("10-3-7" with 10 scores)
 SCORE_COLUMNS = {schema.RECENCY: R_SCORE, schema.FREQUENCY: F_SCORE, schema.MONETARY: M_SCORE}
 SCORE_LETTERS = {schema.RECENCY: "R", schema.FREQUENCY: "F", schema.MONETARY: "M"}
 MIN_BINS, MAX_BINS, DEFAULT_BINS = 3, 10, 5
@@ -150,7 +150,7 @@ def check_thresholds(metric: str, thresholds: Sequence[float | str], n_bins: int
     values = tuple(values)
     if len(values) != n_bins - 1:
         raise RFMInputError(f"{label}: {n_bins} scores need {n_bins - 1} thresholds; got {len(values)} ({list(values)}).")
-    if not all(np.isfinite(values)) or any(b <= a for a, b in zip(values, values[1:])):
+    if not all(np.isfinite(values)) or any(b <= a for a, b in pairwise(values)):
         raise RFMInputError(f"{label}: thresholds must be numbers in increasing order; got {list(values)}.")
     return values
 

@@ -10,7 +10,6 @@ import pandas as pd
 from rfm import schema
 from rfm.errors import RFMInputError
 
-TIER = "tier"
 REGULAR = "Regular"
 HIGH_SPENDER = "High Spender"  # monetary above its fence only
 POWER_SHOPPER = "Power Shopper"  # frequency above its fence only

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rfm import schema
-from rfm.errors import RFMInputError
 from rfm.cleaning.orders import DATE
+from rfm.errors import RFMInputError
 
 #: Column names and labels of :func:`campaign_kpis`.
 KPI_LABELS: dict[str, str] = {
@@ -122,4 +122,4 @@ def _kpis(groups) -> pd.DataFrame:
     )
 
 
-__all__ = ["KPI_HELP", "KPI_LABELS", "SegmentKPIs", "TOTAL", "campaign_kpis"]
+__all__ = ["KPI_HELP", "KPI_LABELS", "TOTAL", "SegmentKPIs", "campaign_kpis"]

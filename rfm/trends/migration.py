@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rfm import schema
-from rfm.errors import RFMInputError
 from rfm.cleaning.orders import DATE, VALUE
 from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN
+from rfm.errors import RFMInputError
 from rfm.trends.timeline import LABELS, LEFT, labelled_as_of, state_order
 
 #: The first-date state of customers whose first order came after it.
@@ -194,7 +194,7 @@ def flow_list(migration: Migration, source: str, target: str, labelled: pd.DataF
     between and, when ``labelled`` (:func:`rfm.outputs.lists.labelled_customers`) is given, each customer's country,
     segment names as of the analysis date and, when it holds them (:func:`rfm.outputs.lists.with_values`), their
     predicted value: what the customers of a move are worth."""
-    from rfm.outputs.lists import ACTION, COUNTRY, RFM_SEGMENT, SEGMENT_NAME
+    from rfm.schema import ACTION, COUNTRY, RFM_SEGMENT, SEGMENT_NAME
 
     chosen = migration.flow_customers(source, target)
     if labelled is not None:
@@ -220,4 +220,4 @@ def migration_files(migration: Migration, labelled: pd.DataFrame | None = None) 
     for source, target, name in zip(flows[FROM], flows[TO], flows["file"]):
         files[name] = csv_bytes(flow_list(migration, source, target, labelled))
     return files
-__all__ = ["FROM", "Migration", "NEW", "TO", "flow_label", "flow_list", "migrate", "migration_files"]
+__all__ = ["FROM", "NEW", "TO", "Migration", "flow_label", "flow_list", "migrate", "migration_files"]

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from rfm import schema
-from rfm.errors import RFMInputError
 from rfm.cleaning.orders import DATE, LAST_LINE, VALUE
-from rfm.scoring.rules import OTHER
 from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN, finish_rfm_table
+from rfm.errors import RFMInputError
+from rfm.scoring.rules import OTHER
 
 #: The label of customers who bought nothing in the ``active_days`` before a snapshot.
 LEFT = "Left"

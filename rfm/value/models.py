@@ -20,9 +20,8 @@ import pandas as pd
 from scipy import optimize, special
 
 from rfm import schema
-from rfm.errors import RFMInputError
 from rfm.cleaning.orders import DATE, VALUE
-
+from rfm.errors import RFMInputError
 
 #: Days in an average month (365.25 / 12): the step of the CLV sum.
 DAYS_PER_MONTH = 30.4375

@@ -15,11 +15,18 @@ import numpy as np
 import pandas as pd
 
 from rfm import schema
-from rfm.value.models import BetaGeoModel, GammaGammaModel, clv_summary, customer_lifetime_value, fit_clv, holdout_check, holdout_error
-from rfm.errors import RFMInputError
 from rfm.cleaning.orders import DATE
-
+from rfm.errors import RFMInputError
 from rfm.schema import EXPECTED_ORDER_VALUE, EXPECTED_PURCHASES, P_ALIVE, PREDICTED_CLV, VALUE_COLUMNS, VALUE_LABELS
+from rfm.value.models import (
+    BetaGeoModel,
+    GammaGammaModel,
+    clv_summary,
+    customer_lifetime_value,
+    fit_clv,
+    holdout_check,
+    holdout_error,
+)
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,7 @@ def holdout(orders: pd.DataFrame, observation_end: dt.date, holdout_days: int | 
 def alive_matrix(model: ValueModel, max_frequency: int | None = None, points: int = 40) -> pd.DataFrame:
     """P(alive) of a customer whose first purchase was T days ago (T: the longest tenure), by repeat purchases
     (columns) and days since the last purchase (rows)."""
-    return _grid(model, max_frequency, points, lambda x, t_x, T: model.bgnbd.p_alive(x, t_x, T))
+    return _grid(model, max_frequency, points, model.bgnbd.p_alive)
 
 
 def purchases_matrix(model: ValueModel, horizon_days: int, max_frequency: int | None = None, points: int = 40) -> pd.DataFrame:
@@ -199,11 +206,11 @@ def value_by_segment(values: pd.DataFrame, segments: pd.Series, column: str = PR
 __all__ = [
     "EXPECTED_ORDER_VALUE",
     "EXPECTED_PURCHASES",
-    "Holdout",
     "PREDICTED_CLV",
     "P_ALIVE",
     "VALUE_COLUMNS",
     "VALUE_LABELS",
+    "Holdout",
     "ValueModel",
     "ValueSettings",
     "alive_matrix",

@@ -1,0 +1,229 @@
+"""The Trends and Value pages, the campaign KPIs and the value columns elsewhere, headless (AppTest), checked
+against the library's own figures for the same data and settings."""
+
+from functools import lru_cache
+
+import pandas as pd
+import pytest
+import streamlit as st
+
+from rfm import schema
+from rfm.cleaning.analyse import analyse_file
+from rfm.segment_run import segment_kpis, segment_run
+from rfm.trends.migration import NEW, migrate
+from rfm.trends.timeline import LEFT, default_dates
+from rfm.value.predict import ValueSettings, customer_value, fit_value, holdout
+from tests.support.app import ROOT, TINY, app_test, metric_values, open_page, upload
+
+pytestmark = pytest.mark.slow
+
+DEMO = ROOT / "data" / "demo_online_retail.xlsx"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@lru_cache(maxsize=1)
+def _demo_run():
+    """The library's run of the demo file with the app's defaults (k from the sweep, K-Means)."""
+    return segment_run(analyse_file(DEMO))
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+# --- Trends ---------------------------------------------------------------------------------------------------
+
+
+def test_trends_page_shows_the_libraries_migration():
+    run = _demo_run()
+    analysis = run.analysis
+    from_date, to_date = default_dates(analysis.orders, analysis.report.analysis_date)
+    expected = migrate(analysis.orders, run.bundle, from_date, to_date, "segment", 365, analysis_profit_margin(run))
+    at = open_page("pages/trends.py")
+    assert not at.exception
+    metrics = metric_values(at)
+    customers = expected.customers
+    assert _count(metrics[f"On {from_date}"]) == (customers["from"] != NEW).sum() + expected.still_gone
+    # Everyone who had bought by the analysis date: the count of the Data, RFM and Segments pages.
+    assert _count(metrics[f"On {to_date}"]) == len(run.labelled) == expected.customers_at_to_date
+    assert _count(metrics["New since"]) == (customers["from"] == NEW).sum() > 0
+    assert _count(metrics[f"Left by {to_date}"]) == (customers["to"] == LEFT).sum() + expected.still_gone > 0
+    # Per segment, the counts add up to the Segments page's once the customers counted as Left are added back.
+    reconcile = next(df.value for df in at.dataframe if "counted_as_left" in df.value.columns)
+    assert reconcile.drop(index="Total")["customers"].to_dict() == run.labelled["rfm_segment"].value_counts().to_dict()
+    assert len(at.get("plotly_chart")) == 3  # Sankey, matrix, sizes over time
+    counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
+    pd.testing.assert_frame_equal(counts, expected.matrix)
+    # The default flow is the largest move; its customers are listed and offered as a CSV.
+    flow = at.selectbox(key="trends_flow").value
+    moves = expected.flows[expected.flows["from"] != expected.flows["to"]]
+    largest = moves.sort_values("customers", ascending=False, kind="stable").iloc[0]
+    assert flow == (largest["from"], largest["to"])
+    listing = next(df.value for df in at.dataframe if "orders_between" in df.value.columns)
+    assert sorted(listing.index) == sorted(expected.flow_customers(*flow).index)
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert f"{flow[0]} → {flow[1]} ({largest['customers']:,}, CSV)" in labels
+    # What the customers of that move are worth: the Value page's model, summed over them.
+    values = customer_value(fit_value(analysis.orders, analysis.report.analysis_date), ValueSettings(margin=analysis_profit_margin(run)))
+    worth = values.loc[expected.flow_customers(*flow).index]
+    assert listing[schema.PREDICTED_CLV].sum() == pytest.approx(worth[schema.PREDICTED_CLV].sum())
+    [said] = [m.value for m in at.markdown if m.value.startswith("**What they are worth:**")]
+    assert f"over 12 months {worth[schema.PREDICTED_CLV].sum():,.2f} in all" in said
+
+
+def analysis_profit_margin(run) -> float:
+    return run.bundle.profit_margin
+
+
+def test_choosing_a_flow_lists_its_customers():
+    at = open_page("pages/trends.py")
+    options = at.selectbox(key="trends_flow").options
+    stayed = next(option for option in options if "(stayed)" in option)
+    at.selectbox(key="trends_flow").select_index(options.index(stayed)).run()
+    assert not at.exception
+    listing = next(df.value for df in at.dataframe if "orders_between" in df.value.columns)
+    assert len(listing) > 0 and (listing["from"] == listing["to"]).all()
+    assert stayed.startswith(f"{listing['from'].iloc[0]} (stayed)")
+
+
+def test_trends_by_cluster_weekly_and_bad_dates():
+    at = open_page("pages/trends.py")
+    at.radio(key="trends_by").set_value("cluster_name").run()
+    at.radio(key="trends_every").set_value("week").run()
+    at.selectbox(key="trends_left").set_value(0).run()
+    assert not at.exception
+    counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
+    names = set(_demo_run().labelled["segment_name"])
+    assert set(counts.columns) <= names and LEFT not in counts.columns  # nobody leaves
+    assert any("weekly" not in c.value and "snapshots from" in c.value for c in at.caption)
+    first, last = at.date_input(key="trends_dates").value
+    at.date_input(key="trends_dates").set_value((last, first)).run()
+    assert not at.exception
+    assert at.warning[0].value == f"The first date ({last}) must be before the second ({first})."
+
+
+# --- Value ----------------------------------------------------------------------------------------------------
+
+
+def test_value_page_shows_the_fitted_models_figures():
+    analysis = _demo_run().analysis
+    model = fit_value(analysis.orders, analysis.report.analysis_date)
+    at = open_page("pages/value.py")
+    assert not at.exception
+    settings = ValueSettings(margin=analysis_profit_margin(_demo_run()))
+    values = customer_value(model, settings)
+    metrics = metric_values(at)
+    assert _count(metrics["Customers"]) == len(values) == 2999
+    assert metrics["Likely still customers"] == f"{values[schema.P_ALIVE].mean():.0%}"
+    assert metrics["Purchases expected in 90 days"] == f"{values[schema.EXPECTED_PURCHASES].sum():,.0f}"
+    assert metrics["Predicted CLV, 12 months"] == f"{values[schema.PREDICTED_CLV].sum():,.2f}"
+    parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
+    assert list(parameters["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    assert parameters["value"].iloc[0] == pytest.approx(model.bgnbd.params_["r"])
+    assert len(at.get("plotly_chart")) == 3  # P(alive), expected purchases, CLV per segment: the holdout waits for its tab
+    # The horizon slider changes the expected purchases, as the library computes them.
+    at.slider(key="value_horizon").set_value(30).run()
+    expected = customer_value(model, ValueSettings(horizon_days=30, margin=settings.margin))
+    assert metric_values(at)["Purchases expected in 30 days"] == f"{expected[schema.EXPECTED_PURCHASES].sum():,.0f}"
+    # The holdout tab, once open, is the library's holdout check.
+    at.session_state["value_tab"] = "Holdout check"
+    at.run()
+    assert len(at.get("plotly_chart")) == 4
+    table = next(df.value for df in at.dataframe if "predicted" in df.value.columns)
+    check = holdout(analysis.orders, analysis.report.analysis_date, at.slider(key="value_holdout_days").value)
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), check.table)
+
+
+def test_a_holdout_that_cannot_be_fitted_leaves_the_other_tabs_whole(monkeypatch):
+    """The holdout check failing (here: its fit does not converge) is said in its own tab; the models tab still
+    shows the parameters."""
+    import rfm.value.predict
+    from rfm.errors import RFMInputError
+
+    def no_convergence(*args, **kwargs):
+        raise RFMInputError("BG/NBD did not converge: the optimiser stopped with 'ABNORMAL'.")
+
+    monkeypatch.setattr(rfm.value.predict, "holdout", no_convergence)
+    at = open_page("pages/value.py")
+    at.session_state["value_tab"] = "Holdout check"
+    at.run()
+    assert not at.exception and not at.error
+    assert any("did not converge" in warning.value for warning in at.warning)
+    parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
+    assert list(parameters["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    assert len(at.get("plotly_chart")) == 3  # CLV per segment, P(alive), expected purchases: all still drawn
+
+
+def test_value_page_on_too_few_customers_says_why():
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    at.switch_page("pages/value.py").run()
+    assert not at.exception
+    assert not at.error and "BG/NBD" in at.warning[0].value  # too little data: a warning, the page stops
+    at.switch_page("pages/export.py").run()  # the other pages go on without the value columns
+    assert not at.exception
+    assert any(caption.value.startswith("No predicted value for this data:") for caption in at.caption)
+
+
+# --- the KPIs and the value columns on other pages -------------------------------------------------------------
+
+
+def test_segments_page_shows_the_campaign_kpis():
+    run = _demo_run()
+    expected = segment_kpis(run)
+    at = open_page("pages/cluster_segments.py")
+    assert not at.exception
+    kpis = next(df.value for df in at.dataframe if "retention" in df.value.columns)
+    pd.testing.assert_frame_equal(kpis, expected.table)
+    assert kpis.index[-1] == "All customers" and kpis["customers"].iloc[-1] == 2999
+    at.radio(key="kpi_split").set_value("rfm_segment").run()
+    kpis = next(df.value for df in at.dataframe if "retention" in df.value.columns)
+    assert "Champions" in kpis.index
+
+
+def test_export_and_whatif_carry_the_predicted_value():
+    at = open_page("pages/export.py")
+    assert not at.exception
+    assert set(schema.VALUE_LABELS.values()) <= set(at.multiselect(key="export_columns").options)
+    at.switch_page("pages/whatif.py").run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown if m.value.startswith("**Predicted value:**")]
+    assert len(shown) == 1 and "P(alive)" in shown[0] and "CLV over 12 months" in shown[0]
+
+
+def test_trends_on_a_file_of_one_day_warns():
+    one_day = b"Invoice,Customer ID,InvoiceDate,Quantity,Price\n1,A,2024-01-01 10:00,1,5\n2,B,2024-01-01 11:00,2,3\n"
+    at = upload(app_test().run(), "one-day.csv", one_day)
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception and not at.error
+    assert at.warning[0].value == "Every order in this file is on 2024-01-01: there are no two dates to compare customers on."
+    at.switch_page("pages/cluster_segments.py").run()
+    assert not at.exception
+    assert "no period to measure retention over" in at.info[-1].value
+
+
+def test_trends_with_an_uploaded_model_label_both_dates_with_it():
+    """Last quarter's model (here: one fitted on another file) labels this file's two dates."""
+    from rfm.bundle.model import load_bundle
+
+    other = analyse_file(TINY, "tiny.csv")
+    model = segment_run(other, k=2).bundle.to_json()
+    at = open_page("pages/score.py")
+    at.file_uploader(key="model_upload").upload("model.json", model.encode(), "application/json")
+    at.run()
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception
+    at.radio(key="trends_model").set_value("saved").run()
+    assert not at.exception
+    analysis = _demo_run().analysis
+    from_date, to_date = default_dates(analysis.orders, analysis.report.analysis_date)
+    expected = migrate(analysis.orders, load_bundle(model), from_date, to_date, "segment", 365, analysis_profit_margin(_demo_run()))
+    counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
+    pd.testing.assert_frame_equal(counts, expected.matrix)
+    session = migrate(analysis.orders, _demo_run().bundle, from_date, to_date, "segment", 365)
+    assert not counts.equals(session.matrix)  # the uploaded model's cut points differ from the session's
