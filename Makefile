@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test spark demo bench clean
+.PHONY: run test check lint spark demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ run: $(VENV)/.installed
 ## Install the test dependencies and run the whole suite.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## Lint and type-check: ruff on everything, mypy on rfm/.
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
+
+## The edit-test loop (under 90 s): lint, then every test not marked browser, spark or slow.
+check: lint
+	$(BIN)/python -m pytest -q -m "not browser and not spark and not slow"
 
 ## Install the optional Spark engine (pyspark; needs Java 17 or 21). `make test` then runs the Spark tests too.
 spark: $(VENV)/.installed-spark

@@ -154,6 +154,13 @@ class ColumnMapping:
     country: str | None = None
     product: str | None = None
 
+    def required(self, field: str) -> str:
+        """The column of a field the pipeline cannot do without (the mapping was validated for it before)."""
+        column = getattr(self, field)
+        if column is None:
+            raise ValueError(f"No column is mapped to {FIELD_LABELS[field].lower()} ({field}).")
+        return column
+
     def as_dict(self) -> dict[str, str | None]:
         return {field: getattr(self, field) for field in FIELDS}
 

@@ -9,11 +9,13 @@ what a marketer and an analyst take away: ``customers.csv``, ``segments/<name>.c
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,6 +25,13 @@ from rfm.cleaning.analyse import Analysis
 from rfm.outputs.lists import labelled_customers, segment_sizes, with_values
 from rfm.schema import SEGMENT_NAME
 
+if TYPE_CHECKING:  # heavy to import (scikit-learn), and only types here
+    from rfm.cleaning.ledger import CleaningSettings
+    from rfm.clustering.fit import ClusterResult, ClusterSettings
+    from rfm.clustering.sweep import SweepResult
+    from rfm.scoring.classic import Segmentation, SegmentSettings
+    from rfm.trends.kpis import SegmentKPIs
+
 
 @dataclass(frozen=True, eq=False)
 class SegmentRun:
@@ -30,9 +39,9 @@ class SegmentRun:
     ``fit_check`` (how the file compares with the customers the model was fitted on) is ``None`` for a fit."""
 
     analysis: Analysis
-    segmentation: object  # rfm.scoring.classic.Segmentation (None when scored by a model)
-    sweep: object  # rfm.clustering.sweep.SweepResult or None
-    clusters: object  # rfm.clustering.fit.ClusterResult or None
+    segmentation: Segmentation | None  # None when scored by a model
+    sweep: SweepResult | None
+    clusters: ClusterResult | None
     bundle: ModelBundle
     labelled: pd.DataFrame  # rfm.outputs.lists.labelled_customers
     fit_check: FitCheck | None = None
@@ -50,6 +59,20 @@ class SegmentRun:
         return value if math.isfinite(value) else None
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the user should know about this run: the scores', the sweep's and the fit's warnings, or how the file
+        compares with the customers of the model that scored it."""
+        parts = (self.segmentation, self.sweep, self.clusters, self.fit_check)
+        return tuple(warning for part in parts if part is not None for warning in part.warnings)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """How the run was made, where it matters (a density fit on a sample, a model saved before the fit check)."""
+        clusters = () if self.clusters is None else self.clusters.notes
+        checked = () if self.fit_check is None else self.fit_check.notes
+        return (*clusters, *checked)
+
+    @property
     def profiles(self) -> pd.DataFrame | None:
         if self.clusters is None:
             return None
@@ -58,17 +81,17 @@ class SegmentRun:
 
 def segment_run(
     analysis: Analysis,
-    segment_settings=None,
-    cluster_settings=None,
+    segment_settings: SegmentSettings | None = None,
+    cluster_settings: ClusterSettings | None = None,
     k: int | None = None,
     algorithm: str = "kmeans",
-    renames: tuple = (),
+    renames: tuple[tuple[int, str, str], ...] = (),
     *,
-    cleaning=None,
+    cleaning: CleaningSettings | None = None,
     profit_margin: float = 0.10,
-    sweep=None,
-    segmentation=None,
-    clusters=None,
+    sweep: SweepResult | None = None,
+    segmentation: Segmentation | None = None,
+    clusters: ClusterResult | None = None,
 ) -> SegmentRun:
     """Score, segment, sweep k, cluster and capture the model for an analysed file.
 
@@ -117,7 +140,7 @@ def score_run(bundle: ModelBundle, analysis: Analysis) -> SegmentRun:
     return SegmentRun(analysis, None, None, None, bundle, labelled, check_fit(bundle, analysis.customers))
 
 
-def segment_kpis(run: SegmentRun, period: tuple | None = None, by: str = SEGMENT_NAME):
+def segment_kpis(run: SegmentRun, period: tuple[dt.date, dt.date] | None = None, by: str = SEGMENT_NAME) -> SegmentKPIs | None:
     """Campaign KPIs of the run's segments (:func:`rfm.trends.kpis.campaign_kpis`) as a :class:`rfm.trends.kpis.SegmentKPIs`.
 
     ``period`` (first date, second date) is what retention is measured over; default the end of the previous

@@ -38,7 +38,7 @@ def _calls(path: Path) -> set[str]:
 
 def test_nothing_unpickles_or_evaluates_user_data():
     forbidden = {"eval", "exec", "pickle.load", "pickle.loads", "joblib.load"}
-    sources = LIBRARY + sorted((ROOT / "pages").glob("*.py")) + [ROOT / "ui.py", ROOT / "streamlit_app.py"]
+    sources = LIBRARY + sorted((ROOT / "pages").glob("*.py")) + sorted((ROOT / "ui").glob("*.py")) + [ROOT / "streamlit_app.py"]
     offenders = {path.name: sorted(_calls(path) & forbidden) for path in sources if _calls(path) & forbidden}
     assert offenders == {}
 
@@ -55,3 +55,21 @@ def test_icons_are_material_icons_not_emoji():
             if keyword and not str(node.value.value).startswith(":material/"):
                 offenders.append(f"{path.name}:{node.value.lineno} {node.value.value!r}")
     assert offenders == []
+
+
+def _unannotated(path: Path) -> list[str]:
+    """Public functions and methods of ``path`` with an argument or the return left untyped."""
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+            arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            untyped = [a.arg for a in arguments if a.annotation is None and a.arg not in ("self", "cls")]
+            untyped += [f"*{a.arg}" for a in (node.args.vararg, node.args.kwarg) if a is not None and a.annotation is None]
+            if untyped or node.returns is None:
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}({', '.join(untyped)})" + ("" if node.returns else " -> ?"))
+    return missing
+
+
+def test_every_public_function_of_the_library_is_typed():
+    """The public API is typed (mypy checks it in make check): every argument and every return of a public function."""
+    assert [line for path in LIBRARY for line in _unannotated(path)] == []

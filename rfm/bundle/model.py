@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,12 @@ from rfm.schema import (
 from rfm.scoring.rules import SegmentRule, segment_array, segment_info
 from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, rfm_cells, value_bounds
 from rfm.scoring.tiers import REGULAR, TIER_GROUP_LABELS, tier_array
+
+if TYPE_CHECKING:
+    from rfm.cleaning.ledger import CleaningSettings
+    from rfm.clustering.fit import ClusterResult, ClusterSettings
+    from rfm.clustering.profiles import PCAProjection
+    from rfm.scoring.classic import Segmentation
 
 FORMAT = "rfm-studio-model"
 FORMAT_VERSION = 2
@@ -302,7 +308,7 @@ class ModelBundle:
             f"of {source['file']} (analysis date {source['analysis_date'] or 'unknown'}), RFM Studio {self.payload['library_version']}"
         )
 
-    def cleaning_settings(self):
+    def cleaning_settings(self) -> CleaningSettings:
         """The cleaning settings the model was fitted with, for scoring a new file the same way."""
         from rfm.cleaning.ledger import CleaningSettings
 
@@ -392,7 +398,7 @@ class ModelBundle:
         out[CLUSTER_ACTION] = np.array([arrays["action"].get(label, "") for label in distinct.tolist()], dtype=object)[position]
         return out
 
-    def projection(self, table: pd.DataFrame):
+    def projection(self, table: pd.DataFrame) -> PCAProjection:
         """Customers of ``table`` and the centres on the fit's two PCA axes (:class:`rfm.clustering.profiles.PCAProjection`)."""
         from rfm.clustering.profiles import PCAProjection
 
@@ -460,13 +466,13 @@ def check_provides(bundle: ModelBundle, table: pd.DataFrame) -> None:
 
 
 def build_bundle(
-    segmentation,
-    clusters,
-    cluster_settings,
+    segmentation: Segmentation,
+    clusters: ClusterResult,
+    cluster_settings: ClusterSettings,
     *,
     source_file: str,
     analysis_date: dt.date | None,
-    cleaning=None,
+    cleaning: CleaningSettings | None = None,
     profit_margin: float = 0.10,
 ) -> ModelBundle:
     """Capture a fitted segmentation and clustering as a bundle.
@@ -538,8 +544,8 @@ def build_bundle(
             ],
             "outlier_groups": bool((clusters.customers[CLUSTER] <= -2).any()),
             "projection": {
-                "mean": _floats(clusters.projection.mean),
-                "components": [_floats(row) for row in clusters.projection.components],
+                "mean": _floats(clusters.projection.axes()[0]),
+                "components": [_floats(row) for row in clusters.projection.axes()[1]],
                 "explained_variance_ratio": [r if math.isfinite(r) else 0.0 for r in map(float, clusters.projection.explained_variance_ratio)],
             },
         },

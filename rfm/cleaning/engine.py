@@ -13,10 +13,15 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from rfm.errors import RFMInputError
+
+if TYPE_CHECKING:
+    import ibis
+    from ibis.backends import BaseBackend
 
 BACKENDS = ("duckdb", "spark")
 #: DuckDB's memory cap per connection (``RFM_DUCKDB_MEMORY`` overrides it, e.g. ``4GB``).
@@ -26,7 +31,7 @@ _names = itertools.count()
 _spark_master: str | None = None
 
 
-def connect(backend: str = "duckdb"):
+def connect(backend: str = "duckdb") -> BaseBackend:
     """A new ibis connection: in-process DuckDB, or the Spark session (see :func:`use_spark`)."""
     import ibis
 
@@ -63,7 +68,7 @@ def spark_missing() -> str | None:
     return None
 
 
-def spark_session():
+def spark_session() -> Any:
     """The active Spark session, or a new one on :func:`use_spark`'s master (``local[*]`` by default)."""
     reason = spark_missing()
     if reason:
@@ -117,7 +122,7 @@ def temp_name(prefix: str = "rfm_transactions") -> str:
     return f"{prefix}_{next(_names)}"
 
 
-def load_frame(connection, frame: pd.DataFrame):
+def load_frame(connection: BaseBackend, frame: pd.DataFrame) -> ibis.Table:
     """Hand a pandas frame to the engine as an ibis table.
 
     On DuckDB the frame goes over as Arrow, which DuckDB scans in place: copying it into a table

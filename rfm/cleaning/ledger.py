@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,10 @@ from rfm.reading.files import RawTable
 from rfm.reading.scan import ScannedTable
 from rfm.reading.values import DateDecision, normalise_ids, normalise_text, parse_dates, parse_numbers
 from rfm.schema import ColumnMapping, DateOrder
+
+if TYPE_CHECKING:
+    import ibis
+    from ibis.backends import BaseBackend
 
 RULE = "rule"
 #: A line worth more than this (in any currency) is a data error; it would also overflow sums and rounding.
@@ -81,9 +86,9 @@ class CleaningReport:
     rows_clean: int
     customers: int
     revenue: float
-    first_date: dt.datetime | None
-    last_date: dt.datetime | None
-    analysis_date: dt.date | None
+    first_date: dt.datetime  # a report exists only when some row is kept (else clean() refuses the file)
+    last_date: dt.datetime
+    analysis_date: dt.date
     ledger: tuple[LedgerLine, ...]
     optional: tuple[LedgerLine, ...]
     mapping: ColumnMapping
@@ -115,9 +120,9 @@ class CleaningReport:
             "rows_clean": self.rows_clean,
             "customers": self.customers,
             "revenue": round(self.revenue, 2),
-            "first_date": self.first_date.isoformat() if self.first_date else None,
-            "last_date": self.last_date.isoformat() if self.last_date else None,
-            "analysis_date": self.analysis_date.isoformat() if self.analysis_date else None,
+            "first_date": self.first_date.isoformat(),
+            "last_date": self.last_date.isoformat(),
+            "analysis_date": self.analysis_date.isoformat(),
             "mapping": self.mapping.mapped(),
             "date_order": self.date_decision.order,
             "date_note": self.date_decision.note,
@@ -149,7 +154,7 @@ def _example_text(line: LedgerLine) -> str:
 class CleanResult:
     """Clean transactions (an ibis table in the engine) and the :class:`CleaningReport`."""
 
-    transactions: object  # ibis.Table of kept rows with canonical columns
+    transactions: ibis.Table  # kept rows with canonical columns, in the engine
     report: CleaningReport
 
     def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
@@ -233,8 +238,8 @@ def typed_transactions(
             continue
         numbers, number_note = parse_numbers(source[column], column)
         out[field_name] = numbers.to_numpy()
-        if number_note.describe():
-            notes.append(number_note.describe())
+        if described := number_note.describe():
+            notes.append(described)
     if mapping.uses_amount:
         out[schema.LINE_VALUE] = out[schema.AMOUNT]
     else:
@@ -255,8 +260,8 @@ _NUMBER_COLUMNS = (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT, schema.LIN
 
 
 def typed_relation(
-    raw: ScannedTable, mapping: ColumnMapping, date_order: DateOrder, connection
-) -> tuple[object, DateDecision, list[str]]:
+    raw: ScannedTable, mapping: ColumnMapping, date_order: DateOrder, connection: BaseBackend
+) -> tuple[ibis.Table, DateDecision, list[str]]:
     """The same canonical, typed columns as :func:`typed_transactions`, as an ibis table in the engine.
 
     Each mapped column is typed by the same parser, run on the column's distinct values and joined
@@ -294,7 +299,7 @@ def typed_relation(
         else:
             outputs[output] = lambda t: t[value]
 
-    def text(output: str, column: str, transform) -> None:
+    def text(output: str, column: str, transform: Callable[[pd.Series], pd.Series]) -> None:
         """Ids and free text: a text column the parser leaves unchanged needs no join."""
         values = distinct(column)
         result = transform(values)
@@ -317,7 +322,7 @@ def typed_relation(
         outputs[schema.INVOICE_ID] = lambda t: ibis.literal("row-") + t[schema.ROW].cast("string")
         notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
 
-    date_column = mapping.invoice_date
+    date_column = mapping.required(schema.INVOICE_DATE)
     if raw.type_of(date_column) in ("timestamp", "date"):
         outputs[schema.INVOICE_DATE] = lambda t: t[date_column].cast("timestamp")
         decision = DateDecision("n/a", date_order == "auto", ("datetime",), "real dates")
@@ -335,8 +340,8 @@ def typed_relation(
         else:
             values = distinct(column)
             numbers, number_note = parse_numbers(values, column)
-            if number_note.describe():
-                notes.append(number_note.describe())
+            if described := number_note.describe():
+                notes.append(described)
             lookup(output, column, values, numbers.astype("float64"))
 
     for output in (schema.COUNTRY, schema.PRODUCT):
@@ -479,7 +484,7 @@ def clean(
     mapping: ColumnMapping,
     settings: CleaningSettings = CleaningSettings(),
     *,
-    connection=None,
+    connection: BaseBackend | None = None,
 ) -> CleanResult:
     """Type the mapped columns, apply the rules in the engine and count every removed row.
 

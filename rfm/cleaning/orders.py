@@ -8,10 +8,15 @@ when the transactions are not.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from rfm import schema
 from rfm.cleaning.ledger import CleanResult
+
+if TYPE_CHECKING:
+    import ibis
 
 #: Column names of the order table (besides ``customer_id``): when the order was placed (its earliest line),
 #: its latest line (a later time only for an invoice whose lines span a while) and its value.
@@ -21,7 +26,7 @@ VALUE = "value"
 ORDER_COLUMNS = (schema.CUSTOMER_ID, DATE, LAST_LINE, VALUE)
 
 
-def order_aggregate(kept):
+def order_aggregate(kept: ibis.Table) -> ibis.Table:
     """The engine's per-order aggregate of kept transactions, as an ibis expression.
 
     An order is a customer's invoice; a row without an invoice id is an order of its own (as

@@ -9,11 +9,15 @@ expected to hold typed columns already.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rfm import schema
 from rfm.cleaning.ledger import _DUPLICATE_RANK, RULE, CleaningSettings, build_rules
 from rfm.errors import RFMInputError
 from rfm.schema import FIELDS, ColumnMapping
+
+if TYPE_CHECKING:
+    import ibis
 
 DIALECTS: tuple[str, ...] = ("bigquery", "snowflake", "databricks", "postgres", "duckdb")
 DEFAULT_TABLE = "transactions"
@@ -74,7 +78,7 @@ def sql_mapping(overrides: Mapping[str, str | None] | None = None, *, country: b
     return mapping
 
 
-def source_table(mapping: ColumnMapping, table: str = DEFAULT_TABLE, *, drop_duplicates: bool = False):
+def source_table(mapping: ColumnMapping, table: str = DEFAULT_TABLE, *, drop_duplicates: bool = False) -> ibis.Table:
     """The warehouse table with its columns renamed to the canonical fields, as an ibis expression.
 
     ``table`` may be qualified (``catalog.database.table``). Adds ``line_value`` (amount, or
@@ -109,7 +113,7 @@ def source_table(mapping: ColumnMapping, table: str = DEFAULT_TABLE, *, drop_dup
     return raw.select(**fields)
 
 
-def tagged_transactions(mapping: ColumnMapping, settings: CleaningSettings, table: str = DEFAULT_TABLE):
+def tagged_transactions(mapping: ColumnMapping, settings: CleaningSettings, table: str = DEFAULT_TABLE) -> ibis.Table:
     """Every row with the ``rule`` that removes it (null when kept), and the active rules in order."""
     import ibis
 
@@ -119,7 +123,7 @@ def tagged_transactions(mapping: ColumnMapping, settings: CleaningSettings, tabl
     return source.mutate(**{RULE: rule_of_row}), active
 
 
-def rfm_expression(mapping: ColumnMapping, settings: CleaningSettings = CleaningSettings(), table: str = DEFAULT_TABLE):
+def rfm_expression(mapping: ColumnMapping, settings: CleaningSettings = CleaningSettings(), table: str = DEFAULT_TABLE) -> ibis.Table:
     """The RFM table as an ibis expression: one row per customer, sorted by ``customer_id``.
 
     Columns are those of :func:`rfm.cleaning.table.rfm_table` but ``historical_clv``; the analysis date is
@@ -148,7 +152,7 @@ def rfm_expression(mapping: ColumnMapping, settings: CleaningSettings = Cleaning
     return table_expr.select(*columns).order_by(schema.CUSTOMER_ID)
 
 
-def ledger_expression(mapping: ColumnMapping, settings: CleaningSettings = CleaningSettings(), table: str = DEFAULT_TABLE):
+def ledger_expression(mapping: ColumnMapping, settings: CleaningSettings = CleaningSettings(), table: str = DEFAULT_TABLE) -> ibis.Table:
     """Rows and revenue each rule removes, in rule order, then the kept rows (``rule = '(kept)'``)."""
     import ibis
 

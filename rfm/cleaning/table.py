@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.cleaning.ledger import CleanResult
+
+if TYPE_CHECKING:
+    import ibis
 
 #: Default profit margin for the historical CLV figure (a share of revenue).
 DEFAULT_PROFIT_MARGIN = 0.10
@@ -54,7 +58,7 @@ def rfm_table(
     return finish_rfm_table(per_customer, analysis_date or result.report.analysis_date, profit_margin)
 
 
-def customer_aggregate(kept):
+def customer_aggregate(kept: ibis.Table) -> ibis.Table:
     """The engine's per-customer aggregate of kept transactions, as an ibis expression.
 
     One row per ``customer_id`` with ``frequency`` (distinct invoices, plus rows without one), ``monetary``

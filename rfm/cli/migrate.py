@@ -72,7 +72,7 @@ def _summary(migration, analysis, bundle, by: str) -> dict:
         "by": by,
         "left_after_days": migration.active_days,
         "model": bundle.describe(),
-        "customers": int(len(migration.customers)),
+        "customers": len(migration.customers),
         "still_gone": migration.still_gone,
         "flows": [
             {"from": row["from"], "to": row["to"], "customers": int(row["customers"]), "share_of_from": round(float(row["share_of_from"]), 4)}

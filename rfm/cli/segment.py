@@ -4,6 +4,7 @@ new file with a saved model): both write the lists, the workbook, the report and
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rfm.cli.options import (
     EXIT_OK,
@@ -17,6 +18,10 @@ from rfm.cli.options import (
     warn,
 )
 from rfm.segment_run import SegmentRun
+
+if TYPE_CHECKING:
+    from rfm.bundle.model import ModelBundle
+    from rfm.cleaning.analyse import Analysis
 
 HELP = "segment customers and write lists, a workbook, the model, a report and a summary into a folder"
 SCORE_HELP = "label a new file's customers with a saved model (model.json)"
@@ -61,22 +66,22 @@ def fitted_run(args: argparse.Namespace) -> SegmentRun:
         analysis, segments, ClusterSettings(min_cluster_share=args.min_cluster_share), k=args.k, algorithm=args.algorithm,
         cleaning=cleaning, profit_margin=analysis_margin(args),
     )
-    for text in (*run.segmentation.warnings, *run.sweep.warnings, *run.clusters.warnings):
+    for text in run.warnings:
         warn(text)
-    for note in run.clusters.notes:
+    for note in run.notes:
         say(f"note: {note}")
     return run
 
 
-def scored_run(model, analysis) -> SegmentRun:
+def scored_run(model: ModelBundle, analysis: Analysis) -> SegmentRun:
     """``analysis`` labelled by a saved ``model``; how the file compares with the model's customers on stderr."""
     from rfm.segment_run import score_run
 
     run = score_run(model, analysis)
     say(f"scored with {model.describe()}")
-    for text in run.fit_check.warnings:
+    for text in run.warnings:
         warn(text)
-    for note in run.fit_check.notes:
+    for note in run.notes:
         say(f"note: {note}")
     return run
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClusterMixin, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -34,6 +36,8 @@ from rfm.clustering.features import (
 from rfm.errors import RFMInputError
 from rfm.schema import ALGORITHM_LABELS, CENTROID_ALGORITHMS, DENSITY_ALGORITHMS, NOISE
 
+#: A seed, a numpy RandomState, or None (fresh randomness), as scikit-learn takes it.
+RandomState = int | np.random.RandomState | None
 #: Every algorithm the estimator fits (the app offers four of them: ``rfm.schema.ALGORITHMS``).
 ESTIMATOR_ALGORITHMS: tuple[str, ...] = CENTROID_ALGORITHMS + DENSITY_ALGORITHMS
 COMPARISON_COLUMNS: tuple[str, ...] = (
@@ -147,6 +151,18 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
     (6, 3)
     """
 
+    # Set by fit (scikit-learn's convention: attributes ending in _ exist once fitted).
+    model_: Any  # the scikit-learn clusterer, or None when every customer is identical
+    scaler_: Any
+    labels_: np.ndarray
+    cluster_centers_: np.ndarray
+    n_clusters_: int
+    inertia_: float
+    warnings_: tuple[str, ...]
+    sample_indices_: np.ndarray | None
+    _components: np.ndarray | None  # the mixture components that hold customers (Gaussian mixture only)
+    _log_features: tuple[str, ...]  # the features fitted on a log scale (set by fit on a table)
+
     def __init__(
         self,
         n_clusters=4,
@@ -176,7 +192,7 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
 
     # --- fitting ------------------------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame | ArrayLike, y: None = None) -> RFMClusterer:
         """Fit the scaler and the clusterer.
 
         Parameters
@@ -266,13 +282,13 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         # HDBSCAN refuses min_samples above n_samples; capped, it finds no cluster (a cluster spanning every
         # point is not allowed), which is what DBSCAN reports for so few points too.
         return HDBSCAN(
-            min_cluster_size=min(min_cluster_size, n_samples), min_samples=min(min_samples, n_samples), copy=True
+            min_cluster_size=min(min_cluster_size or 2, n_samples), min_samples=min(min_samples, n_samples), copy=True
         )
 
     def _density_sizes(self, n_fitted: int) -> tuple[int, int | None]:
         """``(min_samples, min_cluster_size)`` in customers for a fit on ``n_fitted`` customers; the size is
         ``None`` for DBSCAN without a ``min_cluster_size``."""
-        min_samples = _count(self.min_samples, n_fitted)
+        min_samples = _count(self.min_samples, n_fitted) or 1  # min_samples is never None (checked)
         size = _count(self.min_cluster_size, n_fitted)
         if size is None and self.algorithm == "hdbscan":
             size = max(min_samples, 2)
@@ -347,7 +363,7 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
 
     # --- using the fitted model -----------------------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
         """The scaled features: the space the clusters live in.
 
         Parameters
@@ -364,7 +380,7 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         return self.scaler_.transform(self._validated_features(X, reset=False))
 
-    def predict(self, X):
+    def predict(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
         """The cluster of each customer.
 
         Parameters
@@ -381,7 +397,7 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         return self._assign(self.transform(X))
 
-    def distances(self, X):
+    def distances(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
         """Euclidean distance of each customer to each cluster centre, in the scaled space.
 
         Parameters
@@ -423,7 +439,7 @@ class RFMClusterer(ClusterMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
             problems.append(f"min_cluster_size={size!r} should be an integer >= 2, a share in (0, 1) or None.")
         if self.max_fit_samples is not None and not (_is_int(self.max_fit_samples) and self.max_fit_samples >= 2):
             problems.append(f"max_fit_samples={self.max_fit_samples!r} should be an integer >= 2 or None.")
-        if not isinstance(self.eps, numbers.Real) or isinstance(self.eps, bool) or not 0 < self.eps < np.inf:
+        if not isinstance(self.eps, numbers.Real) or isinstance(self.eps, bool) or not 0 < float(self.eps) < np.inf:
             problems.append(f"eps={self.eps!r} should be a number > 0.")
         for name in ("features", "log_features"):
             value = getattr(self, name)
@@ -502,7 +518,7 @@ def _is_int(value) -> bool:
 
 
 def _is_share(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and 0 < value < 1
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and 0 < float(value) < 1
 
 
 def _count(value, n_fitted: int) -> int | None:
@@ -597,7 +613,7 @@ def _too_few_customers(n_samples: int, n_distinct: int, n_clusters: int) -> str:
 # --- comparing algorithms -------------------------------------------------------------------------
 
 
-def stratified_sample_indices(labels, size: int, random_state=None) -> np.ndarray:
+def stratified_sample_indices(labels: ArrayLike, size: int, random_state: RandomState = None) -> np.ndarray:
     """Positions of a sample of about ``size`` points that keeps every cluster represented.
 
     Each distinct label is a stratum. A stratum with at least 2 members keeps at least 2 (one with a single
@@ -667,14 +683,14 @@ Progress = Callable[[int, int, str], None]
 
 
 def compare_algorithms(
-    table,
+    table: pd.DataFrame | ArrayLike,
     n_clusters: int,
     *,
-    features=DEFAULT_FEATURES,
-    log_features=DEFAULT_LOG_FEATURES,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    log_features: Sequence[str] = DEFAULT_LOG_FEATURES,
     scaler: str = "standard",
-    random_state=42,
-    algorithms=("kmeans", "gmm", "dbscan", "hdbscan"),
+    random_state: RandomState = 42,
+    algorithms: Sequence[str] = ("kmeans", "gmm", "dbscan", "hdbscan"),
     sample_size: int = COMPARISON_SILHOUETTE_SAMPLE,
     eps: float = 0.5,
     min_samples: int | float = 5,
@@ -757,7 +773,7 @@ def compare_algorithms(
     return comparison_frame(rows)
 
 
-def check_algorithms(algorithms) -> tuple[str, ...]:
+def check_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
     """``algorithms`` as a tuple, or :class:`RFMInputError` unless they are distinct choices among ``ESTIMATOR_ALGORITHMS``."""
     algorithms = tuple(algorithms)
     unknown = [a for a in algorithms if a not in ESTIMATOR_ALGORITHMS]
@@ -769,14 +785,14 @@ def check_algorithms(algorithms) -> tuple[str, ...]:
     return algorithms
 
 
-def check_sample_size(sample_size) -> None:
-    if not _is_int(sample_size) or sample_size < 2:
+def check_sample_size(sample_size: object) -> None:
+    if not isinstance(sample_size, numbers.Integral) or isinstance(sample_size, bool) or sample_size < 2:
         raise RFMInputError(f"sample_size={sample_size!r} should be an integer >= 2.")
 
 
 def comparison_row(
-    estimator: RFMClusterer, table, *, seconds: float, sample_size: int = COMPARISON_SILHOUETTE_SAMPLE,
-    random_state=42, notes=(),
+    estimator: RFMClusterer, table: pd.DataFrame | ArrayLike, *, seconds: float, sample_size: int = COMPARISON_SILHOUETTE_SAMPLE,
+    random_state: RandomState = 42, notes: Sequence[str] = (),
 ) -> dict:
     """One row of a comparison (the columns of ``COMPARISON_COLUMNS``) for an estimator fitted on ``table``.
 
@@ -819,7 +835,7 @@ def _partition_scores(scaled: np.ndarray, labels: np.ndarray, sample_size: int, 
     if n_clusters >= len(labels):
         return undefined, [f"{n_clusters} clusters for {len(labels)} customers: metrics undefined"]
     notes = []
-    sample = slice(None)
+    sample = np.arange(len(labels))
     if len(labels) > sample_size:
         sample = stratified_sample_indices(labels, sample_size, random_state)
         notes.append(f"silhouette on a stratified sample of {len(sample):,} of {len(labels):,} customers")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.schema import SCALERS, Scaler
+
+if TYPE_CHECKING:
+    from sklearn.preprocessing import RobustScaler, StandardScaler
 
 FEATURE_CHOICES: tuple[str, ...] = (schema.RECENCY, schema.FREQUENCY, schema.MONETARY, schema.TENURE, schema.AVG_ORDER_VALUE)
 DEFAULT_FEATURES: tuple[str, ...] = (schema.RECENCY, schema.FREQUENCY, schema.MONETARY)
@@ -16,7 +22,7 @@ DEFAULT_LOG_FEATURES: tuple[str, ...] = (schema.FREQUENCY, schema.MONETARY)
 
 
 
-def check_features(features, log_features=(), scaler: str = "standard") -> None:
+def check_features(features: Sequence[str], log_features: Sequence[str] = (), scaler: str = "standard") -> None:
     """Raise :class:`RFMInputError` for unknown features, a log on an unused feature, or an unknown scaler."""
     unknown = [f for f in features if f not in FEATURE_CHOICES]
     if not features or unknown:
@@ -28,7 +34,9 @@ def check_features(features, log_features=(), scaler: str = "standard") -> None:
         raise RFMInputError(f"scaler={scaler!r} should be {' or '.join(map(repr, SCALERS))}.")
 
 
-def feature_frame(table: pd.DataFrame, features=DEFAULT_FEATURES, log_features=DEFAULT_LOG_FEATURES) -> pd.DataFrame:
+def feature_frame(
+    table: pd.DataFrame, features: Sequence[str] = DEFAULT_FEATURES, log_features: Sequence[str] = DEFAULT_LOG_FEATURES
+) -> pd.DataFrame:
     """The chosen RFM columns as floats, log1p applied to ``log_features`` (negatives clipped to 0 first).
 
     Parameters
@@ -50,7 +58,7 @@ def feature_frame(table: pd.DataFrame, features=DEFAULT_FEATURES, log_features=D
     return frame
 
 
-def make_scaler(scaler: Scaler = "standard"):
+def make_scaler(scaler: Scaler = "standard") -> StandardScaler | RobustScaler:
     """A fresh scikit-learn scaler: ``StandardScaler`` or ``RobustScaler`` (median and IQR)."""
     from sklearn.preprocessing import RobustScaler, StandardScaler
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -160,6 +160,7 @@ def clusterer_params(settings: ClusterSettings, k: int, algorithm: str, n_custom
     2
     """
     check_cluster_settings(settings)
+    density: float  # a count of customers, or a share of them
     if n_customers <= MIN_CLUSTER_CUSTOMERS:
         density = MIN_CLUSTER_CUSTOMERS  # as a count: too few customers for a cluster, every one is noise
     elif settings.min_cluster_share * n_customers < MIN_CLUSTER_CUSTOMERS:
@@ -410,7 +411,7 @@ def compare_clusters(
     customers: pd.DataFrame,
     settings: ClusterSettings,
     k: int,
-    algorithms=tuple(ALGORITHMS),
+    algorithms: Sequence[str] = tuple(ALGORITHMS),
     *,
     progress: Progress | None = None,
     fit: Callable[[pd.DataFrame, ClusterSettings, int, str], ClusterResult] | None = None,
@@ -463,8 +464,8 @@ def compare_clusters(
     return comparison_frame(rows)
 
 
-def _is_cluster(label) -> bool:
-    return isinstance(label, (int, np.integer)) and label >= 0
+def _is_cluster(label: object) -> bool:
+    return isinstance(label, (int, np.integer)) and bool(label >= 0)
 
 
 def _names(profiles: pd.DataFrame, labels: pd.Series, renames) -> pd.DataFrame:

@@ -238,10 +238,16 @@ class PCAProjection:
     mean: np.ndarray | None = None  # (n_features,): the centre the axes start from
     components: np.ndarray | None = None  # (2, n_features): the axes; a padded axis is zeros
 
+    def axes(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, components)``: where the axes start and where they point."""
+        if self.mean is None or self.components is None:
+            raise RFMInputError("This projection keeps no axes: it cannot place new points.")
+        return self.mean, self.components
+
     def project(self, points: np.ndarray) -> np.ndarray:
         """Place new points (scaled features, shape (n, n_features)) on the same two axes."""
-        points = np.asarray(points, dtype="float64")
-        return (points - self.mean) @ self.components.T
+        mean, components = self.axes()
+        return (np.asarray(points, dtype="float64") - mean) @ components.T
 
 
 def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) -> PCAProjection:
@@ -298,7 +304,7 @@ def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) ->
     n_components = min(2, n_features, n_samples)
     pca = PCA(n_components=n_components, random_state=random_state).fit(matrix)
     ratios = [float(r) for r in pca.explained_variance_ratio_] + [0.0] * (2 - n_components)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if n_components < 2:
         why = "only one feature" if n_features == 1 else "only one direction of variation"
         warnings = (f"The second axis is zeros: the data have {why}.",)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from rfm import schema
 from rfm.cleaning.ledger import CleaningReport
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from rfm.clustering.profiles import PCAProjection
+    from rfm.clustering.sweep import SweepResult
+    from rfm.scoring.scores import ScoreResult
+    from rfm.trends.migration import Migration
+    from rfm.value.predict import Holdout
 
 _KEPT_COLOUR = "#2E6FDB"
 _REMOVED_COLOUR = "#D9534F"
@@ -25,7 +37,7 @@ def ledger_steps(report: CleaningReport) -> pd.DataFrame:
     return pd.DataFrame(steps, columns=["step", "rows", "measure"])
 
 
-def ledger_waterfall(report: CleaningReport):
+def ledger_waterfall(report: CleaningReport) -> go.Figure:
     """Waterfall chart of the cleaning ledger (rows)."""
     import plotly.graph_objects as go
 
@@ -62,7 +74,7 @@ def distribution_data(table: pd.DataFrame, column: str, log_scale: bool) -> pd.S
     return np.log10(values.clip(lower=0) + 1) if log_scale else values
 
 
-def distribution_figure(table: pd.DataFrame, column: str, log_scale: bool = False, bins: int = 40):
+def distribution_figure(table: pd.DataFrame, column: str, log_scale: bool = False, bins: int = 40) -> go.Figure:
     """Histogram of one RFM column (``recency_days``, ``frequency`` or ``monetary``)."""
     import plotly.graph_objects as go
 
@@ -103,18 +115,18 @@ def distribution_figure(table: pd.DataFrame, column: str, log_scale: bool = Fals
 
 # --- the classic segmentation -----------------------------------------------------------------
 
-def segment_colours(segments) -> dict[str, str]:
+def segment_colours(segments: Iterable[str]) -> dict[str, str]:
     """A stable colour per segment name, in the order given ("Other" grey)."""
     import plotly.express as px
 
     palette = px.colors.qualitative.Bold + px.colors.qualitative.Pastel
-    colours = {}
+    colours: dict[str, str] = {}
     for segment in dict.fromkeys(segments):
         colours[segment] = "#9E9E9E" if segment == "Other" else palette[len(colours) % len(palette)]
     return colours
 
 
-def segment_share_figure(summary: pd.DataFrame, kind: str = "bar"):
+def segment_share_figure(summary: pd.DataFrame, kind: str = "bar") -> go.Figure:
     """Segment sizes and revenue: share of customers beside share of revenue (``bar``), or a
     treemap sized by customers and coloured by share of revenue (``treemap``)."""
     import plotly.graph_objects as go
@@ -167,7 +179,7 @@ def score_heatmap_data(customers: pd.DataFrame, n_bins: int) -> tuple[pd.DataFra
     return mean, count
 
 
-def score_heatmap(customers: pd.DataFrame, n_bins: int):
+def score_heatmap(customers: pd.DataFrame, n_bins: int) -> go.Figure:
     """R×F score grid coloured by the mean monetary value of its customers (count in each cell)."""
     import plotly.graph_objects as go
 
@@ -195,7 +207,7 @@ def score_heatmap(customers: pd.DataFrame, n_bins: int):
     return figure
 
 
-def score_distribution_figure(scores) -> object:
+def score_distribution_figure(scores: ScoreResult) -> go.Figure:
     """Customers per score for R, F and M side by side (an empty score is a visible gap)."""
     from plotly.subplots import make_subplots
 
@@ -217,7 +229,9 @@ def score_distribution_figure(scores) -> object:
     return figure
 
 
-def recency_frequency_scatter(customers: pd.DataFrame, segment_order, segment: str = "segment", max_points: int = 5_000):
+def recency_frequency_scatter(
+    customers: pd.DataFrame, segment_order: Sequence[str], segment: str = "segment", max_points: int = 5_000
+) -> go.Figure:
     """Recency against frequency, one dot per customer coloured by segment (log frequency axis)."""
     import plotly.graph_objects as go
 
@@ -255,7 +269,7 @@ _RECOMMENDED_COLOUR = "#E8A33D"
 _STABLE_ARI = 0.8  # rfm.clustering.sweep.STABLE_ARI, repeated so that drawing does not import the sweep
 
 
-def cluster_name(names, label) -> str:
+def cluster_name(names: Mapping[int, str] | pd.Series, label: int) -> str:
     """The name of cluster ``label`` in ``names`` (a mapping or Series by cluster); noise (-1) is "Noise"
     unless named, and an unnamed cluster is "cluster <label>"."""
     names = {} if names is None else dict(names)
@@ -266,7 +280,7 @@ def cluster_name(names, label) -> str:
     return f"cluster {label}"
 
 
-def cluster_colours(labels) -> dict:
+def cluster_colours(labels: Iterable[int]) -> dict[int, str]:
     """A stable colour per cluster label, in ascending order; noise grey."""
     import plotly.express as px
 
@@ -284,7 +298,7 @@ def _no_data_figure(title: str, message: str):
     return figure
 
 
-def sweep_figure(result):
+def sweep_figure(result: SweepResult) -> go.Figure:
     """The four sweep metrics against k (inertia with its elbow, silhouette, Calinski-Harabasz,
     Davies-Bouldin), the recommended k starred on each; a caption says when metrics were sampled."""
     from plotly.subplots import make_subplots
@@ -340,7 +354,7 @@ def sweep_figure(result):
     return figure
 
 
-def stability_figure(result):
+def stability_figure(result: SweepResult) -> go.Figure:
     """Seed stability (mean adjusted Rand index between fits) per k, the 0.8 line and the recommended k."""
     import plotly.graph_objects as go
 
@@ -378,7 +392,9 @@ def _shown_positions(labels: np.ndarray, max_points: int) -> np.ndarray:
     return stratified_sample_indices(labels, max_points, random_state=0)
 
 
-def pca_scatter(projection, labels: pd.Series, names, customers: pd.DataFrame, max_points: int = 5_000):
+def pca_scatter(
+    projection: PCAProjection, labels: pd.Series, names: Mapping[int, str] | pd.Series, customers: pd.DataFrame, max_points: int = 5_000
+) -> go.Figure:
     """Customers on the first two principal components, coloured by cluster, centroids marked.
 
     ``labels`` is indexed by customer id in the row order of ``projection.coords``; ``customers`` (the RFM
@@ -429,7 +445,7 @@ def _sample_note(shown: np.ndarray, labels: np.ndarray, warnings=()) -> str:
     return " ".join([shown_text + ".", *warnings])
 
 
-def rfm_3d_scatter(customers: pd.DataFrame, labels: pd.Series, names, max_points: int = 3_000):
+def rfm_3d_scatter(customers: pd.DataFrame, labels: pd.Series, names: Mapping[int, str] | pd.Series, max_points: int = 3_000) -> go.Figure:
     """Recency, frequency and monetary in 3-D, coloured by cluster (log axes for F and M when all positive).
 
     ``labels`` is indexed by customer id (the ids of ``customers``)."""
@@ -477,7 +493,7 @@ def _feature_labels(feature_names) -> list[str]:
     return [schema.RFM_LABELS.get(f, f) for f in feature_names]
 
 
-def centers_heatmap(centers_scaled: np.ndarray, feature_names, names):
+def centers_heatmap(centers_scaled: np.ndarray, feature_names: Sequence[str], names: Sequence[str]) -> go.Figure:
     """Cluster centres in the scaled space (0 = the typical customer), one row per cluster (``names`` in
     the order of the rows of ``centers_scaled``), diverging colours around 0."""
     import plotly.graph_objects as go
@@ -498,7 +514,7 @@ def centers_heatmap(centers_scaled: np.ndarray, feature_names, names):
     return figure
 
 
-def snake_plot(centers_scaled: np.ndarray, feature_names, names):
+def snake_plot(centers_scaled: np.ndarray, feature_names: Sequence[str], names: Sequence[str]) -> go.Figure:
     """One line per cluster across the scaled features (the marketing "snake plot")."""
     import plotly.graph_objects as go
 
@@ -528,7 +544,7 @@ def crosstab_heatmap(
     y_title: str = "segment",
     clickable: bool = False,
     share_title: str = "share of the segment",
-):
+) -> go.Figure:
     """Groups (rows) against groups (columns): colour is each row's share in each column (rows sum to 100%),
     the number is customers. Named RFM segments × clusters, or first-date × second-date segments.
 
@@ -577,7 +593,7 @@ _NEW_COLOUR = "#2CA02C"
 _LEFT_COLOUR = "#7F7F7F"
 
 
-def state_colours(states) -> dict[str, str]:
+def state_colours(states: Iterable[str]) -> dict[str, str]:
     """Segment colours (:func:`segment_colours`) with new customers green and customers who left grey."""
     from rfm.trends.migration import NEW
     from rfm.trends.timeline import LEFT
@@ -594,7 +610,7 @@ def _translucent(colour: str, alpha: float) -> str:
     return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
-def migration_sankey(migration, highlight: tuple[str, str] | None = None):
+def migration_sankey(migration: Migration, highlight: tuple[str, str] | None = None) -> go.Figure:
     """Flows of customers from their first-date state (left) to their second-date state (right).
 
     New customers enter from a green node, customers who left end in a grey one. ``highlight`` (a flow's
@@ -655,7 +671,7 @@ def _stacked_positions(sizes: list[int]) -> list[float]:
     return [float(0.01 + 0.98 * c) for c in centres]
 
 
-def sizes_over_time_figure(sizes: pd.DataFrame, shares: bool = False):
+def sizes_over_time_figure(sizes: pd.DataFrame, shares: bool = False) -> go.Figure:
     """Customers per segment at each snapshot, stacked (``shares``: as a share of the customers then)."""
     import plotly.graph_objects as go
 
@@ -678,7 +694,7 @@ def sizes_over_time_figure(sizes: pd.DataFrame, shares: bool = False):
     return figure
 
 
-def distance_bars(distances: pd.Series, chosen: str | None = None):
+def distance_bars(distances: pd.Series, chosen: str | None = None) -> go.Figure:
     """Distance from one customer to each cluster centre (scaled space), nearest first; ``chosen`` highlighted."""
     import plotly.graph_objects as go
 
@@ -698,7 +714,7 @@ def distance_bars(distances: pd.Series, chosen: str | None = None):
     return figure
 
 
-def with_point(figure, point: tuple[float, float], label: str):
+def with_point(figure: go.Figure | dict, point: tuple[float, float], label: str) -> go.Figure:
     """A scatter (e.g. :func:`pca_scatter`, as a figure or its ``to_dict()``) with one customer marked as a star.
 
     Built without re-validating the base figure's traces: the what-if panel redraws this on every slider
@@ -719,7 +735,7 @@ def with_point(figure, point: tuple[float, float], label: str):
 # --- predicted value ------------------------------------------------------------------------
 
 
-def value_heatmap(grid: pd.DataFrame, title: str, colour_title: str, share: bool = False):
+def value_heatmap(grid: pd.DataFrame, title: str, colour_title: str, share: bool = False) -> go.Figure:
     """A model's prediction over repeat purchases (columns) × days since the last purchase (rows)
     (:func:`rfm.value.predict.alive_matrix`, :func:`rfm.value.predict.purchases_matrix`)."""
     import plotly.graph_objects as go
@@ -740,7 +756,9 @@ def value_heatmap(grid: pd.DataFrame, title: str, colour_title: str, share: bool
     return figure
 
 
-def value_box(values: pd.Series, segments: pd.Series, order, title: str, axis_title: str, log_scale: bool = True):
+def value_box(
+    values: pd.Series, segments: pd.Series, order: Sequence[str], title: str, axis_title: str, log_scale: bool = True
+) -> go.Figure:
     """The distribution of a value per segment (box per segment, in ``order``); a log axis for money."""
     import plotly.graph_objects as go
 
@@ -766,7 +784,7 @@ def value_box(values: pd.Series, segments: pd.Series, order, title: str, axis_ti
     return figure
 
 
-def holdout_figure(holdout):
+def holdout_figure(holdout: Holdout) -> go.Figure:
     """Mean purchases per customer in the holdout period, actual beside predicted, per calibration frequency group."""
     import plotly.graph_objects as go
 

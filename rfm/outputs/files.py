@@ -24,7 +24,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.outputs.lists import SPLITS, segment_sizes
 from rfm.schema import SEGMENT_NAME
+
+if TYPE_CHECKING:
+    from rfm.trends.kpis import SegmentKPIs
 
 #: Text starting with one of these is read as a formula by spreadsheet programs (OWASP list).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -630,7 +633,7 @@ def workbook_bytes(
     profiles: pd.DataFrame | None = None,
     ledger: pd.DataFrame | None = None,
     title: str = "RFM Studio segments",
-    kpis=None,
+    kpis: SegmentKPIs | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> bytes:
     """One Excel workbook: a summary sheet, then one sheet of customers per segment.

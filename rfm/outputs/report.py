@@ -15,7 +15,7 @@ import datetime as dt
 import html
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the types only: importing rfm.clustering.fit at run time pu
     from rfm.clustering.fit import ClusterResult
     from rfm.clustering.sweep import SweepResult
     from rfm.scoring.classic import Segmentation
+    from rfm.trends.kpis import SegmentKPIs
 
 REPORT_PREFIX = "rfm-report"
 MISSING = "–"  # shown for a value that is not defined (NaN, None)
@@ -130,7 +131,7 @@ def html_report(
     title: str = "RFM Studio report",
     *,
     generated_at: dt.datetime | None = None,
-    kpis=None,
+    kpis: SegmentKPIs | None = None,
 ) -> str:
     """One self-contained HTML document describing a run, from the file read to what to do per segment.
 
@@ -480,7 +481,7 @@ def _table(
     """A table of display strings: headers and cells escaped; ``numeric`` columns right-aligned,
     ``small`` ones in small print, rows flagged by ``highlight`` emphasised."""
 
-    def css(column) -> str:
+    def css(column: object) -> str:
         return _NUMERIC if column in numeric else ' class="small"' if column in small else ""
 
     head = "".join(f"<th{_NUMERIC if c in numeric else ''}>{_escape(c)}</th>" for c in frame.columns)
@@ -494,7 +495,7 @@ def _table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _figure(figure: object, div_id: str) -> str:
+def _figure(figure: Any, div_id: str) -> str:
     """A plotly figure as a div and its data; plotly.js itself is in the head (plotly escapes ``<``, ``>``
     and ``/`` in the figure's JSON, so user text there cannot close the script)."""
     chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_FIGURE_CONFIG)
@@ -539,8 +540,8 @@ def _share(value) -> str:
     return MISSING if _missing(value) else f"{float(value):.1%}"
 
 
-def _decimal(digits: int) -> Callable[[object], str]:
-    def formatted(value) -> str:
+def _decimal(digits: int) -> Callable[[float], str]:
+    def formatted(value: float) -> str:
         return MISSING if _missing(value) else f"{float(value):,.{digits}f}"
 
     return formatted

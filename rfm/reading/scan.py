@@ -27,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,10 @@ from rfm.reading.files import (
     text_layout,
     unique_names,
 )
+
+if TYPE_CHECKING:
+    import ibis
+    from ibis.backends import BaseBackend
 
 #: Bytes of a text file read to decide its encoding, delimiter and header (the whole file below this).
 SNIFF_BYTES = 4 * 1024**2
@@ -79,10 +84,10 @@ class ScannedTable:
     def type_of(self, column: str) -> str:
         return self.types[self.columns_.index(column)]
 
-    def connect(self):
+    def connect(self) -> BaseBackend:
         return engines.connect(self.backend)
 
-    def relation(self, connection):
+    def relation(self, connection: BaseBackend) -> ibis.Table:
         """The file as an ibis table on ``connection``: its columns, ``source_sheet`` (0),
         ``source_row`` (position in the file) and ``row_hash`` (of every column, for duplicates)."""
         if self.backend == "spark":
@@ -92,13 +97,13 @@ class ScannedTable:
     def first_row(self) -> dict:
         return self.sample.drop(columns=schema.SHEET).iloc[0].to_dict() if len(self.sample) else {}
 
-    def value_counts(self, column: str, connection=None) -> pd.Series:
+    def value_counts(self, column: str, connection: BaseBackend | None = None) -> pd.Series:
         """Rows per distinct raw value of ``column``, counted by the engine."""
         table = self.relation(connection or self.connect())
         counts = table.group_by(column).aggregate(rows=table.count()).to_pandas()
         return pd.Series(counts["rows"].to_numpy(), index=counts[column].astype("object"), name="rows")
 
-    def example_rows(self, positions: Sequence[int], connection=None) -> list[tuple[tuple[str, str], ...]]:
+    def example_rows(self, positions: Sequence[int], connection: BaseBackend | None = None) -> list[tuple[tuple[str, str], ...]]:
         """The original rows at ``positions`` (``source_row`` values) as ``(column, value)`` pairs."""
         if not positions:
             return []
@@ -459,7 +464,7 @@ def _spark_relation(table: ScannedTable, connection):
         frame = session.read.csv(
             list(table.paths), header=True, sep=options["delim"], quote='"', escape='"', inferSchema=False,
             encoding="UTF-8", mode="PERMISSIVE",
-        ).toDF(*options["names"])
+        ).toDF(*list(options["names"]))  # type: ignore[call-overload]
     else:
         frame = session.read.parquet(*table.paths).toDF(*table.columns_)  # the names the scan gave (unnamed: "Unnamed: i")
     # Null markers keep (NULL, 'a') and ('a', NULL) apart: xxhash64 skips nulls.

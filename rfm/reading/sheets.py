@@ -9,11 +9,15 @@ that is the page script.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EXIT_UNREADABLE = 3
 
 
-def load_sheet_arrow(data: bytes, name: str):
+def load_sheet_arrow(data: bytes, name: str) -> pa.Table:
     """``(pyarrow record batch, None)`` for the sheet, or ``(None, error_text)`` if it cannot be read."""
     import fastexcel
 
@@ -25,7 +29,7 @@ def load_sheet_arrow(data: bytes, name: str):
         return None, str(exc)
 
 
-def load_sheet_in_subprocess(data: bytes, name: str):
+def load_sheet_in_subprocess(data: bytes, name: str) -> pa.Table:
     """:func:`load_sheet_arrow` in a fresh interpreter (for parallel reading); same return value."""
     import subprocess
 

@@ -214,7 +214,7 @@ def segment_array(r: np.ndarray, f: np.ndarray, m: np.ndarray, rules: Iterable[S
 
 def segment_info(rules: Iterable[SegmentRule]) -> pd.DataFrame:
     """Description and recommended action per segment, in rule order, "Other" last."""
-    rows = {}
+    rows: dict[str, tuple[str, str]] = {}
     for rule in rules:
         rows.setdefault(rule.segment, (rule.description, rule.action))
     rows[OTHER] = (OTHER_DESCRIPTION, OTHER_ACTION)

@@ -139,15 +139,15 @@ def check_bins(n_bins: int) -> int:
 def check_thresholds(metric: str, thresholds: Sequence[float | str], n_bins: int) -> tuple[float, ...]:
     """Validate a user's thresholds: ``n_bins - 1`` finite numbers, strictly ascending."""
     label = schema.RFM_LABELS[metric]
-    values = []
+    numbers: list[float] = []
     for threshold in thresholds:
         try:
-            values.append(float(threshold))
+            numbers.append(float(threshold))
         except (TypeError, ValueError):
             raise RFMInputError(
                 f"{label}: {threshold!r} is not a number; write thresholds like 30, 90, 180, 365."
             ) from None
-    values = tuple(values)
+    values = tuple(numbers)
     if len(values) != n_bins - 1:
         raise RFMInputError(f"{label}: {n_bins} scores need {n_bins - 1} thresholds; got {len(values)} ({list(values)}).")
     if not all(np.isfinite(values)) or any(b <= a for a, b in pairwise(values)):

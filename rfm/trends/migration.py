@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +20,9 @@ from rfm.cleaning.orders import DATE, VALUE
 from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN
 from rfm.errors import RFMInputError
 from rfm.trends.timeline import LABELS, LEFT, labelled_as_of, state_order
+
+if TYPE_CHECKING:
+    from rfm.bundle.model import ModelBundle
 
 #: The first-date state of customers whose first order came after it.
 NEW = "New customer"
@@ -103,7 +107,7 @@ class Migration:
 
 def migrate(
     orders: pd.DataFrame,
-    bundle,
+    bundle: ModelBundle,
     from_date: dt.date,
     to_date: dt.date,
     by: str = "segment",

@@ -9,7 +9,8 @@ the customer, never in the rules.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from rfm.cleaning.orders import DATE, LAST_LINE, VALUE
 from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN, finish_rfm_table
 from rfm.errors import RFMInputError
 from rfm.scoring.rules import OTHER
+
+if TYPE_CHECKING:
+    from rfm.bundle.model import ModelBundle
 
 #: The label of customers who bought nothing in the ``active_days`` before a snapshot.
 LEFT = "Left"
@@ -122,7 +126,7 @@ def snapshot_days(first: dt.date, last: dt.date, every: Frequency = "month") -> 
 
 def labelled_as_of(
     orders: pd.DataFrame,
-    bundle,
+    bundle: ModelBundle,
     day: dt.date,
     by: str = "segment",
     active_days: int | None = None,
@@ -145,7 +149,7 @@ def labelled_as_of(
 
 def sizes_over_time(
     orders: pd.DataFrame,
-    bundle,
+    bundle: ModelBundle,
     days: list[dt.date],
     by: str = "segment",
     active_days: int | None = None,
@@ -226,7 +230,7 @@ def _snapshots(orders: pd.DataFrame, days: list[dt.date], profit_margin: float):
         yield day, finish_rfm_table(per_customer, day, profit_margin)
 
 
-def state_order(states, bundle, by: str) -> list[str]:
+def state_order(states: Iterable[object], bundle: ModelBundle, by: str) -> list[str]:
     """States in the model's order (its rules or its clusters from best to worst), unknown ones after, then LEFT."""
     if by == "segment":
         known = list(dict.fromkeys([rule.segment for rule in bundle.rules] + [OTHER]))

@@ -15,8 +15,12 @@ Both follow the conventions of the ``lifetimes`` package, so its published CDNOW
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TypeAlias
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from rfm import schema
@@ -42,11 +46,15 @@ _GAMMA_GAMMA_PARAMS = ("p", "q", "v")
 # Orders -> summary
 
 
+#: A day as a date, a timestamp or ISO text.
+DateLike: TypeAlias = dt.date | pd.Timestamp | str
+
+
 def clv_summary(
     orders: pd.DataFrame,
-    observation_end,
+    observation_end: DateLike,
     *,
-    calibration_end=None,
+    calibration_end: DateLike | None = None,
     unit_days: float = 1.0,
 ) -> pd.DataFrame:
     """The per-customer BTYD summary of an orders table (the ``lifetimes`` convention).
@@ -216,7 +224,7 @@ class BetaGeoModel:
     >>> model.expected_purchases(39, summary["frequency"], summary["recency"], summary["T"])  # doctest: +SKIP
     """
 
-    def fit(self, frequency, recency, T) -> BetaGeoModel:
+    def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BetaGeoModel:
         """Fit by maximum likelihood.
 
         Parameters
@@ -249,7 +257,7 @@ class BetaGeoModel:
         self.n_customers_ = n_customers
         return self
 
-    def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
+    def expected_purchases(self, t: float | ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Expected purchases in the next ``t`` time units, given each customer's history (FHL 2005, eq. 10).
 
         Parameters
@@ -268,7 +276,7 @@ class BetaGeoModel:
         r, alpha, a, b = (self.params_[name] for name in _BGNBD_PARAMS)
         return _bgnbd_expected(t, x, alpha + T, r, a, b) * _p_alive(x, t_x, T, r, alpha, a, b)
 
-    def p_alive(self, frequency, recency, T) -> np.ndarray:
+    def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Probability that each customer is still active at the end of their data (1 for frequency 0).
 
         Parameters
@@ -283,7 +291,7 @@ class BetaGeoModel:
         x, t_x, T = _btyd_arrays(frequency, recency, T)
         return _p_alive(x, t_x, T, *(self.params_[name] for name in _BGNBD_PARAMS))
 
-    def expected_purchases_new(self, t) -> np.ndarray:
+    def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray | float:
         """Expected purchases E[X(t)] of a newly acquired customer in their first ``t`` time units.
 
         Parameters
@@ -339,7 +347,7 @@ def _p_alive(x, t_x, T, r, alpha, a, b) -> np.ndarray:
     return special.expit(-log_odds_dropped)
 
 
-def _bgnbd_expected(t, x, span, r, a, b) -> np.ndarray:
+def _bgnbd_expected(t, x, span, r, a, b) -> np.ndarray | float:
     """E over p ~ Beta(a, b+x) of (1 - (1 + p t/span)^-(r+x)) / p: expected purchases in the next t while alive.
 
     In closed form (a+b+x-1)/(a-1) [1 - (span/(span+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(span+t))]; times
@@ -416,7 +424,7 @@ class GammaGammaModel:
         either is constant).
     """
 
-    def fit(self, frequency, monetary_value) -> GammaGammaModel:
+    def fit(self, frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGammaModel:
         """Fit by maximum likelihood on the customers with frequency > 0 and monetary_value > 0.
 
         Parameters
@@ -457,7 +465,7 @@ class GammaGammaModel:
         self.frequency_monetary_correlation_ = _correlation(x, spend)
         return self
 
-    def expected_average_value(self, frequency, monetary_value) -> np.ndarray:
+    def expected_average_value(self, frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
         """Expected average value of a customer's future purchases: p (v + x z̄) / (p x + q - 1).
 
         This weighs the customer's own mean spend z̄ against the population mean p v / (q - 1) by how many
@@ -512,10 +520,10 @@ def _correlation(x: np.ndarray, spend: np.ndarray) -> float:
 def customer_lifetime_value(
     bgnbd: BetaGeoModel,
     gamma_gamma: GammaGammaModel,
-    frequency,
-    recency,
-    T,
-    monetary_value,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary_value: ArrayLike,
     *,
     months: int = 12,
     annual_discount_rate: float = 0.10,
@@ -625,7 +633,7 @@ def holdout_error(table: pd.DataFrame) -> float:
 
 
 def fit_clv(
-    orders: pd.DataFrame, observation_end, *, unit_days: float = 1.0
+    orders: pd.DataFrame, observation_end: DateLike, *, unit_days: float = 1.0
 ) -> tuple[BetaGeoModel, GammaGammaModel | None, pd.DataFrame, list[str]]:
     """Summarise an orders table and fit both models on it.
 

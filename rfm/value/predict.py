@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from rfm import schema
 from rfm.cleaning.orders import DATE
@@ -88,7 +89,9 @@ def fit_value(orders: pd.DataFrame, observation_end: dt.date) -> ValueModel:
     return ValueModel(bgnbd, gamma_gamma, summary, observation_end, tuple(warnings))
 
 
-def predict_value(model: ValueModel, frequency, recency, T, monetary_value, settings: ValueSettings = ValueSettings()) -> dict[str, np.ndarray]:
+def predict_value(
+    model: ValueModel, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, monetary_value: ArrayLike, settings: ValueSettings = ValueSettings()
+) -> dict[str, np.ndarray]:
     """The four value columns for customers given by their BTYD summary (days)."""
     bgnbd = model.bgnbd
     out = {
@@ -184,8 +187,8 @@ def _grid(model: ValueModel, max_frequency: int | None, points: int, function) -
     top = int(max_frequency or max(1, np.ceil(summary["frequency"].quantile(0.99))))
     frequencies = np.arange(0, top + 1)
     since_last = np.unique(np.linspace(0, tenure, points).round())
-    x, since = np.meshgrid(frequencies, since_last)
-    x, since = x.ravel().astype("float64"), since.ravel()
+    grid_x, grid_since = np.meshgrid(frequencies, since_last)
+    x, since = grid_x.ravel().astype("float64"), grid_since.ravel()
     values = function(x, tenure - since, np.full(len(x), tenure))
     grid = pd.DataFrame(values.reshape(len(since_last), len(frequencies)), index=since_last.astype("int64"), columns=frequencies)
     grid.index.name, grid.columns.name = "days since last purchase", "repeat purchases"

@@ -162,7 +162,7 @@ def test_cleaning_option_changes_the_ledger():
 
 
 def test_file_over_the_upload_limit(monkeypatch):
-    monkeypatch.setattr(ui, "upload_limit_mb", lambda: 0)
+    monkeypatch.setattr(ui.state, "upload_limit_mb", lambda: 0)
     at = upload(app_test().run(), "tiny.csv", TINY)
     assert not at.exception
     assert "tiny.csv is 155 bytes, over the upload limit" in at.error[0].value
@@ -423,7 +423,7 @@ def test_export_page_offers_every_list_and_file():
 def test_a_big_workbook_is_prepared_with_progress_then_downloaded(monkeypatch):
     import openpyxl
 
-    monkeypatch.setattr(ui, "QUICK_WORKBOOK_CELLS", 0)  # every workbook counts as big
+    monkeypatch.setattr(ui.widgets, "QUICK_WORKBOOK_CELLS", 0)  # every workbook counts as big
     at = open_page("pages/export.py")
     assert "Excel workbook (.xlsx)" not in download_buttons(at)
     prepare = next(button for button in at.button if button.label.startswith("Prepare the Excel workbook (about"))

@@ -1,0 +1,407 @@
+"""Cached calls into ``rfm``: each keyed on the file's digest and the settings (never on a large frame), with the
+current session's ``current_*`` accessors that show a bad-input message and stop the page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from rfm.errors import RFMInputError
+from rfm.scoring.classic import SegmentSettings
+from ui import state
+from ui.errors import guarded
+from ui.state import (
+    CLUSTER_PICK,
+    PERIOD,
+    Choices,
+    Dataset,
+    current_choices,
+    current_cluster_settings,
+    current_dataset,
+    current_renames,
+    current_segment_settings,
+    current_value_settings,
+    saved_model,
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
+    """A workbook read into memory, or a CSV/Parquet file scanned by DuckDB (only a sample in memory)."""
+    from rfm.reading.scan import open_transactions
+
+    return open_transactions(_data, name, sheets=sheets or None, max_bytes=state.upload_limit_mb() * 1024**2)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _sheet_names(digest: str, name: str, _data: bytes) -> list[str]:
+    from rfm.reading.files import list_sheets
+
+    return list_sheets(_data, name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _analyse(digest: str, name: str, choices: Choices, _data: bytes):
+    from rfm.cleaning.analyse import analyse
+
+    raw = _read(digest, name, choices.sheets, _data)
+    return analyse(raw, dict(choices.overrides), choices.settings, choices.profit_margin)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _guess(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
+    from rfm.reading.columns import detect_mapping
+
+    return detect_mapping(_read(digest, name, sheets, _data).sample)
+
+
+def mapping_guess(dataset: Dataset, choices: Choices):
+    """The detected column mapping of the file (cached)."""
+    return _guess(dataset.digest, dataset.name, choices.sheets, dataset.data)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _countries(digest: str, name: str, sheets: tuple[str, ...], overrides: tuple, _data: bytes) -> tuple[str, ...]:
+    from rfm.cleaning.analyse import country_values, resolve_mapping
+
+    raw = _read(digest, name, sheets, _data)
+    return country_values(raw, resolve_mapping(raw, dict(overrides))[1])
+
+
+def country_options(dataset: Dataset, choices: Choices) -> tuple[str, ...]:
+    """Every country in the file, most rows first (for the country filter)."""
+    return guarded(lambda: _countries(dataset.digest, dataset.name, choices.sheets, choices.overrides, dataset.data))
+
+
+def sheet_names(dataset: Dataset) -> list[str]:
+    return guarded(lambda: _sheet_names(dataset.digest, dataset.name, dataset.data))
+
+
+def read_raw(dataset: Dataset, choices: Choices):
+    """The file as read (cached on its bytes and the chosen sheets)."""
+    return _read(dataset.digest, dataset.name, choices.sheets, dataset.data)
+
+
+def analysis(dataset: Dataset, choices: Choices):
+    """The :class:`rfm.cleaning.analyse.Analysis` for the session's file and choices (cached)."""
+    return _analyse(dataset.digest, dataset.name, choices, dataset.data)
+
+
+def current_analysis():
+    """Analysis of the current dataset with the current choices; shows the error and stops on bad input."""
+    return guarded(lambda: analysis(current_dataset(), current_choices()))
+
+
+def analysis_with_progress(dataset: Dataset, choices: Choices):
+    """Like :func:`analysis`, showing each long step in an ``st.status`` box with a progress bar."""
+    import time
+
+    started = time.perf_counter()
+    with st.status(f"Reading {dataset.name}…", expanded=False) as status:
+        bar = st.progress(0, text="Reading the file")
+        try:
+            raw = read_raw(dataset, choices)
+            bar.progress(50, text=f"Read {raw.n_rows:,} rows; recognising columns, cleaning, computing RFM")
+            result = analysis(dataset, choices)
+        except RFMInputError:
+            status.update(label=f"{dataset.name} could not be used", state="error")
+            raise
+        bar.progress(100, text="Done")
+        status.update(
+            label=f"{dataset.name}: {result.report.rows_read:,} rows read, {result.report.customers:,} customers "
+            f"({time.perf_counter() - started:.1f} s)",
+            state="complete",
+        )
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _segment(digest: str, name: str, choices: Choices, settings: SegmentSettings, _data: bytes):
+    from rfm.scoring.classic import segment_customers
+
+    return segment_customers(_analyse(digest, name, choices, _data).customers, settings)
+
+
+def current_segmentation():
+    """Scores, segments and tiers of the current analysis (cached); stops the page on bad input."""
+    dataset, choices = current_dataset(), current_choices()
+    return guarded(lambda: _segment(dataset.digest, dataset.name, choices, current_segment_settings(), dataset.data))
+
+
+def _sweep_settings(clustering):
+    """The settings the k-sweep depends on: K-Means ignores the density methods' (smallest cluster, eps), so changing
+    them must not sweep k again."""
+    from rfm.clustering.fit import ClusterSettings
+
+    defaults = ClusterSettings()
+    return replace(clustering, min_cluster_share=defaults.min_cluster_share, eps=defaults.eps)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
+    from rfm.clustering.fit import run_sweep
+
+    return run_sweep(_segment(digest, name, choices, segments, _data).customers, clustering)
+
+
+def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
+    return _cached_sweep(digest, name, choices, segments, _sweep_settings(clustering), _data)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _clusters(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
+    from rfm.clustering.fit import fit_clusters
+
+    return fit_clusters(_segment(digest, name, choices, segments, _data).customers, clustering, k, algorithm, renames)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _comparison(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, _data: bytes):
+    """One algorithm's row of the comparison, scored on the very fit the Fit section shows (``_clusters``, cached):
+    the table and the fit agree by construction, and choosing that algorithm afterwards costs nothing."""
+    from rfm.clustering.fit import compare_clusters
+
+    def fit(customers, settings, k, algorithm):
+        return _clusters(digest, name, choices, segments, settings, k, algorithm, (), _data)
+
+    customers = _segment(digest, name, choices, segments, _data).customers
+    return compare_clusters(customers, clustering, k, (algorithm,), fit=fit)
+
+
+def _cluster_key():
+    dataset, choices = current_dataset(), current_choices()
+    return dataset.digest, dataset.name, choices, current_segment_settings(), current_cluster_settings()
+
+
+def current_sweep():
+    """The k-sweep for the current data and clustering settings (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    return guarded(lambda: _sweep(digest, name, choices, segments, clustering, current_dataset().data))
+
+
+def current_pick() -> tuple[int, str]:
+    """(k, algorithm): the user's choice, else the sweep's recommended k with K-Means."""
+    if CLUSTER_PICK not in st.session_state:
+        st.session_state[CLUSTER_PICK] = (current_sweep().recommended_k or 2, "kmeans")
+    return st.session_state[CLUSTER_PICK]
+
+
+def current_clusters():
+    """The fitted, named clusters for the current choices (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return guarded(lambda: _clusters(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+
+
+def fitted_cluster_names():
+    """Each customer's cluster name once clusters were fitted in this session, else ``None``."""
+    if CLUSTER_PICK not in st.session_state:
+        return None
+    return current_clusters().customers["cluster_name"]
+
+
+def algorithm_comparison(k: int):
+    """Every algorithm side by side (:func:`rfm.clustering.fit.compare_clusters`), one cached row per algorithm,
+    with a progress bar that moves as each algorithm is fitted and scored."""
+    import pandas as pd
+
+    from rfm.schema import ALGORITHMS
+
+    digest, name, choices, segments, clustering = _cluster_key()
+    data = current_dataset().data
+    bar = st.progress(0.0)
+    rows = []
+    for done, algorithm in enumerate(ALGORITHMS):
+        bar.progress(done / len(ALGORITHMS), text=f"Fitting {ALGORITHMS[algorithm]} ({done + 1} of {len(ALGORITHMS)})…")
+        rows.append(guarded(lambda algorithm=algorithm: _comparison(digest, name, choices, segments, clustering, k, algorithm, data)))
+    bar.empty()
+    return pd.concat(rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _run(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
+    from rfm.segment_run import segment_run
+
+    return segment_run(
+        _analyse(digest, name, choices, _data), segments, clustering, k, algorithm, renames,
+        cleaning=choices.settings, profit_margin=choices.profit_margin,
+        segmentation=_segment(digest, name, choices, segments, _data),
+        sweep=_sweep(digest, name, choices, segments, clustering, _data),
+        clusters=_clusters(digest, name, choices, segments, clustering, k, algorithm, renames, _data),
+    )
+
+
+def current_run():
+    """The session's whole run (:class:`rfm.segment_run.SegmentRun`): labelled customers and the model bundle (cached)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return guarded(lambda: _run(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+
+
+def run_token() -> tuple:
+    """What the session's run (:func:`current_run`, with the predicted values) depends on: equal tokens, equal lists."""
+    digest, _, choices, segments, clustering = _cluster_key()
+    return ("run", digest, choices, segments, clustering, current_pick(), current_renames(), current_value_settings())
+
+
+def current_period(analysis) -> tuple:
+    """The two dates customers are compared on (Trends page, retention KPI): the user's, else the end of the
+    previous quarter and the analysis date. Dates chosen for another file start afresh."""
+    from rfm.trends.timeline import default_dates
+
+    digest = current_dataset().digest
+    stored = st.session_state.get(PERIOD)
+    if stored is None or stored[0] != digest:
+        stored = (digest, *guarded(lambda: default_dates(analysis.orders, analysis.report.analysis_date), too_little_data=True))
+        st.session_state[PERIOD] = stored
+    return stored[1], stored[2]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _value_model(digest: str, name: str, choices: Choices, _data: bytes):
+    from rfm.value.predict import fit_value
+
+    analysis = _analyse(digest, name, choices, _data)
+    return fit_value(analysis.orders, analysis.report.analysis_date)
+
+
+def current_value_model():
+    """BG/NBD and Gamma-Gamma fitted on the session's orders (:func:`rfm.value.predict.fit_value`, cached); shows why
+    and stops the page when they cannot be fitted."""
+    dataset, choices = current_dataset(), current_choices()
+    return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, dataset.data), too_little_data=True)
+
+
+def value_model_or_none():
+    """:func:`current_value_model`, or ``None`` (and the reason as a caption) where the page goes on without it."""
+    dataset, choices = current_dataset(), current_choices()
+    try:
+        return _value_model(dataset.digest, dataset.name, choices, dataset.data)
+    except RFMInputError as error:
+        st.caption(f"No predicted value for this data: {error}")
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _values(digest: str, name: str, choices: Choices, settings, _data: bytes):
+    from rfm.value.predict import customer_value
+
+    return customer_value(_value_model(digest, name, choices, _data), settings)
+
+
+def current_values():
+    """Per-customer P(alive), expected purchases, expected order value and predicted CLV (cached);
+    ``None`` (with the reason as a caption) when no model could be fitted."""
+    dataset, choices = current_dataset(), current_choices()
+    if value_model_or_none() is None:
+        return None
+    return _values(dataset.digest, dataset.name, choices, current_value_settings(), dataset.data)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _holdout(digest: str, name: str, choices: Choices, days: int, _data: bytes):
+    from rfm.value.predict import holdout
+
+    analysis = _analyse(digest, name, choices, _data)
+    return holdout(analysis.orders, analysis.report.analysis_date, days)
+
+
+def current_holdout(days: int):
+    """The calibration/holdout check of the value model (:func:`rfm.value.predict.holdout`, cached); raises
+    :class:`RFMInputError` when it cannot be made (the page shows why in its tab)."""
+    dataset, choices = current_dataset(), current_choices()
+    return _holdout(dataset.digest, dataset.name, choices, days, dataset.data)
+
+
+def current_kpis(by: str):
+    """Campaign KPIs of the session's segments over the session's period (:func:`rfm.segment_run.segment_kpis`);
+    ``None`` when every order is on one day."""
+    from rfm.segment_run import segment_kpis
+    from rfm.trends.timeline import has_period
+
+    run = current_run()
+    if not has_period(run.analysis.orders, run.analysis.report.analysis_date):
+        return None
+    return guarded(lambda: segment_kpis(run, current_period(run.analysis), by))
+
+
+def trend_model(use_saved: bool = False) -> tuple:
+    """What labels customers on the Trends page, as a cache key: the session's model (its settings, k,
+    algorithm and names) or the uploaded one (its digest)."""
+    if use_saved:
+        return ("saved", saved_model().digest)
+    _, _, _, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    return ("session", segments, clustering, k, algorithm, current_renames())
+
+
+def _trend_bundle(digest: str, name: str, choices: Choices, model: tuple, _data: bytes, _model: bytes | None):
+    if model[0] == "saved":
+        return _bundle(model[1], _model)
+    _, segments, clustering, k, algorithm, renames = model
+    return _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data).bundle
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _migration(digest: str, name: str, choices: Choices, model: tuple, period: tuple, _data: bytes, _model: bytes | None):
+    from rfm.trends.migration import migrate
+
+    bundle = _trend_bundle(digest, name, choices, model, _data, _model)
+    return migrate(_analyse(digest, name, choices, _data).orders, bundle, *period, profit_margin=choices.profit_margin)
+
+
+def current_migration(model: tuple, from_date, to_date, by: str, active_days: int | None):
+    """:func:`rfm.trends.migration.migrate` of the session's customers with ``model`` (:func:`trend_model`; cached)."""
+    dataset, choices, saved = current_dataset(), current_choices(), saved_model()
+    period = (from_date, to_date, by, active_days)
+    return guarded(lambda: _migration(dataset.digest, dataset.name, choices, model, period, dataset.data, saved and saved.data))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sizes(digest: str, name: str, choices: Choices, model: tuple, every: str, by: str, active_days, _data: bytes, _model: bytes | None):
+    from rfm.trends.timeline import date_range, sizes_over_time, snapshot_days
+
+    bundle = _trend_bundle(digest, name, choices, model, _data, _model)
+    orders = _analyse(digest, name, choices, _data).orders
+    return sizes_over_time(orders, bundle, snapshot_days(*date_range(orders), every), by, active_days, choices.profit_margin)
+
+
+def current_sizes(model: tuple, every: str, by: str, active_days: int | None):
+    """Customers per segment at monthly or weekly snapshots (:func:`rfm.trends.timeline.sizes_over_time`, cached)."""
+    dataset, choices, saved = current_dataset(), current_choices(), saved_model()
+    return guarded(lambda: _sizes(dataset.digest, dataset.name, choices, model, every, by, active_days, dataset.data, saved and saved.data))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _bundle(digest: str, _data: bytes):
+    from rfm.bundle.model import load_bundle
+
+    return load_bundle(_data)
+
+
+def saved_bundle():
+    """The uploaded model, validated (cached); shows why it is refused and stops the page if it is."""
+    model = saved_model()
+    return None if model is None else guarded(lambda: _bundle(model.digest, model.data))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _scored(digest: str, name: str, choices: Choices, model_digest: str, _model: bytes, _data: bytes):
+    from rfm.segment_run import score_run
+
+    return score_run(_bundle(model_digest, _model), _analyse(digest, name, choices, _data))
+
+
+def scored_token() -> tuple:
+    """What :func:`scored_with_saved_model` depends on: equal tokens, equal lists."""
+    return ("scored", current_dataset().digest, current_choices(), saved_model().digest)
+
+
+def scored_with_saved_model():
+    """The current file's customers labelled by the uploaded model (:class:`rfm.segment_run.SegmentRun`, cached)."""
+    dataset, choices, model = current_dataset(), current_choices(), saved_model()
+    return guarded(lambda: _scored(dataset.digest, dataset.name, choices, model.digest, model.data, dataset.data))
+
+
+
