@@ -1,5 +1,7 @@
 """Value page: who is likely still a customer, how much they will buy, and what they are worth (predictive CLV)."""
 
+import math
+
 import streamlit as st
 
 import ui
@@ -46,7 +48,7 @@ metrics[0].metric("Customers", f"{len(values):,}")
 metrics[1].metric("Likely still customers", f"{values[schema.P_ALIVE].mean():.0%}", help="Mean P(alive).")
 metrics[2].metric(f"Purchases expected in {horizon} days", f"{values[schema.EXPECTED_PURCHASES].sum():,.0f}")
 clv_total = values[schema.PREDICTED_CLV].sum(min_count=1)
-metrics[3].metric(f"Predicted CLV, {months} months", "–" if clv_total != clv_total else ui.money(clv_total))
+metrics[3].metric(f"Predicted CLV, {months} months", "–" if math.isnan(clv_total) else ui.money(clv_total))
 st.caption(f"Per customer: {settings.describe()}. Fitted on orders up to {model.observation_end}, time in days.")
 
 # Stateful tabs: the chosen one stays chosen, and the holdout check (a second fit) runs only when it is open.

@@ -1,5 +1,6 @@
 """What-if page: move one customer's recency, frequency and spend and see, at once, where the model puts them."""
 
+import math
 import time
 
 import streamlit as st
@@ -105,7 +106,7 @@ def panel() -> None:
             st.markdown(
                 f"**Predicted value:** P(alive) {worth[schema.P_ALIVE]:.0%}, "
                 f"{worth[schema.EXPECTED_PURCHASES]:.2f} purchases expected in the next {value_settings.horizon_days} days"
-                + ("" if clv != clv else f", CLV over {value_settings.months} months {ui.money(clv)}")
+                + ("" if math.isnan(clv) else f", CLV over {value_settings.months} months {ui.money(clv)}")
                 + f" (first purchase {values.get(schema.TENURE, start_tenure):,.0f} days ago; settings on the Value page)."
             )
         st.markdown("##### What moves this customer up")

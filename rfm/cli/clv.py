@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from rfm.cli.options import EXIT_OK, add_file_options, analysed_file, cleaning_settings, say, warn, write_files
 from rfm.errors import RFMInputError
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     files["parameters.json"] = json.dumps(_parameters(analysis, model, settings, check), indent=2, ensure_ascii=False).encode("utf-8")
     write_files(args.out, files)
     total = values[schema.PREDICTED_CLV].sum(min_count=1)
-    worth = "" if total != total else f", predicted CLV {total:,.2f} over {settings.months} months"
+    worth = "" if math.isnan(total) else f", predicted CLV {total:,.2f} over {settings.months} months"
     expected = values[schema.EXPECTED_PURCHASES].sum()
     say(f"wrote {len(files)} files to {args.out}: {len(values):,} customers, {expected:,.0f} purchases expected in {settings.horizon_days} days{worth}")
     return EXIT_OK
