@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from rfm.bundle.build import build_bundle
 from rfm.bundle.drift import FitCheck, check_fit
-from rfm.bundle.model import ModelBundle, build_bundle
+from rfm.bundle.model import ModelBundle
 from rfm.cleaning.analyse import Analysis
 from rfm.outputs.lists import labelled_customers, segment_sizes, with_values
 from rfm.schema import SEGMENT_NAME

@@ -1,8 +1,8 @@
 """Does a new file lie within what a saved model saw? A check run before trusting the model's labels.
 
-:func:`check_fit` takes a model bundle (:mod:`rfm.bundle.model`, which records quantiles of every feature it scores
-on over the customers it was fitted on) and a new RFM table (:func:`rfm.cleaning.table.rfm_table`), and returns a
-:class:`FitCheck`: per-feature figures and one warning sentence per feature that is far off. It uses
+:func:`check_fit` takes a model bundle (:class:`rfm.bundle.model.ModelBundle`, which records quantiles of every
+feature it scores on over the customers it was fitted on) and a new RFM table (:func:`rfm.cleaning.table.rfm_table`),
+and returns a :class:`FitCheck`: per-feature figures and one warning sentence per feature that is far off. It uses
 :mod:`rfm.bundle.model` only; scoring (:func:`rfm.segment_run.score_run`) carries its result to the CLI and the Score page.
 """
 
@@ -127,7 +127,7 @@ def check_fit(bundle: ModelBundle, table: pd.DataFrame) -> FitCheck:
 
     Examples
     --------
-    >>> from rfm.bundle.model import load_bundle
+    >>> from rfm.bundle import load_bundle
     >>> from rfm.cleaning.analyse import analyse_file
     >>> bundle = load_bundle(open("out/model.json", "rb").read())  # doctest: +SKIP
     >>> check = check_fit(bundle, analyse_file("wholesale.csv").customers)  # doctest: +SKIP
@@ -138,17 +138,33 @@ def check_fit(bundle: ModelBundle, table: pd.DataFrame) -> FitCheck:
     distribution = bundle.distribution
     customers = len(table)
     if distribution is None:
-        note = (
-            "This model was saved before RFM Studio recorded the customers a model was fitted on, so this file "
-            "cannot be compared with them: save the model again from a fit to have each file checked."
-        )
-        return FitCheck(pd.DataFrame(columns=list(FIGURE_COLUMNS), index=pd.Index([], name="feature")), (), (note,), customers, None)
+        return _not_checked(customers)
+    figures = _figure_table(distribution, table)
+    model_customers = bundle.fitted_customers
+    return FitCheck(figures, _warnings(figures, customers, model_customers), (), customers, model_customers)
+
+
+def _not_checked(customers: int) -> FitCheck:
+    """The check of a file against a model that recorded no customers (format_version 1): no figures, one note."""
+    note = (
+        "This model was saved before RFM Studio recorded the customers a model was fitted on, so this file "
+        "cannot be compared with them: save the model again from a fit to have each file checked."
+    )
+    return FitCheck(pd.DataFrame(columns=list(FIGURE_COLUMNS), index=pd.Index([], name="feature")), (), (note,), customers, None)
+
+
+def _figure_table(distribution: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """:attr:`FitCheck.figures`: one row per feature of the model's ``distribution``, from the file's ``table``."""
     rows = {feature: _figures(quantiles, table[feature].to_numpy(dtype="float64")) for feature, quantiles in distribution.iterrows()}
     figures = pd.DataFrame.from_dict(rows, orient="index", columns=list(FIGURE_COLUMNS))
     figures.index.name = "feature"
     figures["far_off"] = figures["far_off"].astype(bool)
+    return figures
+
+
+def _warnings(figures: pd.DataFrame, customers: int, model_customers: int | None) -> tuple[str, ...]:
+    """:attr:`FitCheck.warnings`: one sentence per far-off feature, then the summary; none when nothing is far off."""
     warnings = [_warning(feature, row, customers) for feature, row in figures[figures["far_off"]].iterrows()]
-    model_customers = bundle.fitted_customers
     if warnings:
         off = list(figures.index[figures["far_off"]])
         warnings.append(
@@ -156,7 +172,7 @@ def check_fit(bundle: ModelBundle, table: pd.DataFrame) -> FitCheck:
             f"the model was fitted on {model_customers:,} customers unlike these, so the segments and clusters it gives "
             "them may mislead; fit a new model on a file like this one before acting on them."
         )
-    return FitCheck(figures, tuple(warnings), (), customers, model_customers)
+    return tuple(warnings)
 
 
 def _figures(quantiles: pd.Series, values: np.ndarray) -> dict:

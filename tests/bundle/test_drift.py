@@ -11,8 +11,9 @@ import pytest
 
 from devkit.data import WORKBOOK
 from rfm import schema
+from rfm.bundle.build import build_bundle
 from rfm.bundle.drift import MIN_CUSTOMERS_OFF, OUTSIDE_BAND_SHARE, OUTSIDE_RANGE_SHARE, check_fit
-from rfm.bundle.model import build_bundle, load_bundle
+from rfm.bundle.model import load_bundle
 from rfm.cleaning.analyse import analyse_file
 from rfm.cleaning.ledger import CleaningSettings
 from rfm.clustering.features import FEATURE_CHOICES

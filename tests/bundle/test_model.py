@@ -13,7 +13,9 @@ from hypothesis import given, settings
 
 from devkit.data import cdnow_master
 from rfm import schema
-from rfm.bundle.model import MAX_BUNDLE_BYTES, QUANTILE_LEVELS, build_bundle, load_bundle
+from rfm.bundle.build import build_bundle
+from rfm.bundle.model import load_bundle
+from rfm.bundle.validate import MAX_BUNDLE_BYTES, QUANTILE_LEVELS
 from rfm.cleaning.analyse import analyse_file
 from rfm.clustering.fit import ClusterSettings, fit_clusters
 from rfm.demo import DEMO_PATH

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.bundle.model import build_bundle
+from rfm.bundle.build import build_bundle
 from rfm.bundle.whatif import Move, customer_values, input_ranges, levers, moves_up, predict
 from rfm.clustering.fit import ClusterSettings, fit_clusters
 from rfm.scoring.classic import segment_customers

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from rfm import schema
-from rfm.bundle import model
+from rfm.bundle import validate
 from rfm.cleaning.table import finish_rfm_table
 from rfm.clustering.fit import (
     DENSITY_SAMPLE_MAX,
@@ -215,7 +215,7 @@ def test_a_larger_smallest_cluster_brings_the_tiny_blobs_under_the_cap(tiny_blob
 
 
 def test_the_cap_fits_in_a_saved_model_and_k_above_it_is_refused():
-    assert MAX_CLUSTERS <= model.MAX_CLUSTERS
+    assert MAX_CLUSTERS <= validate.MAX_CLUSTERS
     with pytest.raises(RFMInputError, match=r"^k=16 is more clusters than can be named and saved: choose k from 1 to 15\.$"):
         fit_clusters(_customers(), ClusterSettings(), 16)
 
