@@ -38,8 +38,8 @@ def connect(backend: str = "duckdb") -> BaseBackend:
     if backend == "duckdb":
         connection = ibis.duckdb.connect()
         connection.raw_sql("SET enable_progress_bar = false")
-        # DuckDB takes up to 80% of RAM by default; with a cap it spills its hash tables to disk, which
-        # on 50M Parquet rows was faster (49 s against 55 s) and used 1.5 GB instead of 4.2 GB.
+        # DuckDB takes up to 80% of RAM by default; with a cap it spills its hash tables to disk, which on
+        # the largest Parquet benchmark was also faster and used far less memory (see bench/RESULTS.md).
         limit = os.environ.get("RFM_DUCKDB_MEMORY", DUCKDB_MEMORY)
         connection.con.execute("SET memory_limit = ?", [limit])
         connection.con.execute("SET temp_directory = ?", [str(scratch() / "duckdb")])
@@ -126,7 +126,7 @@ def load_frame(connection: BaseBackend, frame: pd.DataFrame) -> ibis.Table:
     """Hand a pandas frame to the engine as an ibis table.
 
     On DuckDB the frame goes over as Arrow, which DuckDB scans in place: copying it into a table
-    first cost more than the whole cleaning step (1.4 s for a million rows).
+    first cost more than the whole cleaning step.
     """
     import pyarrow as pa
 

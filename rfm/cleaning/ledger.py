@@ -9,9 +9,9 @@ description and an ibis predicate; the first rule that matches a row claims it. 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -240,10 +240,9 @@ def typed_transactions(
         out[field_name] = numbers.to_numpy()
         if described := number_note.describe():
             notes.append(described)
-    if mapping.uses_amount:
-        out[schema.LINE_VALUE] = out[schema.AMOUNT]
-    else:
-        out[schema.LINE_VALUE] = out[schema.QUANTITY] * out[schema.UNIT_PRICE]
+    # The engine's formula too (line_value), run here by pandas: a missing factor gives NaN where the engine
+    # gives NULL, and engine.load_frame turns NaN into NULL as it hands the frame over, so both paths agree.
+    out[schema.LINE_VALUE] = line_value(mapping, out)
     for field_name in (schema.COUNTRY, schema.PRODUCT):
         column = getattr(mapping, field_name)
         out[field_name] = normalise_text(source[column]) if column else pd.Series(pd.NA, index=out.index, dtype="str")
@@ -259,6 +258,21 @@ _TEXT_COLUMNS = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.COUNTRY, schema.P
 _NUMBER_COLUMNS = (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)
 
 
+def line_value(mapping: ColumnMapping, columns: pd.DataFrame | ibis.Table | Mapping[str, Any]) -> Any:
+    """What one transaction line is worth: ``amount`` when the mapping has one, else ``quantity × unit_price``.
+
+    The one definition of the line value, for every path: ``columns`` gives the canonical number
+    columns by name, either as a pandas frame (the in-memory path, :func:`typed_transactions`) or
+    as ibis columns (the engine's, :func:`typed_relation`, and the warehouse SQL,
+    :func:`rfm.cleaning.sql.source_table`); the result is a pandas Series or an ibis column to match.
+    Nothing is rounded: a float64 product, missing where either factor is missing, infinite where it
+    overflows (the "line value too large" rule removes such lines).
+    """
+    if mapping.uses_amount:
+        return columns[schema.AMOUNT]
+    return columns[schema.QUANTITY] * columns[schema.UNIT_PRICE]
+
+
 def typed_relation(
     raw: ScannedTable, mapping: ColumnMapping, date_order: DateOrder, connection: BaseBackend
 ) -> tuple[ibis.Table, DateDecision, list[str]]:
@@ -269,105 +283,137 @@ def typed_relation(
     a Parquet column that already holds numbers or timestamps is cast (a non-finite number is
     missing, as the parser says), and a text column the parser leaves unchanged is used as it is.
     """
-    import ibis
-
     validate_mapping(raw, mapping)
-    source = raw.relation(connection)
-    notes: list[str] = []
-    # Each output column is a function of the final (joined) table, so it can name the lookups' columns.
-    outputs: dict[str, Callable] = {}
-    lookups: list[tuple[str, pd.DataFrame]] = []  # (raw column, rows: key, value)
+    columns = _EngineColumns(raw, raw.relation(connection))
+    columns.add_ids(mapping)
+    decision = columns.add_date(mapping.required(schema.INVOICE_DATE), date_order)
+    columns.add_numbers(mapping)
+    columns.add_texts(mapping)
+    return columns.typed_table(mapping, connection), decision, columns.notes
 
-    def distinct(column: str) -> pd.Series:
+
+class _EngineColumns:
+    """The canonical columns of a scanned table, typed field by field for :func:`typed_relation`.
+
+    Each field's output is a function of the final table (the source joined to every lookup), so it
+    can name the lookups' columns. A lookup is a small frame of one raw column's distinct values
+    (``_key{i}``) and their typed values (``_value{i}``), joined to the source by the engine.
+    """
+
+    def __init__(self, raw: ScannedTable, source: ibis.Table) -> None:
+        self.raw = raw
+        self.source = source
+        self.notes: list[str] = []
+        self.outputs: dict[str, Callable] = {}
+        self.lookups: list[tuple[str, pd.DataFrame]] = []  # (raw column, rows: key, value)
+
+    def distinct(self, column: str) -> pd.Series:
+        """The distinct non-missing raw values of ``column``."""
         # A small file's sample is the whole file: its distinct values need no query.
-        complete = len(raw.sample) == raw.n_rows
-        values = raw.sample[column].drop_duplicates() if complete else source.select(column).distinct().to_pandas()[column]
+        complete = len(self.raw.sample) == self.raw.n_rows
+        values = self.raw.sample[column].drop_duplicates() if complete else self.source.select(column).distinct().to_pandas()[column]
         return values[values.notna()].reset_index(drop=True)
 
-    def lookup(output: str, column: str, values: pd.Series, typed: pd.Series, partial: bool = False) -> None:
+    def lookup(self, output: str, column: str, values: pd.Series, typed: pd.Series, partial: bool = False) -> None:
         """Type ``column`` by joining its distinct ``values`` to ``typed``; ``partial``: only changed values
         are listed, the others are kept as they are."""
+        import ibis
+
         if values.empty:  # an all-missing column: nothing to look up, and an empty key column has no type to join on
             kind = "float64" if output in _NUMBER_COLUMNS else "timestamp" if output == schema.INVOICE_DATE else "string"
-            outputs[output] = (lambda t: t[column].cast("string")) if partial else (lambda t: ibis.null(kind))
+            self.outputs[output] = (lambda t: t[column].cast("string")) if partial else (lambda t: ibis.null(kind))
             return
-        index = len(lookups)
-        lookups.append((column, pd.DataFrame({f"_key{index}": values.to_numpy(), f"_value{index}": typed.to_numpy()})))
+        index = len(self.lookups)
         key, value = f"_key{index}", f"_value{index}"
+        self.lookups.append((column, pd.DataFrame({key: values.to_numpy(), value: typed.to_numpy()})))
         if partial:
-            outputs[output] = lambda t: ibis.ifelse(t[key].notnull(), t[value].cast("string"), t[column].cast("string"))
+            self.outputs[output] = lambda t: ibis.ifelse(t[key].notnull(), t[value].cast("string"), t[column].cast("string"))
         else:
-            outputs[output] = lambda t: t[value]
+            self.outputs[output] = lambda t: t[value]
 
-    def text(output: str, column: str, transform: Callable[[pd.Series], pd.Series]) -> None:
+    def text(self, output: str, column: str, transform: Callable[[pd.Series], pd.Series]) -> None:
         """Ids and free text: a text column the parser leaves unchanged needs no join."""
-        values = distinct(column)
+        values = self.distinct(column)
         result = transform(values)
-        if raw.type_of(column) != "string":
-            lookup(output, column, values, result)
+        if self.raw.type_of(column) != "string":
+            self.lookup(output, column, values, result)
             return
         same = result.notna().to_numpy() & (result.astype("object").to_numpy() == values.astype("object").to_numpy())
         if same.all():
-            outputs[output] = lambda t: t[column]
+            self.outputs[output] = lambda t: t[column]
         else:
-            lookup(output, column, values[~same], result[~same], partial=True)
+            self.lookup(output, column, values[~same], result[~same], partial=True)
 
-    for output in (schema.CUSTOMER_ID, schema.INVOICE_ID):
-        column = getattr(mapping, output)
-        if column is not None and raw.type_of(column) == "integer":
-            outputs[output] = lambda t, column=column: t[column].cast("string")
-        elif column is not None:
-            text(output, column, normalise_ids)
-    if mapping.invoice_id is None:
-        outputs[schema.INVOICE_ID] = lambda t: ibis.literal("row-") + t[schema.ROW].cast("string")
-        notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
+    def add_ids(self, mapping: ColumnMapping) -> None:
+        """Customer and invoice ids; a row number as the invoice id when there is no invoice column."""
+        import ibis
 
-    date_column = mapping.required(schema.INVOICE_DATE)
-    if raw.type_of(date_column) in ("timestamp", "date"):
-        outputs[schema.INVOICE_DATE] = lambda t: t[date_column].cast("timestamp")
-        decision = DateDecision("n/a", date_order == "auto", ("datetime",), "real dates")
-    else:
-        values = distinct(date_column)
+        for output in (schema.CUSTOMER_ID, schema.INVOICE_ID):
+            column = getattr(mapping, output)
+            if column is not None and self.raw.type_of(column) == "integer":
+                self.outputs[output] = lambda t, column=column: t[column].cast("string")
+            elif column is not None:
+                self.text(output, column, normalise_ids)
+        if mapping.invoice_id is None:
+            self.outputs[schema.INVOICE_ID] = lambda t: ibis.literal("row-") + t[schema.ROW].cast("string")
+            self.notes.append("No invoice column: each row counts as one purchase (frequency = number of rows).")
+
+    def add_date(self, column: str, date_order: DateOrder) -> DateDecision:
+        """The invoice date from ``column``: cast when the engine holds real dates, else parsed."""
+        if self.raw.type_of(column) in ("timestamp", "date"):
+            self.outputs[schema.INVOICE_DATE] = lambda t: t[column].cast("timestamp")
+            return DateDecision("n/a", date_order == "auto", ("datetime",), "real dates")
+        values = self.distinct(column)
         dates, decision = parse_dates(values, date_order)
-        lookup(schema.INVOICE_DATE, date_column, values, dates)
+        self.lookup(schema.INVOICE_DATE, column, values, dates)
+        return decision
 
-    for output in (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT):
-        column = getattr(mapping, output)
-        if column is None:
-            outputs[output] = lambda t: ibis.null("float64")
-        elif raw.type_of(column) in ("integer", "float", "boolean"):
-            outputs[output] = lambda t, column=column: _finite(t[column].cast("float64"))
-        else:
-            values = distinct(column)
-            numbers, number_note = parse_numbers(values, column)
-            if described := number_note.describe():
-                notes.append(described)
-            lookup(output, column, values, numbers.astype("float64"))
+    def add_numbers(self, mapping: ColumnMapping) -> None:
+        """Quantity, unit price and amount: cast when the engine holds numbers, else parsed."""
+        import ibis
 
-    for output in (schema.COUNTRY, schema.PRODUCT):
-        column = getattr(mapping, output)
-        if column is None:
-            outputs[output] = lambda t: ibis.null("string")
-        else:
-            text(output, column, normalise_text)
+        for output in (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT):
+            column = getattr(mapping, output)
+            if column is None:
+                self.outputs[output] = lambda t: ibis.null("float64")
+            elif self.raw.type_of(column) in ("integer", "float", "boolean"):
+                self.outputs[output] = lambda t, column=column: _finite(t[column].cast("float64"))
+            else:
+                values = self.distinct(column)
+                numbers, number_note = parse_numbers(values, column)
+                if described := number_note.describe():
+                    self.notes.append(described)
+                self.lookup(output, column, values, numbers.astype("float64"))
 
-    # One left join per column that needs it; each lookup is small (distinct values only).
-    table = source
-    for column, rows in lookups:
-        right = engine.load_frame(connection, rows)
-        table = table.left_join(right, table[column] == right[rows.columns[0]])
-    if mapping.uses_amount:
-        outputs[schema.LINE_VALUE] = outputs[schema.AMOUNT]
-    else:
-        outputs[schema.LINE_VALUE] = lambda t: outputs[schema.QUANTITY](t) * outputs[schema.UNIT_PRICE](t)
-    types = {**dict.fromkeys(_TEXT_COLUMNS, "string"), **dict.fromkeys(_NUMBER_COLUMNS, "float64"), schema.INVOICE_DATE: "timestamp"}
-    typed = table.select(
-        *[outputs[c](table).cast(types[c]).name(c) for c in _CANONICAL_OUTPUT],
-        table[schema.SHEET],
-        table[schema.ROW],
-        table[schema.ROW_HASH],
-    )
-    return typed, decision, notes
+    def add_texts(self, mapping: ColumnMapping) -> None:
+        """Country and product, as normalised text."""
+        import ibis
+
+        for output in (schema.COUNTRY, schema.PRODUCT):
+            column = getattr(mapping, output)
+            if column is None:
+                self.outputs[output] = lambda t: ibis.null("string")
+            else:
+                self.text(output, column, normalise_text)
+
+    def typed_table(self, mapping: ColumnMapping, connection: BaseBackend) -> ibis.Table:
+        """The source joined to its lookups: the canonical columns, typed, with the line value and
+        ``source_sheet``, ``source_row`` and ``row_hash``."""
+        # One left join per column that needs it; each lookup is small (distinct values only).
+        table = self.source
+        for column, rows in self.lookups:
+            right = engine.load_frame(connection, rows)
+            table = table.left_join(right, table[column] == right[rows.columns[0]])
+        types = {**dict.fromkeys(_TEXT_COLUMNS, "string"), **dict.fromkeys(_NUMBER_COLUMNS, "float64"), schema.INVOICE_DATE: "timestamp"}
+        columns = {c: self.outputs[c](table).cast(types[c]) for c in _CANONICAL_OUTPUT if c != schema.LINE_VALUE}
+        # Computed from the typed (float64) factors, as the in-memory path computes it from its typed frame.
+        columns[schema.LINE_VALUE] = line_value(mapping, columns)
+        return table.select(
+            *[columns[c].name(c) for c in _CANONICAL_OUTPUT],
+            table[schema.SHEET],
+            table[schema.ROW],
+            table[schema.ROW_HASH],
+        )
 
 
 def _finite(number):
@@ -508,48 +554,109 @@ def clean(
     RFMInputError
         A required field is not mapped, or every row was removed.
     """
-    import ibis
+    table, decision, notes, connection = _into_engine(raw, mapping, settings.date_order, connection)
+    sheets = 1 if isinstance(raw, ScannedTable) else int(raw.frame[schema.SHEET].nunique())
+    active, optional = build_rules(mapping, settings, sheets)
+    tagged = tag_rows(_with_rule_columns(table, mapping, settings, sheets), active)
+    # Rows read into memory are kept there, tagged, for the passes below; Spark caches them across its executors.
+    # A file DuckDB scans is never copied into memory: each pass scans it again, which measured faster than
+    # writing the tagged rows to a Parquet file once, and far leaner than caching them (see bench/RESULTS.md).
+    if not (isinstance(raw, ScannedTable) and connection.name == "duckdb"):
+        tagged = tagged.cache()
+    kept = tagged.filter(tagged[RULE].isnull())
+    summary = _rule_summary(tagged)
+    ledger, optional_lines = _ledger_lines(raw, tagged, kept, summary, active, optional, connection)
+    totals = _kept_totals(raw, summary, ledger)
+    last_date = pd.Timestamp(totals["last_date"]).to_pydatetime()
+    report = CleaningReport(
+        rows_read=raw.n_rows,
+        rows_clean=int(totals["rows"]),
+        customers=int(totals["customers"]),
+        revenue=_number(totals["revenue"]),
+        first_date=pd.Timestamp(totals["first_date"]).to_pydatetime(),
+        last_date=last_date,
+        analysis_date=settings.analysis_date or last_date.date(),
+        ledger=ledger,
+        optional=optional_lines,
+        mapping=mapping,
+        date_decision=decision,
+        notes=tuple(raw.info.notes) + tuple(notes),
+        warnings=tuple(_warnings(int(totals["customers"]), ledger, raw.n_rows)),
+    )
+    return CleanResult(transactions=kept, report=report)
 
+
+def _into_engine(
+    raw: RawTable | ScannedTable, mapping: ColumnMapping, date_order: DateOrder, connection: BaseBackend | None
+) -> tuple[ibis.Table, DateDecision, list[str], BaseBackend]:
+    """The typed transactions (see :func:`typed_transactions`) as an ibis table, the date decision, the
+    notes, and the connection they live on (``connection``, else a new one). A scanned file is typed by
+    the engine itself; rows read into memory are typed there and handed over."""
     if isinstance(raw, ScannedTable):
         connection = connection or raw.connect()
-        table, decision, notes = typed_relation(raw, mapping, settings.date_order, connection)
-        n_rows, sheets = raw.n_rows, 1
-    else:
-        frame, decision, notes = typed_transactions(raw, mapping, settings.date_order)
-        connection = connection or engine.connect()
-        table = engine.load_frame(connection, frame)
-        n_rows, sheets = len(frame), int(frame[schema.SHEET].nunique())
-    active, optional = build_rules(mapping, settings, sheets)
+        table, decision, notes = typed_relation(raw, mapping, date_order, connection)
+        return table, decision, notes, connection
+    frame, decision, notes = typed_transactions(raw, mapping, date_order)
+    connection = connection or engine.connect()
+    return engine.load_frame(connection, frame), decision, notes, connection
 
-    # Columns that need every row grouped or sorted are added only when an active rule reads them.
+
+def _with_rule_columns(table: ibis.Table, mapping: ColumnMapping, settings: CleaningSettings, sheets: int) -> ibis.Table:
+    """``table`` with the columns some rules read that need every row grouped or sorted, added only
+    when an active rule reads them: the first sheet of each invoice, and each row's rank among its
+    exact duplicates."""
+    import ibis
+
     if sheets > 1:
         table = _with_first_sheet(table, mapping)
     if settings.drop_duplicates:
         rank = ibis.row_number().over(group_by=table[schema.ROW_HASH], order_by=table[schema.ROW])
         table = table.mutate(**{_DUPLICATE_RANK: rank})
-    rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in active], else_=ibis.null("string"))
-    tagged = table.mutate(**{RULE: rule_of_row})
-    # Rows read into memory are kept there, tagged, for the passes below. A file DuckDB scans is never
-    # copied into memory: each pass scans it again, which measured faster than writing the tagged rows
-    # to a Parquet file once (10M rows: 11.6 s against 12.6 s) and far leaner than caching them in
-    # memory (1.3 GB peak against 2.4 GB). Spark caches them across its executors.
-    if not (isinstance(raw, ScannedTable) and connection.name == "duckdb"):
-        tagged = tagged.cache()
-    kept = tagged.filter(tagged[RULE].isnull())
+    return table
 
-    # One pass counts every rule's rows and revenue; the group of unclaimed rows holds the totals.
-    summary = (
+
+def tag_rows(table: ibis.Table, rules: list[Rule]) -> ibis.Table:
+    """``table`` with a ``rule`` column: the name of the first of ``rules`` that removes the row, null
+    for a row kept. Shared by the cleaning here and the warehouse SQL (:mod:`rfm.cleaning.sql`)."""
+    import ibis
+
+    rule_of_row = ibis.cases(*[(rule.predicate(table), rule.name) for rule in rules], else_=ibis.null("string"))
+    return table.mutate(**{RULE: rule_of_row})
+
+
+def _rule_summary(tagged: ibis.Table) -> pd.DataFrame:
+    """One pass over the tagged rows: rows, revenue, customers and first and last dates per ``rule``.
+
+    The group of unclaimed rows (``rule`` null) holds the totals of the rows kept.
+    """
+    import ibis
+
+    value = tagged[schema.LINE_VALUE]
+    return (
         tagged.group_by(RULE)
         .aggregate(
             rows=tagged.count(),
             # Lines too large to be real count no revenue (their sum would be infinite).
-            revenue=ibis.ifelse(tagged[schema.LINE_VALUE].between(-MAX_LINE_VALUE, MAX_LINE_VALUE), tagged[schema.LINE_VALUE], 0.0).sum(),
+            revenue=ibis.ifelse(value.between(-MAX_LINE_VALUE, MAX_LINE_VALUE), value, 0.0).sum(),
             customers=tagged[schema.CUSTOMER_ID].nunique(),
             first_date=tagged[schema.INVOICE_DATE].min(),
             last_date=tagged[schema.INVOICE_DATE].max(),
         )
         .to_pandas()
     )
+
+
+def _ledger_lines(
+    raw: RawTable | ScannedTable,
+    tagged: ibis.Table,
+    kept: ibis.Table,
+    summary: pd.DataFrame,
+    active: list[Rule],
+    optional: list[Rule],
+    connection: BaseBackend,
+) -> tuple[tuple[LedgerLine, ...], tuple[LedgerLine, ...]]:
+    """The ledger of the active rules (from ``summary``) and of the optional ones (what they would
+    remove), each line with up to two of the user's own rows as examples."""
     removed = {
         row[RULE]: (int(row["rows"]), _number(row["revenue"])) for _, row in summary.iterrows() if pd.notna(row[RULE])
     }
@@ -559,41 +666,30 @@ def clean(
         examples[DUPLICATE_RULE] = duplicates["last_row"].head(2).tolist()
     shown = _shown_rows(raw, examples, connection)
     ledger = tuple(_ledger_line(rule, removed, examples, shown, True) for rule in active)
-    optional_lines = tuple(_would_remove(rule, duplicates, shown) for rule in optional)
+    return ledger, tuple(_would_remove(rule, duplicates, shown) for rule in optional)
 
+
+def _kept_totals(raw: RawTable | ScannedTable, summary: pd.DataFrame, ledger: tuple[LedgerLine, ...]) -> pd.Series:
+    """The totals of the rows kept (``summary``'s unclaimed group), once the ledger is known to add up.
+
+    Raises
+    ------
+    RFMInputError
+        Every row was removed.
+    """
     totals = summary[summary[RULE].isna()]
     rows_clean = int(totals["rows"].sum())
-    if rows_clean + sum(line.rows for line in ledger) != n_rows:  # the ledger's promise; never expected to fail
+    if rows_clean + sum(line.rows for line in ledger) != raw.n_rows:  # the ledger's promise; never expected to fail
         raise AssertionError("ledger does not add up to the rows read")
     if rows_clean == 0:
         raise RFMInputError(_all_removed_message(raw, ledger))
-    totals = totals.iloc[0]
-
-    last_date = pd.Timestamp(totals["last_date"]).to_pydatetime()
-    analysis_date = settings.analysis_date or last_date.date()
-    report = CleaningReport(
-        rows_read=n_rows,
-        rows_clean=rows_clean,
-        customers=int(totals["customers"]),
-        revenue=_number(totals["revenue"]),
-        first_date=pd.Timestamp(totals["first_date"]).to_pydatetime(),
-        last_date=last_date,
-        analysis_date=analysis_date,
-        ledger=ledger,
-        optional=optional_lines,
-        mapping=mapping,
-        date_decision=decision,
-        notes=tuple(raw.info.notes) + tuple(notes),
-        warnings=tuple(_warnings(int(totals["customers"]), ledger, n_rows)),
-    )
-    return CleanResult(transactions=kept, report=report)
+    return totals.iloc[0]
 
 
 def _with_first_sheet(table, mapping: ColumnMapping):
     """Add the first sheet each invoice (or, without invoices, each identical row) appears in.
 
-    A grouped minimum joined back costs less than the same minimum as a window (0.32 s against
-    0.51 s for a million rows).
+    A grouped minimum joined back costs less than the same minimum as a window (see bench/RESULTS.md).
     """
     import ibis
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rfm import schema
-from rfm.cleaning.ledger import _DUPLICATE_RANK, RULE, CleaningSettings, build_rules
+from rfm.cleaning.ledger import _DUPLICATE_RANK, RULE, CleaningSettings, Rule, build_rules, line_value, tag_rows
 from rfm.errors import RFMInputError
 from rfm.schema import FIELDS, ColumnMapping
 
@@ -82,8 +82,9 @@ def source_table(mapping: ColumnMapping, table: str = DEFAULT_TABLE, *, drop_dup
     """The warehouse table with its columns renamed to the canonical fields, as an ibis expression.
 
     ``table`` may be qualified (``catalog.database.table``). Adds ``line_value`` (amount, or
-    quantity × unit_price), a row number as ``invoice_id`` when no invoice column is mapped, and
-    ``duplicate_rank`` (0 for the first of rows equal in every mapped column) when asked.
+    quantity × unit_price, by :func:`rfm.cleaning.ledger.line_value`), a row number as ``invoice_id``
+    when no invoice column is mapped, and ``duplicate_rank`` (0 for the first of rows equal in every
+    mapped column) when asked.
     """
     import ibis
 
@@ -103,24 +104,20 @@ def source_table(mapping: ColumnMapping, table: str = DEFAULT_TABLE, *, drop_dup
     keys = [raw[column].cast("string") for column in dict.fromkeys(columns.values())]
     if mapping.invoice_id is None:  # as in the app: each row is one purchase
         fields[schema.INVOICE_ID] = ibis.row_number().over(order_by=keys).cast("string")
-    if mapping.uses_amount:
-        fields[schema.LINE_VALUE] = fields[schema.AMOUNT]
-    else:
-        fields[schema.LINE_VALUE] = fields[schema.QUANTITY] * fields[schema.UNIT_PRICE]
+    fields[schema.LINE_VALUE] = line_value(mapping, fields)  # the app's own definition, on the warehouse's columns
     if drop_duplicates:
         # The app hashes every column of its file; a warehouse table may hold many more, so only the mapped ones count.
         fields[_DUPLICATE_RANK] = ibis.row_number().over(group_by=keys, order_by=keys)
     return raw.select(**fields)
 
 
-def tagged_transactions(mapping: ColumnMapping, settings: CleaningSettings, table: str = DEFAULT_TABLE) -> ibis.Table:
+def tagged_transactions(
+    mapping: ColumnMapping, settings: CleaningSettings, table: str = DEFAULT_TABLE
+) -> tuple[ibis.Table, list[Rule]]:
     """Every row with the ``rule`` that removes it (null when kept), and the active rules in order."""
-    import ibis
-
     source = source_table(mapping, table, drop_duplicates=settings.drop_duplicates)
     active, _ = build_rules(mapping, settings, n_sheets=1)  # one warehouse table: no overlapping sheets
-    rule_of_row = ibis.cases(*[(rule.predicate(source), rule.name) for rule in active], else_=ibis.null("string"))
-    return source.mutate(**{RULE: rule_of_row}), active
+    return tag_rows(source, active), active
 
 
 def rfm_expression(mapping: ColumnMapping, settings: CleaningSettings = CleaningSettings(), table: str = DEFAULT_TABLE) -> ibis.Table:

@@ -33,7 +33,8 @@ MAX_INFLATED_BYTES = 3 * 1024**3
 #: (the UCI workbook has 1,067,371); bigger data belongs in CSV or Parquet, which are scanned.
 MAX_WORKBOOK_ROWS = 5_000_000
 
-#: Workbooks at least this large load their sheets in parallel processes (starting one costs ~0.2 s).
+#: Workbooks at least this large load their sheets in parallel processes (starting a worker process has
+#: a cost that only a large workbook repays).
 PARALLEL_SHEETS_MIN_BYTES = 4 * 1024**2
 
 _DELIMITERS = {",": ",", ";": ";", "\t": "tab", "|": "|"}
@@ -160,6 +161,23 @@ def read_transactions(
     >>> raw.info.delimiter, raw.frame.shape
     (',', (1, 4))
     """
+    data, file_name = _file_bytes(source, file_name, max_bytes)
+    file_format = sniff_format(data, file_name)
+    if file_format in ("xlsx", "xls", "ods"):
+        return _read_workbook(data, file_name, file_format, sheets)
+    if file_format == "parquet":
+        return _read_parquet(data, file_name)
+    return _read_text(data, file_name)
+
+
+def _file_bytes(source: bytes | str | Path, file_name: str | None, max_bytes: int | None) -> tuple[bytes, str]:
+    """The bytes of ``source`` (its content, or a path to it) and the name messages give it.
+
+    Raises
+    ------
+    RFMInputError
+        The path cannot be read, or the file is over ``max_bytes`` or empty.
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         file_name = file_name or path.name
@@ -177,13 +195,7 @@ def read_transactions(
         )
     if not data.strip():
         raise RFMInputError(f"{file_name} is empty: it has no header and no rows.")
-
-    file_format = sniff_format(data, file_name)
-    if file_format in ("xlsx", "xls", "ods"):
-        return _read_workbook(data, file_name, file_format, sheets)
-    if file_format == "parquet":
-        return _read_parquet(data, file_name)
-    return _read_text(data, file_name)
+    return data, file_name
 
 
 def _size_text(size: int, limit: int | None = None) -> str:
@@ -511,7 +523,8 @@ def _read_workbook(data: bytes, file_name: str, file_format: str, sheets: Sequen
 
 def _load_sheets(data: bytes, names: list[str], file_name: str) -> list[pd.DataFrame]:
     """Each named sheet as a frame. Large workbooks load their sheets in parallel worker processes:
-    calamine parses one sheet on one core (about 3 s per 500,000 rows), and it holds the GIL."""
+    calamine parses one sheet on one core, the slowest step on a large workbook (see bench/RESULTS.md),
+    and it holds the GIL."""
     from rfm.reading.sheets import load_sheet_arrow, load_sheet_in_subprocess
 
     workers = min(len(names), os.cpu_count() or 1)
