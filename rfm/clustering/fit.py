@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from rfm._numeric import is_int
 from rfm.clustering.estimator import (
     COMPARISON_SILHOUETTE_SAMPLE,
     Progress,
@@ -53,15 +54,17 @@ from rfm.schema import (
 from rfm.scoring.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER_GROUP_LABELS
 
 #: The most clusters a fit may hand on to be named, profiled, exported and saved: the largest k the app and the
-#: command line offer. Saved models allow up to ``rfm.bundle.model.MAX_CLUSTERS`` (64); a density method that finds
+#: command line offer. Saved models allow up to ``rfm.bundle.validate.MAX_CLUSTERS`` (64); a density method that finds
 #: more than this raises :class:`TooManyClustersError` rather than build a model nobody can read.
 MAX_CLUSTERS = 15
 #: DBSCAN and HDBSCAN are fitted on a random sample of at most this many customers; the others take the label
-#: of their nearest sampled customer. With the default settings HDBSCAN took 14.5 s on all 23,502 CDNOW
-#: customers and 0.5-0.7 s on 6,000, and found the same three clusters, noise 11.9% and 11.6% (bench/RESULTS.md).
+#: of their nearest sampled customer. With the default settings HDBSCAN found the same three clusters on a
+#: sample this size as on all 23,502 CDNOW customers, noise 11.6% against 11.9%, in a small fraction of the
+#: time (bench/RESULTS.md).
 DENSITY_SAMPLE_MAX = 6_000
 #: The Gaussian mixture runs at most this many customers x initialisations (at least one initialisation):
-#: the 10 initialisations of the settings up to 6,000 customers, 2 on CDNOW's 23,502 (4.7 s -> 0.7 s, same fit).
+#: the 10 initialisations of the settings up to 6,000 customers, 2 on CDNOW's 23,502 (the same fit, several
+#: times faster: bench/RESULTS.md).
 GMM_INIT_BUDGET = 60_000
 #: A density cluster holds at least this many customers, whatever the share (a 1% cluster of 300 is 3).
 MIN_CLUSTER_CUSTOMERS = 5
@@ -338,12 +341,12 @@ def fit_clusters(
     """
     from threadpoolctl import threadpool_limits
 
-    if algorithm in CENTROID_ALGORITHMS and isinstance(k, numbers.Integral) and k > MAX_CLUSTERS:
+    if algorithm in CENTROID_ALGORITHMS and is_int(k) and k > MAX_CLUSTERS:
         raise RFMInputError(f"k={k} is more clusters than can be named and saved: choose k from 1 to {MAX_CLUSTERS}.")
     population = fit_population(customers, settings)
     n_fitted = int(population.sum())
     estimator = RFMClusterer(**clusterer_params(settings, k, algorithm, n_fitted))
-    with threadpool_limits(1):  # one thread: two fight each other on a busy 2-core machine (10x slower)
+    with threadpool_limits(1):  # one thread: two fight each other on a busy 2-core machine
         started = time.perf_counter()
         estimator.fit(customers[population])
         seconds = time.perf_counter() - started

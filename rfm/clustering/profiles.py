@@ -276,29 +276,11 @@ def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) ->
     >>> projection.explained_variance_ratio
     (1.0, 0.0)
     """
-    matrix = np.asarray(X, dtype="float64")
-    centres = np.asarray(centers, dtype="float64")
-    if matrix.ndim != 2 or matrix.shape[1] == 0:
-        raise RFMInputError(f"X should be 2-D (customers × features); got shape {matrix.shape}.")
-    if centres.ndim != 2 or centres.shape[1] != matrix.shape[1]:
-        raise RFMInputError(
-            f"centers should have shape (n_clusters, {matrix.shape[1]}) like X's features; got {centres.shape}."
-        )
+    matrix, centres = _projection_inputs(X, centers)
     n_samples, n_features = matrix.shape
-    if n_samples == 0:
-        raise RFMInputError("X has no customer (n_samples=0): nothing to project.")
     mean = matrix.mean(axis=0)
-    total = float(((matrix - mean) ** 2).sum())
-    if total == 0:
-        why = "a single customer" if n_samples == 1 else f"all {n_samples} customers are identical"
-        return PCAProjection(
-            coords=np.zeros((n_samples, 2)),
-            center_coords=_pad(centres[:, :2] - mean[:2]),
-            explained_variance_ratio=(float("nan"), float("nan")),
-            warnings=(f"No variance to project ({why}): every customer is drawn at the origin.",),
-            mean=mean,
-            components=np.eye(2, n_features),
-        )
+    if float(((matrix - mean) ** 2).sum()) == 0:
+        return _flat_projection(matrix, centres, mean)
     from sklearn.decomposition import PCA
 
     n_components = min(2, n_features, n_samples)
@@ -315,6 +297,35 @@ def pca_projection(X: np.ndarray, centers: np.ndarray, random_state: int = 0) ->
         warnings=warnings,
         mean=pca.mean_,
         components=np.vstack([pca.components_, np.zeros((2 - n_components, n_features))]),
+    )
+
+
+def _projection_inputs(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` and ``centers`` as float matrices, checked: 2-D, at least one customer, the same features."""
+    matrix = np.asarray(X, dtype="float64")
+    centres = np.asarray(centers, dtype="float64")
+    if matrix.ndim != 2 or matrix.shape[1] == 0:
+        raise RFMInputError(f"X should be 2-D (customers × features); got shape {matrix.shape}.")
+    if centres.ndim != 2 or centres.shape[1] != matrix.shape[1]:
+        raise RFMInputError(
+            f"centers should have shape (n_clusters, {matrix.shape[1]}) like X's features; got {centres.shape}."
+        )
+    if matrix.shape[0] == 0:
+        raise RFMInputError("X has no customer (n_samples=0): nothing to project.")
+    return matrix, centres
+
+
+def _flat_projection(matrix: np.ndarray, centres: np.ndarray, mean: np.ndarray) -> PCAProjection:
+    """The projection of customers without any variance: all at the origin, the ratios NaN, and a warning."""
+    n_samples, n_features = matrix.shape
+    why = "a single customer" if n_samples == 1 else f"all {n_samples} customers are identical"
+    return PCAProjection(
+        coords=np.zeros((n_samples, 2)),
+        center_coords=_pad(centres[:, :2] - mean[:2]),
+        explained_variance_ratio=(float("nan"), float("nan")),
+        warnings=(f"No variance to project ({why}): every customer is drawn at the origin.",),
+        mean=mean,
+        components=np.eye(2, n_features),
     )
 
 

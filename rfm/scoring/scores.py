@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rfm import schema
+from rfm._numeric import is_int
 from rfm.errors import RFMInputError
 from rfm.schema import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
 
@@ -131,7 +132,7 @@ def threshold_scores(values: pd.Series, thresholds: Sequence[float], higher_is_b
 
 def check_bins(n_bins: int) -> int:
     """Validate a number of scores per metric: a whole number from 3 to 10."""
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or not MIN_BINS <= n_bins <= MAX_BINS:
+    if not is_int(n_bins) or not MIN_BINS <= n_bins <= MAX_BINS:
         raise RFMInputError(f"n_bins={n_bins} should be between {MIN_BINS} and {MAX_BINS}.")
     return int(n_bins)
 

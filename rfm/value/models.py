@@ -10,7 +10,7 @@ combines them into a discounted value per customer. Models and formulas:
 - Gamma-Gamma: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value".
 
 Both follow the conventions of the ``lifetimes`` package, so its published CDNOW figures are reproduced
-(``tests/test_clv.py``); only numpy, scipy and pandas are used.
+(``tests/value/test_models.py``); only numpy, scipy and pandas are used.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from rfm import schema
+from rfm._numeric import distinct_rows, is_int
 from rfm.cleaning.orders import DATE, VALUE
 from rfm.errors import RFMInputError
 
@@ -103,7 +104,13 @@ def clv_summary(
     days = _purchase_days(orders, end)
     if calibration_end is None:
         return _summarise(days, end, unit_days)
-    calibration = _day(calibration_end, "calibration_end")
+    return _calibration_summary(days, _day(calibration_end, "calibration_end"), end, unit_days)
+
+
+def _calibration_summary(
+    days: pd.DataFrame, calibration: pd.Timestamp, end: pd.Timestamp, unit_days: float
+) -> pd.DataFrame:
+    """The summary of the purchase days up to ``calibration``, with the holdout columns of the days after it."""
     first_day = days[DATE].min()
     if not first_day <= calibration < end:
         raise RFMInputError(
@@ -247,7 +254,8 @@ class BetaGeoModel:
             raise RFMInputError(
                 f"BG/NBD needs customers who bought more than once: none of the {n_customers:,} customers did."
             )
-        (x, t_x, T), weight = _distinct_rows(x, t_x, T)
+        # The likelihood sums over distinct histories, each weighted by the customers who share it.
+        (x, t_x, T), weight = distinct_rows(x, t_x, T)
         # Start from λ's mean at the observed repeat-purchase rate, with r = a = b = 1.
         alpha = np.sum(weight * T) / np.sum(weight * x)
         start = np.log([1.0, alpha, 1.0, 1.0])
@@ -447,7 +455,7 @@ class GammaGammaModel:
                 f"{n_used} of the {len(x):,} customers are."
             )
         x, spend = x[used], spend[used]
-        (x_distinct, spend_distinct), weight = _distinct_rows(x, spend)
+        (x_distinct, spend_distinct), weight = distinct_rows(x, spend)
         start = np.log([1.0, 2.0, spend.mean()])
         log_params, mean_loglik = _maximise(
             _gamma_gamma_loglik, start, (x_distinct, spend_distinct, weight), "Gamma-Gamma", _GAMMA_GAMMA_PARAMS
@@ -558,7 +566,7 @@ def customer_lifetime_value(
     -------
     ndarray of shape (n_customers,), aligned with the inputs.
     """
-    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
+    if not is_int(months) or months < 1:
         raise RFMInputError(f"months should be a whole number >= 1; got {months!r}.")
     if not isinstance(annual_discount_rate, (int, float)) or not 0 <= annual_discount_rate < np.inf:
         raise RFMInputError(f"annual_discount_rate should be a number >= 0; got {annual_discount_rate!r}.")
@@ -599,7 +607,7 @@ def holdout_check(summary_with_holdout: pd.DataFrame, bgnbd: BetaGeoModel, max_f
         raise RFMInputError(
             f"The summary has no column {missing}: make it with clv_summary(..., calibration_end=...)."
         )
-    if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)) or max_frequency < 1:
+    if not is_int(max_frequency) or max_frequency < 1:
         raise RFMInputError(f"max_frequency should be a whole number >= 1; got {max_frequency!r}.")
     frequency = summary_with_holdout["frequency"].to_numpy()
     predicted = bgnbd.expected_purchases(
@@ -695,13 +703,6 @@ def _maximise(loglik, start: np.ndarray, data: tuple, model: str, names: tuple[s
 def _check_fitted(model) -> None:
     if not hasattr(model, "params_"):
         raise RFMInputError(f"This {type(model).__name__} is not fitted yet: call fit(...) first.")
-
-
-def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The distinct rows of equal-length columns and how often each occurs (the likelihood's weights)."""
-    counts = pd.DataFrame(dict(enumerate(columns))).value_counts(sort=False)
-    distinct = [counts.index.get_level_values(i).to_numpy(dtype=float) for i in range(len(columns))]
-    return distinct, counts.to_numpy(dtype=float)
 
 
 def _customer_columns(**named) -> dict[str, np.ndarray]:
