@@ -10,6 +10,7 @@ import pandas as pd
 
 from rfm import schema
 from rfm.cleaning.ledger import CleaningReport
+from rfm.clustering.sweep import STABLE_ARI
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -266,18 +267,16 @@ def recency_frequency_scatter(
 # --- clusters ---------------------------------------------------------------------------------------
 
 _RECOMMENDED_COLOUR = "#E8A33D"
-_STABLE_ARI = 0.8  # rfm.clustering.sweep.STABLE_ARI, repeated so that drawing does not import the sweep
 
 
 def cluster_name(names: Mapping[int, str] | pd.Series, label: int) -> str:
-    """The name of cluster ``label`` in ``names`` (a mapping or Series by cluster); noise (-1) is "Noise"
-    unless named, and an unnamed cluster is "cluster <label>"."""
+    """The name of cluster ``label`` in ``names`` (a mapping or Series by cluster); noise
+    (:data:`rfm.schema.NOISE`) is :data:`rfm.schema.NOISE_NAME` unless named, and an unnamed cluster is
+    "cluster <label>"."""
     names = {} if names is None else dict(names)
     if label in names:
         return str(names[label])
-    if label == -1 or label == "noise":
-        return str(names.get("noise", names.get(-1, "Noise")))
-    return f"cluster {label}"
+    return schema.NOISE_NAME if label == schema.NOISE else f"cluster {label}"
 
 
 def cluster_colours(labels: Iterable[int]) -> dict[int, str]:
@@ -285,8 +284,9 @@ def cluster_colours(labels: Iterable[int]) -> dict[int, str]:
     import plotly.express as px
 
     palette = px.colors.qualitative.Bold + px.colors.qualitative.Pastel
-    ordered = sorted({lab for lab in labels if lab != -1}) + ([-1] if -1 in set(labels) else [])
-    return {lab: "#9E9E9E" if lab == -1 else palette[i % len(palette)] for i, lab in enumerate(ordered)}
+    present = set(labels)
+    ordered = sorted(present - {schema.NOISE}) + ([schema.NOISE] if schema.NOISE in present else [])
+    return {lab: "#9E9E9E" if lab == schema.NOISE else palette[i % len(palette)] for i, lab in enumerate(ordered)}
 
 
 def _no_data_figure(title: str, message: str):
@@ -371,7 +371,7 @@ def stability_figure(result: SweepResult) -> go.Figure:
         )
     )
     figure.add_hline(
-        y=_STABLE_ARI, line_dash="dash", line_color="#444444", annotation_text=f"stable ≥ {_STABLE_ARI:g}"
+        y=STABLE_ARI, line_dash="dash", line_color="#444444", annotation_text=f"stable ≥ {STABLE_ARI:g}"
     )
     figure.update_layout(
         title=title,
@@ -718,7 +718,8 @@ def with_point(figure: go.Figure | dict, point: tuple[float, float], label: str)
     """A scatter (e.g. :func:`pca_scatter`, as a figure or its ``to_dict()``) with one customer marked as a star.
 
     Built without re-validating the base figure's traces: the what-if panel redraws this on every slider
-    move, and validating a 2,500-point figure again costs ~35 ms where this takes ~5 ms.
+    move, and validating a scatter of thousands of points again would cost several times the redraw itself
+    (see bench/RESULTS.md).
     """
     import plotly.graph_objects as go
 

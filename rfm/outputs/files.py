@@ -64,7 +64,8 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_TEXT = 32_767
 #: A workbook's writer reports progress every this many customer rows.
 PROGRESS_ROWS = 2_000
-#: About this many cells a second go into a workbook (XlsxWriter on one core): what the app tells a user to expect.
+#: About this many cells a second go into a workbook (XlsxWriter on one core, as measured in bench/RESULTS.md): what
+#: the app tells a user to expect.
 WORKBOOK_CELLS_PER_SECOND = 60_000
 # Names Windows refuses for a file whatever its extension ("con.csv" cannot be saved).
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -375,7 +376,8 @@ def zip_bytes(files: Mapping[str, bytes]) -> bytes:
 
 # --------------------------------------------------------------------------------------------- workbook
 #
-# XlsxWriter writes the workbook: ~12 s for 100,000 customers x 14 columns where openpyxl's writer needs ~35 s.
+# XlsxWriter writes the workbook: on a large list it is several times quicker than openpyxl's writer (see
+# bench/RESULTS.md).
 # It runs in constant_memory mode: each row goes to a temporary file once the next one starts, so memory stays
 # flat and every sheet must be written top to bottom. Cells are written with typed calls only (write_string,
 # write_number, ...), each value prepared by the helpers below.
@@ -655,8 +657,8 @@ def workbook_bytes(
     kpis : rfm.trends.kpis.SegmentKPIs, optional
         Campaign KPIs per segment, shown on the summary sheet after the segments.
     progress : callable, optional
-        Called with the share of customer rows written so far (0 to 1) every :data:`PROGRESS_ROWS` rows: about
-        60,000 cells a second are written, so a list of tens of thousands of customers takes seconds.
+        Called with the share of customer rows written so far (0 to 1) every :data:`PROGRESS_ROWS` rows: writing
+        the cells is the slow part of a large export (see bench/RESULTS.md).
 
     Returns
     -------
@@ -672,17 +674,33 @@ def workbook_bytes(
     RFMInputError
         Unknown split, column or segment, an empty selection, or a segment too long for one sheet.
     """
-    import xlsxwriter
+    sizes, groups = _workbook_groups(labelled, by, columns, segments)
+    written = _rows_written(sum(len(customers) for _, customers in groups), progress)
 
+    def write_sheets(writer: _SheetWriter) -> None:
+        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title, kpis)
+        _write_segments(writer, groups, columns, written)
+
+    return _workbook(write_sheets)
+
+
+def _workbook_groups(
+    labelled: pd.DataFrame, by: str, columns: Sequence[str] | None, segments: Sequence[str] | None
+) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
+    """:func:`_segment_groups`, once the columns are known and every segment fits on a sheet (else
+    :class:`RFMInputError`)."""
     sizes, groups = _segment_groups(labelled, by, segments)
     select_columns(labelled, columns)
     problem = too_long_for_a_sheet(labelled, by, segments)
     if problem:
         raise RFMInputError(problem)
-    package = io.BytesIO()
-    # Only typed calls write cells; should a plain write() ever creep in, it still must not make formulas or links.
-    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    total, done = sum(len(customers) for _, customers in groups) or 1, 0
+    return sizes, groups
+
+
+def _rows_written(total_rows: int, progress: Callable[[float], None] | None) -> Callable[[int], None]:
+    """The ``written(rows)`` callback of :meth:`_SheetWriter.rows`: adds up the customer rows written and tells
+    ``progress`` their share of ``total_rows``."""
+    total, done = total_rows or 1, 0
 
     def written(rows: int) -> None:
         nonlocal done
@@ -690,13 +708,31 @@ def workbook_bytes(
         if progress is not None:
             progress(done / total)
 
+    return written
+
+
+def _workbook(write_sheets: Callable[[_SheetWriter], None]) -> bytes:
+    """The bytes of an ``.xlsx`` file whose sheets ``write_sheets`` writes, in constant-memory mode."""
+    import xlsxwriter
+
+    package = io.BytesIO()
+    # Only typed calls write cells; should a plain write() ever creep in, it still must not make formulas or links.
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(package, options) as workbook:
-        writer = _SheetWriter(workbook)
-        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title, kpis)
-        taken: set[str] = set()
-        for name, customers in groups:
-            _write_segment(writer, _sheet_name(name, taken), select_columns(customers, columns), written)
+        write_sheets(_SheetWriter(workbook))
     return package.getvalue()
+
+
+def _write_segments(
+    writer: _SheetWriter,
+    groups: Sequence[tuple[str, pd.DataFrame]],
+    columns: Sequence[str] | None,
+    written: Callable[[int], None],
+) -> None:
+    """One sheet per segment, in ``groups`` order, named after it (made valid and unique: :func:`_sheet_name`)."""
+    taken: set[str] = set()
+    for name, customers in groups:
+        _write_segment(writer, _sheet_name(name, taken), select_columns(customers, columns), written)
 
 
 def _write_segment(writer: _SheetWriter, name: str, customers: pd.DataFrame, written: Callable[[int], None] | None = None) -> None:
@@ -718,8 +754,10 @@ def _write_summary(
     profiles: pd.DataFrame | None,
     ledger: pd.DataFrame | None,
     title: str,
-    kpis=None,
+    kpis: SegmentKPIs | None = None,
 ) -> None:
+    """The summary sheet: the title, facts about the whole list, then the exported segments, the KPIs, the profiles
+    and the ledger (those given), each table under a bold caption."""
     facts: list[tuple[str, Any, str | None]] = []
     if analysis_date is not None:
         facts.append(("Analysis date", analysis_date, XLSX_DATE_FORMAT))

@@ -170,8 +170,20 @@ def html_report(
     >>> page.startswith("<!DOCTYPE html>"), "Data cleaning" in page
     (True, True)
     """
-    import plotly.offline
+    sections = _report_sections(analysis, segmentation, sweep, clusters, labelled, kpis)
+    return _document(analysis, title, generated_at or dt.datetime.now().astimezone(), sections)
 
+
+def _report_sections(
+    analysis: Analysis,
+    segmentation: Segmentation,
+    sweep: SweepResult | None,
+    clusters: ClusterResult | None,
+    labelled: pd.DataFrame | None,
+    kpis: SegmentKPIs | None,
+) -> dict[str, str]:
+    """Each section's HTML keyed by its id (:data:`SECTIONS`), in report order; a section whose result was not given
+    is left out."""
     sections = {"cleaning": _cleaning_section(analysis.report), "rfm-segments": _rfm_section(segmentation)}
     if sweep is not None:
         sections["choosing-k"] = _sweep_section(sweep)
@@ -183,8 +195,14 @@ def html_report(
     if kpis is not None:
         sections["campaign-kpis"] = _kpis_section(kpis)
     sections["recommendations"] = _recommendations_section(sizes)
+    return sections
 
-    when = generated_at or dt.datetime.now().astimezone()
+
+def _document(analysis: Analysis, title: str, when: dt.datetime, sections: dict[str, str]) -> str:
+    """The HTML5 page around the sections: a head holding the CSS and plotly.js, the header with the run's facts and a
+    link to each section, the sections, and a footer."""
+    import plotly.offline
+
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -412,7 +430,7 @@ def _sizes_section(sizes: pd.DataFrame, source: str) -> str:
     )
 
 
-def _kpis_section(kpis) -> str:
+def _kpis_section(kpis: SegmentKPIs) -> str:
     from rfm.trends.kpis import KPI_HELP, KPI_LABELS, TOTAL
 
     table = kpis.table

@@ -195,8 +195,8 @@ def assign_segments(scores: pd.DataFrame, rules: Iterable[SegmentRule]) -> pd.Se
 def segment_array(r: np.ndarray, f: np.ndarray, m: np.ndarray, rules: Iterable[SegmentRule]) -> np.ndarray:
     """:func:`assign_segments` on plain arrays of R, F and M scores (an object array of names).
 
-    numpy, not pandas: the what-if page scores on every slider move, and pandas' per-rule overhead
-    (eleven rules, six comparisons each) cost ~40 ms per call where numpy takes well under 1 ms.
+    numpy, not pandas: the what-if page scores on every slider move, and with pandas' per-rule overhead
+    (eleven rules, six comparisons each) a call took many times as long (see bench/RESULTS.md).
     """
     segment = np.full(len(r), OTHER, dtype=object)
     unassigned = np.ones(len(r), dtype=bool)

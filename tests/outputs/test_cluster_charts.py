@@ -185,3 +185,13 @@ def test_crosstab_heatmap_colours_shares_and_prints_counts():
     assert list(heatmap.x) == ["0", "noise"] and list(heatmap.y) == ["Champions", "Lost"]
     assert [list(row) for row in heatmap.text] == [["2", ""], ["1", "3"]]
     assert figure.layout.xaxis.title.text == "cluster"
+
+
+def test_cluster_names_and_colours_give_noise_its_one_label():
+    from rfm.outputs.charts import cluster_colours, cluster_name
+
+    names = {0: "Champions", 1: "At risk"}
+    assert [cluster_name(names, label) for label in (0, 1, 2, schema.NOISE)] == ["Champions", "At risk", "cluster 2", schema.NOISE_NAME]
+    assert cluster_name({**names, schema.NOISE: "Outliers"}, schema.NOISE) == "Outliers"
+    colours = cluster_colours([1, schema.NOISE, 0, 1])
+    assert list(colours) == [0, 1, schema.NOISE] and colours[schema.NOISE] == "#9E9E9E"

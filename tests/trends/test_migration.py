@@ -2,6 +2,7 @@
 
 Most answers come from a small file built here whose customers' moves are known by construction (see
 ``ROWS``); the rest check the real UCI excerpt and the demo workbook against the RFM table they already give.
+The timeline's and the KPIs' own unit tests, on smaller hand-made orders, are in test_timeline.py and test_kpis.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from devkit.data import WORKBOOK
 from rfm import schema
 from rfm.cleaning.analyse import analyse_file
 from rfm.cleaning.ledger import CleaningSettings
-from rfm.cleaning.orders import DATE, LAST_LINE, VALUE, order_table, tidy_orders
+from rfm.cleaning.orders import DATE, LAST_LINE, VALUE, order_table
 from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
 from rfm.segment_run import segment_kpis, segment_run
@@ -27,7 +28,6 @@ from rfm.trends.kpis import TOTAL, campaign_kpis
 from rfm.trends.migration import NEW, Migration, flow_label, migrate, migration_files
 from rfm.trends.timeline import (
     LEFT,
-    MAX_SNAPSHOTS,
     default_dates,
     labelled_as_of,
     quarter_before,
@@ -406,55 +406,6 @@ def test_a_first_date_before_any_order_makes_everyone_new(analysis, run):
 
 
 # --------------------------------------------------------------------------------------------- timeline
-
-
-def test_snapshot_days():
-    assert snapshot_days(dt.date(2024, 1, 3), dt.date(2024, 6, 30)) == [
-        dt.date(2024, 1, 31), dt.date(2024, 2, 29), dt.date(2024, 3, 31),
-        dt.date(2024, 4, 30), dt.date(2024, 5, 31), dt.date(2024, 6, 30),
-    ]
-    assert snapshot_days(dt.date(2024, 1, 3), dt.date(2024, 3, 20))[-2:] == [dt.date(2024, 2, 29), dt.date(2024, 3, 20)]
-    assert snapshot_days(dt.date(2024, 1, 3), dt.date(2024, 1, 20)) == [dt.date(2024, 1, 20)]
-    weeks = snapshot_days(dt.date(2024, 1, 3), dt.date(2024, 6, 30), "week")
-    assert weeks[0] == dt.date(2024, 1, 7) and weeks[-1] == dt.date(2024, 6, 30) and len(weeks) == 26
-    assert all(day.weekday() == 6 for day in weeks)
-    assert snapshot_days(dt.date(2024, 1, 3), dt.date(2024, 1, 17), "week") == [
-        dt.date(2024, 1, 7), dt.date(2024, 1, 14), dt.date(2024, 1, 17)
-    ]
-    first = dt.date(2024, 1, 1)  # a Monday: the 260th Sunday is 259 weeks after 2024-01-07
-    last_ok = dt.date(2024, 1, 7) + dt.timedelta(weeks=MAX_SNAPSHOTS - 1)
-    assert len(snapshot_days(first, last_ok, "week")) == MAX_SNAPSHOTS
-    with pytest.raises(RFMInputError, match="261 weekly snapshots"):
-        snapshot_days(first, last_ok + dt.timedelta(days=1), "week")
-    with pytest.raises(RFMInputError, match="monthly"):
-        snapshot_days(dt.date(2000, 1, 1), dt.date(2011, 12, 9), "week")
-    with pytest.raises(RFMInputError, match="'day'"):
-        snapshot_days(first, last_ok, "day")
-
-
-def test_quarter_before():
-    assert quarter_before(dt.date(2011, 12, 9)) == dt.date(2011, 9, 30)
-    assert quarter_before(dt.date(2024, 1, 15)) == dt.date(2023, 12, 31)
-    assert quarter_before(dt.date(2024, 3, 31)) == dt.date(2023, 12, 31)
-    assert quarter_before(dt.date(2024, 4, 1)) == dt.date(2024, 3, 31)
-    assert quarter_before(dt.date(2024, 7, 1)) == dt.date(2024, 6, 30)
-    assert quarter_before(dt.date(2024, 10, 31)) == dt.date(2024, 9, 30)
-
-
-def _orders(days: list[str]) -> pd.DataFrame:
-    return tidy_orders(pd.DataFrame({schema.CUSTOMER_ID: [f"c{i}" for i in range(len(days))], DATE: days, VALUE: 1.0}))
-
-
-def test_default_dates(analysis):
-    assert default_dates(analysis.orders, analysis.report.analysis_date) == (FROM_DATE, TO_DATE)
-    # Shorter than a quarter: the middle of the file's range.
-    short = _orders(["2024-05-10 12:00", "2024-06-29 08:00"])
-    assert default_dates(short, dt.date(2024, 6, 29)) == (dt.date(2024, 6, 4), dt.date(2024, 6, 29))
-    # The previous quarter ends on the first day: still the middle.
-    edge = _orders(["2024-03-31 12:00", "2024-05-10 08:00"])
-    assert default_dates(edge, dt.date(2024, 5, 10)) == (dt.date(2024, 4, 20), dt.date(2024, 5, 10))
-    with pytest.raises(RFMInputError):
-        default_dates(_orders([]), dt.date(2024, 5, 10))
 
 
 @pytest.mark.slow
