@@ -8,7 +8,7 @@ adjustments, free items, postage lines and duplicated rows). Customers come
 from a few behaviour groups of unequal size, so that clustering on recency,
 frequency and monetary value has real structure to find.
 
-Run ``python -m rfm.demo`` to regenerate ``data/demo_online_retail.xlsx``.
+Run ``python -m rfm demo`` (or ``rfm demo``) to regenerate ``data/demo_online_retail.xlsx``.
 """
 
 from __future__ import annotations
@@ -203,14 +203,6 @@ def write_demo_workbook(path: str | Path, *, n_customers: int = 3000, seed: int 
         ``Customer ID`` numeric (empty when missing).
     """
     return _write_workbook(generate_demo_transactions(n_customers=n_customers, seed=seed), Path(path))
-
-
-def main() -> None:
-    """Regenerate :data:`DEMO_PATH` with the default settings and report on it."""
-    transactions = generate_demo_transactions()
-    path = _write_workbook(transactions, DEMO_PATH)
-    customers = transactions["Customer ID"].nunique()
-    print(f"{path}: {len(transactions)} rows, {customers} customers, {path.stat().st_size / 1e6:.2f} MB")
 
 
 def _product_catalogue(rng: np.random.Generator) -> pd.DataFrame:
@@ -533,7 +525,3 @@ def _excel_rows(transactions: pd.DataFrame) -> Iterator[tuple[object, ...]]:
         customer,
         transactions["Country"].tolist(),
     )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,21 +1,32 @@
-"""``rfm demo``: regenerate the demo workbook in ``data/``."""
+"""``rfm demo``: regenerate the demo workbook (in ``data/`` of a checkout, else where ``--out`` says)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rfm.cli.options import EXIT_OK
 
-HELP = "regenerate the demo workbook in data/"
+HELP = "regenerate the demo workbook (data/demo_online_retail.xlsx in a checkout)"
+
+
+def default_path() -> Path:
+    """``data/demo_online_retail.xlsx`` in a source checkout; in the working directory when installed by pip."""
+    from rfm.demo import DEMO_PATH
+
+    in_checkout = (DEMO_PATH.parent.parent / "pyproject.toml").is_file()
+    return DEMO_PATH if in_checkout else Path.cwd() / DEMO_PATH.name
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the one the committed file uses)")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the workbook (default: data/ in a checkout, else the working directory)")
 
 
 def run(args: argparse.Namespace) -> int:
     from rfm import demo
 
-    path = demo.write_demo_workbook(demo.DEMO_PATH, **({"seed": args.seed} if args.seed is not None else {}))
-    print(f"wrote {path}")
+    seed = {"seed": args.seed} if args.seed is not None else {}
+    path = demo.write_demo_workbook(args.out or default_path(), **seed)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return EXIT_OK
