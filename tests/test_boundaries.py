@@ -73,3 +73,41 @@ def _unannotated(path: Path) -> list[str]:
 def test_every_public_function_of_the_library_is_typed():
     """The public API is typed (mypy checks it in make check): every argument and every return of a public function."""
     assert [line for path in LIBRARY for line in _unannotated(path)] == []
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_of_the_library_is_longer_than_60_lines():
+    """From ``def`` to its last line, docstring included: a longer function is split into named steps."""
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in LIBRARY
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+def _comments_and_docstrings(path: Path) -> list[tuple[int, str]]:
+    source = path.read_text()
+    texts = [(number, line.split("#", 1)[1]) for number, line in enumerate(source.splitlines(), 1) if "#" in line]
+    for node in ast.walk(ast.parse(source, str(path))):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node):
+            first = node.body[0].lineno
+            texts += [(first + offset, line) for offset, line in enumerate(ast.get_docstring(node).splitlines())]
+    return texts
+
+
+def test_timings_are_measured_in_bench_not_quoted_in_the_code():
+    """Figures such as "about 1.5 s" or "300 ms" go stale; they belong in bench/RESULTS.md, with how they were measured."""
+    import re
+
+    timing = re.compile(r"\b\d+(\.\d+)?\s?(ms|s|sec|seconds|minutes)\b(?!-)")
+    quoted = [
+        f"{path.relative_to(ROOT)}:{number} {text.strip()}"
+        for path in LIBRARY
+        for number, text in _comments_and_docstrings(path)
+        if timing.search(text)
+    ]
+    assert quoted == []
