@@ -59,7 +59,8 @@ def _tracked_copy(target: Path) -> Path:
     would track (new files not ignored count, so that the test sees the change before it is committed)."""
     try:
         listed = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "pyproject.toml", "README.md", "rfm"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "pyproject.toml", "README.md", "rfm"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: the same files from the tree
         listed = ["pyproject.toml", "README.md", *(str(p.relative_to(ROOT)) for p in (ROOT / "rfm").rglob("*.py"))]
