@@ -374,6 +374,21 @@ def current_sizes(model: tuple, every: str, by: str, active_days: int | None):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _cohorts(digest: str, name: str, choices: Choices, _data: bytes):
+    from rfm.trends.cohorts import cohort_table
+
+    analysis = _analyse(digest, name, choices, _data)
+    return cohort_table(analysis.orders, analysis.report.analysis_date)
+
+
+def current_cohorts():
+    """Monthly cohorts of the session's customers (:func:`rfm.trends.cohorts.cohort_table`, cached; no model needed);
+    raises :class:`RFMInputError` when there is too little data (the page shows why in its tab)."""
+    dataset, choices = current_dataset(), current_choices()
+    return _cohorts(dataset.digest, dataset.name, choices, dataset.data)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _bundle(digest: str, _data: bytes):
     from rfm.bundle.model import load_bundle
 

@@ -7,6 +7,7 @@
     rfm score FILE --model model.json [same options] --out DIR
     rfm migrate FILE --from YYYY-MM-DD --to YYYY-MM-DD [--by segment|cluster] [--left-after-days N] [--model model.json] --out DIR
     rfm clv FILE [--horizon-days N] [--months N] [--discount-rate R] [--holdout-days N] --out DIR
+    rfm cohorts FILE [same options] --out DIR
     rfm sql --dialect bigquery|snowflake|databricks|postgres|duckdb [--table NAME] [--map field=COLUMN ...] [--ledger]
     rfm demo [--seed N]
 
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfm.cli import clv, demo, inspect, migrate, segment, sql, table
+from rfm.cli import clv, cohorts, demo, inspect, migrate, segment, sql, table
 from rfm.cli.options import EXIT_BAD_INPUT, EXIT_OK
 from rfm.errors import RFMInputError
 
@@ -42,6 +43,7 @@ COMMANDS: dict[str, Command] = {
     "score": Command(segment.SCORE_HELP, segment.add_score_arguments, segment.run_score),
     "migrate": Command(migrate.HELP, migrate.add_arguments, migrate.run),
     "clv": Command(clv.HELP, clv.add_arguments, clv.run),
+    "cohorts": Command(cohorts.HELP, cohorts.add_arguments, cohorts.run),
     "sql": Command(sql.HELP, sql.add_arguments, sql.run),
     "demo": Command(demo.HELP, demo.add_arguments, demo.run),
 }

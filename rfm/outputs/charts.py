@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rfm.clustering.profiles import PCAProjection
     from rfm.clustering.sweep import SweepResult
     from rfm.scoring.scores import ScoreResult
+    from rfm.trends.cohorts import CohortTable
     from rfm.trends.migration import Migration
     from rfm.value.predict import Holdout
 
@@ -692,6 +693,68 @@ def sizes_over_time_figure(sizes: pd.DataFrame, shares: bool = False) -> go.Figu
         margin={"t": 50}, height=460,
     )
     return figure
+
+
+_COHORT_TEXT_COLUMNS = 36  # wider than this, the numbers no longer fit in the cells: colour and hover only
+
+
+def cohort_heatmap(cohorts: CohortTable, measure: str = "retention") -> go.Figure:
+    """Cohorts (rows, oldest on top) × months since the first order: the share of each cohort buying in that month
+    (``"retention"``, as %) or the cumulative revenue per customer (``"revenue"``); cohort size on hover.
+
+    Months not yet in the data are blank. Month 0 (always 100%) would take the whole colour scale, so retention's
+    colours end at the highest later month, and revenue's at the 95th percentile of the cells (the numbers in the
+    cells and on hover are exact); a partial last month is marked ``*``.
+    """
+    import plotly.graph_objects as go
+
+    from rfm.trends.cohorts import MEASURES
+
+    if measure not in MEASURES:
+        raise ValueError(f"measure={measure!r} should be one of {', '.join(MEASURES)}")
+    values = cohorts.retention if measure == "retention" else cohorts.revenue
+    grid = values.to_numpy(dtype="float64")
+    small = measure == "revenue" and np.nanmax(grid) < 100  # then cents tell cohorts apart
+    number = ".0%" if measure == "retention" else ",.2f" if small else ",.0f"
+    partial = cohorts.partial.to_numpy()
+    text = [
+        [("" if np.isnan(v) else f"{v:{number}}" + ("*" if p else "")) for v, p in zip(row, marks)]
+        for row, marks in zip(grid, partial)
+    ]
+    sizes = cohorts.sizes.to_numpy()
+    active = cohorts.active.to_numpy(dtype="float64")
+    customdata = np.dstack([np.repeat(sizes[:, None], grid.shape[1], axis=1), np.nan_to_num(active), partial])
+    top = _cohort_colour_top(grid, measure)
+    detail = "%{customdata[1]:,} of them bought (%{z:.1%})" if measure == "retention" else "%{z:,.2f} per customer so far"
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid, x=[int(m) for m in values.columns], y=[str(c) for c in values.index],
+            zmin=0, zmax=top or None, colorscale="Blues",
+            colorbar={"title": "customers buying" if measure == "retention" else "revenue per customer", "tickformat": number},
+            text=text, texttemplate="%{text}" if grid.shape[1] <= _COHORT_TEXT_COLUMNS else None,
+            customdata=customdata, hoverongaps=False,
+            hovertemplate="Cohort %{y} (%{customdata[0]:,} customers), month %{x}: " + detail + "<extra></extra>",
+        )
+    )
+    what = "share of each cohort buying" if measure == "retention" else "cumulative revenue per customer"
+    # The months run along the top, as in a cohort table; the title sits above their axis title, not on it.
+    figure.update_layout(
+        title={"text": f"Cohorts by month of first order: {what}, month by month", "y": 0.99, "yanchor": "top"},
+        xaxis={"title": {"text": "months since the first order", "standoff": 6}, "dtick": 1, "side": "top"},
+        yaxis={"title": "cohort (month of the first order)", "autorange": "reversed", "type": "category"},
+        margin={"t": 110}, height=max(380, 22 * len(values.index) + 180), plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure
+
+
+def _cohort_colour_top(grid: np.ndarray, measure: str) -> float | None:
+    """Where a cohort heat map's colours end: retention's at the highest month after month 0 (which is always 100%),
+    revenue's at the 95th percentile, so one big cohort (often the first: it holds the customers from before the
+    data) does not wash out the rest."""
+    if measure != "retention":
+        return float(np.nanpercentile(grid, 95))
+    later = grid[:, 1:]
+    return float(np.nanmax(later)) if np.isfinite(later).any() else None
 
 
 def distance_bars(distances: pd.Series, chosen: str | None = None) -> go.Figure:

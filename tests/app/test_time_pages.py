@@ -1,6 +1,7 @@
 """The Trends and Value pages, the campaign KPIs and the value columns elsewhere, headless (AppTest), checked
 against the library's own figures for the same data and settings."""
 
+import json
 from functools import lru_cache
 
 import pandas as pd
@@ -10,10 +11,11 @@ import streamlit as st
 from rfm import schema
 from rfm.cleaning.analyse import analyse_file
 from rfm.segment_run import segment_kpis, segment_run
+from rfm.trends.cohorts import cohort_table
 from rfm.trends.migration import NEW, migrate
 from rfm.trends.timeline import LEFT, default_dates
 from rfm.value.predict import ValueSettings, customer_value, fit_value, holdout
-from tests.support.app import ROOT, TINY, app_test, metric_values, open_page, upload
+from tests.support.app import ROOT, TINY, app_test, metric_values, open_page, open_tab, upload
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +108,53 @@ def test_trends_by_cluster_weekly_and_bad_dates():
     at.date_input(key="trends_dates").set_value((last, first)).run()
     assert not at.exception
     assert at.warning[0].value == f"The first date ({last}) must be before the second ({first})."
+
+
+def test_trends_cohorts_tab_shows_the_librarys_cohorts():
+    """The Cohorts tab: the heat map, the table and the two files of :func:`rfm.trends.cohorts.cohort_table`."""
+    analysis = analyse_file(DEMO)
+    expected = cohort_table(analysis.orders, analysis.report.analysis_date)
+    at = app_test().run()
+    at.session_state["trends_tab"] = "Cohorts"  # straight to the tab: it needs no segments, clusters or model
+    at.switch_page("pages/trends.py").run()
+    assert [tab.label for tab in at.tabs] == ["Segments over time", "Cohorts"]
+    assert not at.exception and not at.error
+    metrics = metric_values(at)
+    assert _count(metrics["Cohorts"]) == len(expected.sizes) and _count(metrics["Customers"]) == 2999 == expected.sizes.sum()
+    assert metrics["Bought again in month 1"] == f"{expected.average(1):.1%}"
+    assert metrics["12-month revenue per customer"] == f"{expected.average(11, 'revenue'):,.2f}"
+    assert [warning.value for warning in at.warning] == list(expected.warnings)
+    [chart] = at.get("plotly_chart")  # only the open tab is drawn: no Sankey, matrix or sizes
+    figure = json.loads(chart.proto.spec)
+    assert figure["layout"]["title"]["text"].startswith("Cohorts by month of first order: share of each cohort buying")
+    assert figure["data"][0]["y"] == [str(cohort) for cohort in expected.sizes.index]
+    table = next(df.value for df in at.dataframe if "month_0" in df.value.columns)
+    pd.testing.assert_frame_equal(table, expected.as_frames()["retention"])
+    how = next(caption.value for caption in at.caption if caption.value.startswith("Read across a row"))
+    assert "* marks a partial month" in how and "The data ends on 2011-12-09" in how
+    labels = {button.proto.label: button.proto for button in at.get("download_button")}
+    assert {"Retention by cohort (CSV)", "Revenue per customer by cohort (CSV)"} <= set(labels)
+    at.radio(key="trends_cohort_measure").set_value("revenue").run()
+    assert not at.exception
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "cumulative revenue per customer" in figure["layout"]["title"]["text"]
+    table = next(df.value for df in at.dataframe if "month_0" in df.value.columns)
+    pd.testing.assert_frame_equal(table, expected.as_frames()["revenue"])
+    open_tab(at, "trends_tab", "Segments over time")  # the other tab is still whole
+    assert not at.exception and len(at.get("plotly_chart")) == 3
+
+
+def test_trends_cohorts_on_one_month_of_orders_warns():
+    """TINY's orders are all in January 2024: the Cohorts tab says why there is nothing to follow, no error."""
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    at.switch_page("pages/trends.py").run()
+    open_tab(at, "trends_tab", "Cohorts")
+    assert not at.exception and not at.error
+    assert [warning.value for warning in at.warning] == [
+        "Every order in this file is in 2024-01: cohort retention needs orders in at least two calendar months (a "
+        "first month, and one after it)."
+    ]
+    assert not at.get("plotly_chart")
 
 
 # --- Value ----------------------------------------------------------------------------------------------------

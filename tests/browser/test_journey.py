@@ -1,5 +1,5 @@
-"""One real-browser journey: demo data -> the shared UCI workbook -> RFM -> clusters -> segments -> trends ->
-value -> export -> what if -> score.
+"""One real-browser journey: demo data -> the shared UCI workbook -> RFM -> clusters -> segments -> trends (migration,
+then cohorts) -> value -> export -> what if -> score.
 
 Runs the app with ``streamlit run`` on a free port and drives Debian's Chromium with Playwright (sync API).
 Skips cleanly when Chromium, the Playwright package or the shared workbook is missing, unless
@@ -46,6 +46,15 @@ def _expected_migration(workbook: Path):
     run = segment_run(analyse_file(workbook))
     orders, day = run.analysis.orders, run.analysis.report.analysis_date
     return migrate(orders, run.bundle, *default_dates(orders, day), "segment", 365)
+
+
+def _expected_cohorts(workbook: Path):
+    """The library's monthly cohorts of the workbook, up to its analysis date (the app's default)."""
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.trends.cohorts import cohort_table
+
+    analysis = analyse_file(workbook)
+    return cohort_table(analysis.orders, analysis.report.analysis_date)
 
 
 # --- the journey ----------------------------------------------------------------------------------
@@ -276,6 +285,33 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         )
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9a-trends.png")
+
+        # 10a'. Trends, Cohorts tab: the retention heat map of the workbook's monthly cohorts, as the library
+        # computes them; the switch redraws it as revenue per customer; retention.csv downloads.
+        cohorts = _expected_cohorts(workbook)
+        page.get_by_role("tab", name="Cohorts").click()
+        settled(page)  # a tab change reruns the page (its tabs draw only when open)
+        heat_map = live(page, ".st-key-trends_cohorts").locator(".js-plotly-plot")
+        expect(heat_map).to_contain_text("Cohorts by month of first order: share of each cohort buying", timeout=WAIT_MS)
+        expect(heat_map.locator(".heatmaplayer")).to_have_count(1)
+        for label in ("2009-12", "2011-12", "months since the first order"):
+            expect(heat_map).to_contain_text(label)
+        expect(metric_value(page, "Cohorts")).to_have_text(f"{len(cohorts.sizes):,}")
+        expect(metric_value(page, "Customers")).to_have_text(f"{CUSTOMERS:,}")
+        expect(metric_value(page, "Bought again in month 1")).to_have_text(f"{cohorts.average(1):.1%}")
+        expect(caption(page, "Read across a row")).to_contain_text("* marks a partial month")
+        with page.expect_download() as retention_download:
+            live(page, ".st-key-trends_download_retention").get_by_role("button").click()
+        assert retention_download.value.suggested_filename == "retention.csv"
+        retention_path = tmp_path / "retention.csv"
+        retention_download.value.save_as(retention_path)
+        retention = pd.read_csv(retention_path, encoding="utf-8-sig", dtype={"cohort": str}).set_index("cohort")
+        assert retention["customers"].sum() == CUSTOMERS and len(retention) == len(cohorts.sizes)
+        assert retention.loc["2009-12", "month_1"] == round(cohorts.retention.iloc[0, 1], 4)
+        page.screenshot(path=tmp_path / "9a-cohorts.png")
+        live(page, ".st-key-trends_cohort_measure").get_by_text("Revenue per customer").click()
+        expect(heat_map).to_contain_text("cumulative revenue per customer", timeout=WAIT_MS)
+        assert_no_exception(page)
 
         # 10b. Value: P(alive), expected purchases and CLV per customer; the holdout check; a CSV with the values.
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Value").click()

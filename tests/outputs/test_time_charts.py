@@ -290,3 +290,41 @@ def test_a_clickable_matrix_has_a_point_on_every_non_empty_cell():
     assert list(zip(points.y, points.x)) == [("Champions", "Champions"), ("Left", "Champions"), ("Left", "At Risk")]
     assert [list(c) for c in points.customdata] == [["Champions", "Champions", 2, 1.0], ["Left", "Champions", 1, 0.25], ["Left", "At Risk", 3, 0.75]]
     assert len(crosstab_heatmap(shares, counts).data) == 1  # not clickable: the heat map alone
+
+
+def _cohorts():
+    """Two cohorts of a data set ending mid-March (see tests/trends/test_cohorts.py for hand-computed tables)."""
+    from rfm.cleaning.orders import DATE, VALUE, tidy_orders
+    from rfm.trends.cohorts import cohort_table
+
+    rows = [("a", "2024-01-05", 10.0), ("b", "2024-01-20", 30.0), ("a", "2024-02-03", 20.0), ("c", "2024-02-10", 5.0), ("b", "2024-03-15", 4.0)]
+    return cohort_table(tidy_orders(pd.DataFrame(rows, columns=[schema.CUSTOMER_ID, DATE, VALUE])))
+
+
+def test_cohort_heatmap_retention():
+    from rfm.outputs.charts import cohort_heatmap
+
+    figure = cohort_heatmap(_cohorts())
+    heat = figure.data[0]
+    assert list(heat.y) == ["2024-01", "2024-02"] and list(heat.x) == [0, 1, 2]
+    np.testing.assert_allclose(np.array(heat.z, dtype=float), [[1.0, 0.5, 0.5], [1.0, 0.0, np.nan]])
+    # Month 0 (always 100%) does not take the colour scale: it ends at the highest later month.
+    assert heat.zmin == 0 and heat.zmax == 0.5 and heat.colorbar.tickformat == ".0%"
+    # Retention as %, the partial last month (March) starred, the future blank.
+    assert [list(row) for row in heat.text] == [["100%", "50%", "50%*"], ["100%", "0%*", ""]]
+    assert "%{customdata[0]:,} customers" in heat.hovertemplate and "%{customdata[1]:,} of them bought" in heat.hovertemplate
+    assert np.array(heat.customdata)[:, :, 0].tolist() == [[2, 2, 2], [1, 1, 1]]  # cohort size on hover
+    assert heat.hoverongaps is False
+    assert figure.layout.yaxis.autorange == "reversed" and figure.layout.xaxis.title.text == "months since the first order"
+
+
+def test_cohort_heatmap_revenue():
+    from rfm.outputs.charts import cohort_heatmap
+
+    heat = cohort_heatmap(_cohorts(), "revenue").data[0]
+    np.testing.assert_allclose(np.array(heat.z, dtype=float), [[20.0, 30.0, 32.0], [5.0, 5.0, np.nan]])
+    assert heat.zmax == pytest.approx(np.percentile([20.0, 30.0, 32.0, 5.0, 5.0], 95))
+    assert heat.colorbar.title.text == "revenue per customer"
+    assert [list(row) for row in heat.text] == [["20.00", "30.00", "32.00*"], ["5.00", "5.00*", ""]]
+    with pytest.raises(ValueError, match="measure='orders' should be one of retention, revenue"):
+        cohort_heatmap(_cohorts(), "orders")
