@@ -78,6 +78,23 @@ VALUE_LABELS: dict[str, str] = {
     PREDICTED_CLV: "Predicted CLV",
 }
 
+# Churn per customer (rfm.value.churn), from any fitted purchase model: BG/NBD, MBG/NBD or Pareto/NBD.
+CHURN_PROBABILITY = "churn_probability"  # 1 - P(alive)
+CHURN_RISK = "churn_risk"  # Low / Medium / High band of the churn probability
+AVG_DAYS_BETWEEN_ORDERS = "avg_days_between_orders"  # NaN for one-time buyers
+EXPECTED_NEXT_ORDER = "expected_next_order"  # a date, or NaT when fewer than one order is expected in a year
+PREDICTED_ORDERS_365D = "predicted_orders_365d"
+CHURN_COLUMNS: tuple[str, ...] = (
+    CHURN_PROBABILITY, CHURN_RISK, AVG_DAYS_BETWEEN_ORDERS, EXPECTED_NEXT_ORDER, PREDICTED_ORDERS_365D
+)
+CHURN_LABELS: dict[str, str] = {
+    CHURN_PROBABILITY: "Churn probability",
+    CHURN_RISK: "Churn risk",
+    AVG_DAYS_BETWEEN_ORDERS: "Average days between orders",
+    EXPECTED_NEXT_ORDER: "Expected next order",
+    PREDICTED_ORDERS_365D: "Predicted orders (next 365 days)",
+}
+
 # Score, segment and tier columns (rfm.scoring).
 R_SCORE, F_SCORE, M_SCORE = "r_score", "f_score", "m_score"
 RFM_CELL = "rfm_cell"  # e.g. "545" ("10-3-7" with 10 scores)

@@ -1,5 +1,7 @@
 """Value: the order table in; predicted customer value out: BG/NBD and Gamma-Gamma fitted by maximum likelihood
-(``models``), P(alive), expected purchases and CLV per customer and the holdout check (``predict``). Uses: ``rfm.cleaning``.
+(``models``), P(alive), expected purchases and CLV per customer and the holdout check (``predict``); the churn models
+beside BG/NBD, MBG/NBD (``mbg_nbd``) and Pareto/NBD (``pareto_nbd``), their comparison and the churn fields per
+customer (``churn``). Uses: ``rfm.cleaning``.
 """
 
 from rfm._exports import lazy_exports
@@ -8,8 +10,15 @@ __all__ = [
     "BetaGeoModel",
     "GammaGammaModel",
     "Holdout",
+    "ModelComparison",
+    "ModelFit",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "PurchaseModel",
     "ValueModel",
     "ValueSettings",
+    "churn_table",
+    "compare_models",
     "customer_value",
     "fit_value",
     "holdout",
@@ -21,8 +30,15 @@ __getattr__, __dir__ = lazy_exports(
         "BetaGeoModel": "models",
         "GammaGammaModel": "models",
         "Holdout": "predict",
+        "ModelComparison": "churn",
+        "ModelFit": "churn",
+        "ModifiedBetaGeoModel": "mbg_nbd",
+        "ParetoNBDModel": "pareto_nbd",
+        "PurchaseModel": "models",
         "ValueModel": "predict",
         "ValueSettings": "predict",
+        "churn_table": "churn",
+        "compare_models": "churn",
         "customer_value": "predict",
         "fit_value": "predict",
         "holdout": "predict",

@@ -10,13 +10,16 @@ combines them into a discounted value per customer. Models and formulas:
 - Gamma-Gamma: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value".
 
 Both follow the conventions of the ``lifetimes`` package, so its published CDNOW figures are reproduced
-(``tests/value/test_models.py``); only numpy, scipy and pandas are used.
+(``tests/value/test_models.py``); only numpy, scipy and pandas are used. The churn models beside BG/NBD
+(MBG/NBD in :mod:`rfm.value.mbg_nbd`, Pareto/NBD in :mod:`rfm.value.pareto_nbd`) share this module's fit plumbing:
+the checks and distinct histories of :func:`_fit_data`, the optimiser :func:`_maximise`, and
+:class:`PurchaseModel`, what a fitted model of repeat purchases offers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeAlias
+from typing import Protocol, Self, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -210,6 +213,25 @@ def _positive_number(value, name: str) -> float:
 # BG/NBD
 
 
+class PurchaseModel(Protocol):
+    """What a fitted model of repeat purchases offers (BG/NBD here; MBG/NBD in :mod:`rfm.value.mbg_nbd`, Pareto/NBD
+    in :mod:`rfm.value.pareto_nbd`): each is fitted on the same ``frequency``, ``recency``, ``T`` summary."""
+
+    params_: dict[str, float]
+    log_likelihood_: float
+    n_customers_: int
+
+    def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Self: ...
+
+    def expected_purchases(
+        self, t: float | ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray: ...
+
+    def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray: ...
+
+    def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray | float: ...
+
+
 class BetaGeoModel:
     """BG/NBD model of repeat purchases (Fader, Hardie & Lee 2005), fitted by maximum likelihood.
 
@@ -244,25 +266,9 @@ class BetaGeoModel:
         -------
         self
         """
-        x, t_x, T = _btyd_arrays(frequency, recency, T)
-        n_customers = len(x)
-        if n_customers < MIN_CUSTOMERS:
-            raise RFMInputError(
-                f"BG/NBD needs at least {MIN_CUSTOMERS} customers to fit; got {n_customers}."
-            )
-        if not (x > 0).any():
-            raise RFMInputError(
-                f"BG/NBD needs customers who bought more than once: none of the {n_customers:,} customers did."
-            )
-        # The likelihood sums over distinct histories, each weighted by the customers who share it.
-        (x, t_x, T), weight = distinct_rows(x, t_x, T)
-        # Start from λ's mean at the observed repeat-purchase rate, with r = a = b = 1.
-        alpha = np.sum(weight * T) / np.sum(weight * x)
-        start = np.log([1.0, alpha, 1.0, 1.0])
-        log_params, mean_loglik = _maximise(_bgnbd_loglik, start, (x, t_x, T, weight), "BG/NBD", _BGNBD_PARAMS)
-        self.params_ = dict(zip(_BGNBD_PARAMS, np.exp(log_params).tolist()))
-        self.log_likelihood_ = mean_loglik * n_customers
-        self.n_customers_ = n_customers
+        self.params_, self.log_likelihood_, self.n_customers_ = _fit_beta_geometric(
+            frequency, recency, T, drop_at_start=False
+        )
         return self
 
     def expected_purchases(self, t: float | ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
@@ -316,42 +322,63 @@ class BetaGeoModel:
         return _bgnbd_expected(_horizon(t), 0.0, alpha, r, a, b)
 
 
-def _bgnbd_loglik(log_params: np.ndarray, x, t_x, T, weight) -> tuple[float, np.ndarray]:
-    """Weighted mean BG/NBD log-likelihood and its gradient with respect to the log-parameters."""
+def _fit_beta_geometric(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *, drop_at_start: bool
+) -> tuple[dict[str, float], float, int]:
+    """``(params_, log_likelihood_, n_customers_)`` of BG/NBD, or of MBG/NBD with ``drop_at_start``."""
+    name = "MBG/NBD" if drop_at_start else "BG/NBD"
+    (x, t_x, T), weight, n_customers = _fit_data(frequency, recency, T, name)
+    # Start from λ's mean at the observed repeat-purchase rate, with r = a = b = 1.
+    alpha = np.sum(weight * T) / np.sum(weight * x)
+    start = np.log([1.0, alpha, 1.0, 1.0])
+    data = (x, t_x, T, weight, drop_at_start)
+    log_params, mean_loglik = _maximise(_bgnbd_loglik, start, data, name, _BGNBD_PARAMS)
+    return dict(zip(_BGNBD_PARAMS, np.exp(log_params).tolist())), mean_loglik * n_customers, n_customers
+
+
+def _bgnbd_loglik(log_params: np.ndarray, x, t_x, T, weight, drop_at_start: bool = False) -> tuple[float, np.ndarray]:
+    """Weighted mean BG/NBD log-likelihood and its gradient with respect to the log-parameters.
+
+    A BG/NBD customer has had n = x chances to drop out, one right after each repeat purchase; with
+    ``drop_at_start`` (MBG/NBD) also one right after the first purchase, n = x + 1. With p ~ Beta(a, b), surviving
+    them all has probability B(a, b+n)/B(a, b), dropping out at the last one B(a, b+n)/B(a, b) a/(b+n-1).
+    """
     r, alpha, a, b = np.exp(log_params)
+    chances = x + drop_at_start
     # The special functions depend on the frequency alone: evaluate them once per distinct frequency.
-    frequencies, which = np.unique(x, return_inverse=True)
+    counts, which = np.unique(chances, return_inverse=True)
+    frequencies = counts - drop_at_start
     gammaln, betaln, psi = special.gammaln, special.betaln, special.digamma
-    repeat = x > 0
-    # Two ways to produce the data: still alive at T, or dropped out right after the last purchase (x > 0 only).
+    # Two ways to produce the data: still alive at T, or dropped out right after the last purchase (n > 0 only).
     log_alive = -(r + x) * np.log(alpha + T)
-    log_dropped = np.where(
-        repeat, np.log(a) - np.log(b + np.maximum(x - 1, 0)) - (r + x) * np.log(alpha + t_x), -np.inf
-    )
+    log_dropped = _log_odds_dropped(chances, a, b) - (r + x) * np.log(alpha + t_x)
     log_either = np.logaddexp(log_alive, log_dropped)
     share_alive = np.exp(log_alive - log_either)
     share_dropped = np.exp(log_dropped - log_either)
-    by_frequency = (gammaln(r + frequencies) - gammaln(r) + betaln(a, b + frequencies) - betaln(a, b))
+    by_frequency = (gammaln(r + frequencies) - gammaln(r) + betaln(a, b + counts) - betaln(a, b))
     loglik = by_frequency[which] + r * np.log(alpha) + log_either
     gradient = np.array([
         (psi(r + frequencies) - psi(r))[which] + np.log(alpha)
         - share_alive * np.log(alpha + T) - share_dropped * np.log(alpha + t_x),
         r / alpha - (r + x) * (share_alive / (alpha + T) + share_dropped / (alpha + t_x)),
-        (psi(a + b) - psi(a + b + frequencies))[which] + share_dropped / a,
-        (psi(b + frequencies) - psi(b) + psi(a + b) - psi(a + b + frequencies))[which]
-        - share_dropped / (b + np.maximum(x - 1, 0)),
+        (psi(a + b) - psi(a + b + counts))[which] + share_dropped / a,
+        (psi(b + counts) - psi(b) + psi(a + b) - psi(a + b + counts))[which]
+        - share_dropped / (b + np.maximum(chances - 1, 0)),
     ])
     total = weight.sum()
     return float(weight @ loglik) / total, (gradient @ weight) * np.exp(log_params) / total
 
 
-def _p_alive(x, t_x, T, r, alpha, a, b) -> np.ndarray:
-    """P(alive | x, t_x, T): 1 / (1 + [x > 0] a / (b + x - 1) ((α + T) / (α + t_x))^(r + x))."""
-    log_odds_dropped = np.where(
-        x > 0,
-        np.log(a) - np.log(b + np.maximum(x - 1, 0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
-        -np.inf,
-    )
+def _log_odds_dropped(chances, a, b) -> np.ndarray:
+    """log(a / (b + n - 1)): the odds of having dropped out at the last of n chances rather than surviving them
+    (-inf for n = 0)."""
+    return np.where(chances > 0, np.log(a) - np.log(b + np.maximum(chances - 1, 0)), -np.inf)
+
+
+def _p_alive(x, t_x, T, r, alpha, a, b, *, drop_at_start: bool = False) -> np.ndarray:
+    """P(alive | x, t_x, T): 1 / (1 + a / (b + n - 1) ((α + T) / (α + t_x))^(r + x)), with n chances to drop out
+    (x, or x + 1 with ``drop_at_start``; the odds are 0 for n = 0)."""
+    log_odds_dropped = _log_odds_dropped(x + drop_at_start, a, b) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     return special.expit(-log_odds_dropped)
 
 
@@ -399,8 +426,10 @@ def _expected_by_quadrature(t, x, span, r, a, b, points: int = 2000, chunk: int 
         high = np.maximum(peak, 0) + 40 / b_x + 5
         w = low + (high - low) * np.linspace(0, 1, points)
         log_p, log_q = special.log_expit(w), special.log_expit(-w)
-        integrand = (-np.expm1(-shape * np.log1p(np.exp(log_p) * scaled_t))
-                     * np.exp((a - 1) * log_p + b_x * log_q - special.betaln(a, b_x)))
+        gain = -np.expm1(-shape * np.log1p(np.exp(log_p) * scaled_t))
+        # In logs: with a < 1, p^(a-1) alone overflows far into the left tail, where the gain (~ p) makes up for it.
+        with np.errstate(divide="ignore"):
+            integrand = np.exp(np.log(gain) + (a - 1) * log_p + b_x * log_q - special.betaln(a, b_x))
         result[rows] = np.trapezoid(integrand, w, axis=1)
     return result
 
@@ -584,14 +613,15 @@ def customer_lifetime_value(
     return clv
 
 
-def holdout_check(summary_with_holdout: pd.DataFrame, bgnbd: BetaGeoModel, max_frequency: int = 7) -> pd.DataFrame:
+def holdout_check(summary_with_holdout: pd.DataFrame, model: PurchaseModel, max_frequency: int = 7) -> pd.DataFrame:
     """Actual against predicted holdout purchases, by calibration frequency (FHL 2005, figure 4).
 
     Parameters
     ----------
     summary_with_holdout : DataFrame
-        :func:`clv_summary` with ``calibration_end``; ``bgnbd`` fitted on its calibration columns.
-    bgnbd : BetaGeoModel
+        :func:`clv_summary` with ``calibration_end``; ``model`` fitted on its calibration columns.
+    model : PurchaseModel
+        BG/NBD, or another fitted purchase model (MBG/NBD, Pareto/NBD).
     max_frequency : int
         Customers with this many repeat purchases or more form the last group.
 
@@ -599,7 +629,7 @@ def holdout_check(summary_with_holdout: pd.DataFrame, bgnbd: BetaGeoModel, max_f
     -------
     DataFrame with one row per group that has customers, in order "0", "1", ..., "<max_frequency>+":
         ``group`` (str), ``customers`` (int), ``actual`` (mean purchases in the holdout), ``predicted``
-        (mean of ``bgnbd.expected_purchases`` over the holdout's duration).
+        (mean of ``model.expected_purchases`` over the holdout's duration).
     """
     needed = ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"]
     missing = [c for c in needed if c not in summary_with_holdout.columns]
@@ -610,7 +640,7 @@ def holdout_check(summary_with_holdout: pd.DataFrame, bgnbd: BetaGeoModel, max_f
     if not is_int(max_frequency) or max_frequency < 1:
         raise RFMInputError(f"max_frequency should be a whole number >= 1; got {max_frequency!r}.")
     frequency = summary_with_holdout["frequency"].to_numpy()
-    predicted = bgnbd.expected_purchases(
+    predicted = model.expected_purchases(
         summary_with_holdout["duration_holdout"].to_numpy(dtype=float),
         frequency, summary_with_holdout["recency"], summary_with_holdout["T"],
     )
@@ -751,6 +781,21 @@ def _btyd_arrays(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndar
             (~((t_x >= 0) & (t_x <= T) & np.isfinite(T)), "recency is not between 0 and a finite T"),
         ])
     return x, t_x, T
+
+
+def _fit_data(frequency, recency, T, model: str) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """The distinct histories ``[x, t_x, T]`` a purchase model is fitted on, how many customers share each (the
+    likelihood's weights), and the number of customers; checked: enough customers, some of whom bought again."""
+    x, t_x, T = _btyd_arrays(frequency, recency, T)
+    n_customers = len(x)
+    if n_customers < MIN_CUSTOMERS:
+        raise RFMInputError(f"{model} needs at least {MIN_CUSTOMERS} customers to fit; got {n_customers}.")
+    if not (x > 0).any():
+        raise RFMInputError(
+            f"{model} needs customers who bought more than once: none of the {n_customers:,} customers did."
+        )
+    histories, weight = distinct_rows(x, t_x, T)
+    return histories, weight, n_customers
 
 
 def _spend_arrays(frequency, monetary_value) -> tuple[np.ndarray, np.ndarray]:

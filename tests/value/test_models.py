@@ -1,62 +1,36 @@
 """Predictive CLV (rfm.value.models): the published CDNOW figures of Fader, Hardie & Lee (2005) and Fader & Hardie (2013),
 a parameter-recovery check on simulated data, and the errors degenerate input gives.
 
-The CDNOW 1/10th sample ships inside the ``lifetimes`` wheel (a test dependency); the data is read from its
-folder without importing lifetimes, whose import may break on newer pandas or scipy.
+The CDNOW 1/10th sample ships inside the ``lifetimes`` wheel (a test dependency); ``tests/support/btyd.py`` reads
+it from the wheel's folder without importing lifetimes.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from devkit.data import lifetimes_datasets
 from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.value import models as clv
+from tests.support import btyd
 
-CALIBRATION_END = "1997-09-30"
-OBSERVATION_END = "1998-06-30"
-WEEK = 7.0
-
-
-def _cdnow_folder() -> Path:
-    folder = lifetimes_datasets()
-    if folder is None:
-        pytest.fail(
-            "The CDNOW data ships in the lifetimes wheel, a test dependency: run `make test`, or "
-            "`.venv/bin/python -m pip install lifetimes==0.11.3`.",
-            pytrace=False,
-        )
-    return folder
+CALIBRATION_END = btyd.CDNOW_CALIBRATION_END
+OBSERVATION_END = btyd.CDNOW_OBSERVATION_END
+WEEK = btyd.WEEK
 
 
 @pytest.fixture(scope="module")
 def cdnow_orders() -> pd.DataFrame:
     """The raw transactions as an orders table; customer_id is the sample's 1-based id, as in the summaries."""
-    raw = pd.read_csv(
-        _cdnow_folder() / "CDNOW_sample.txt", sep=r"\s+", header=None,
-        names=["master_id", "id", "date", "cds", "value"], dtype={"date": str},
-    )
-    return pd.DataFrame({
-        schema.CUSTOMER_ID: raw["id"].astype(str),
-        clv.DATE: pd.to_datetime(raw["date"], format="%Y%m%d"),
-        clv.VALUE: raw["value"].astype(float),
-    })
+    return btyd.cdnow_orders()
 
 
 @pytest.fixture(scope="module")
 def published() -> pd.DataFrame:
     """The published 39-week calibration summary (weeks) joined with zbar, indexed by id as str."""
-    folder = _cdnow_folder()
-    summary = pd.read_csv(folder / "cdnow_customers_summary.csv", index_col="ID")
-    spend = pd.read_csv(folder / "cdnow_customers_summary_with_transactions.csv", index_col="ID")
-    table = summary.join(spend["zbar"])
-    table.index = table.index.astype(str)
-    return table
+    return btyd.cdnow_published_summary()
 
 
 @pytest.fixture(scope="module")
