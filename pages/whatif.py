@@ -3,6 +3,7 @@
 import math
 import time
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -108,6 +109,14 @@ def panel() -> None:
                 f"{worth[schema.EXPECTED_PURCHASES]:.2f} purchases expected in the next {value_settings.horizon_days} days"
                 + ("" if math.isnan(clv) else f", CLV over {value_settings.months} months {ui.money(clv)}")
                 + f" (first purchase {values.get(schema.TENURE, start_tenure):,.0f} days ago; settings on the Value page)."
+            )
+            next_order = worth[schema.EXPECTED_NEXT_ORDER]
+            st.markdown(
+                f"**Churn risk:** {worth[schema.CHURN_RISK]} ({worth[schema.CHURN_PROBABILITY]:.0%} likely to have stopped "
+                f"buying, {value_model.purchase_model_name}); {worth[schema.PREDICTED_ORDERS_365D]:.2f} orders predicted "
+                "over the next 365 days; "
+                + ("fewer than one order expected in a year, so no next-order date." if pd.isna(next_order)
+                   else f"next order expected around {next_order:%Y-%m-%d}.")
             )
         st.markdown("##### What moves this customer up")
         if not moves:

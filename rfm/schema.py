@@ -94,6 +94,8 @@ CHURN_LABELS: dict[str, str] = {
     EXPECTED_NEXT_ORDER: "Expected next order",
     PREDICTED_ORDERS_365D: "Predicted orders (next 365 days)",
 }
+#: Every column rfm.value.predict.customer_value gives per customer: the value columns, then the churn columns.
+CUSTOMER_VALUE_COLUMNS: tuple[str, ...] = (*VALUE_COLUMNS, *CHURN_COLUMNS)
 
 # Score, segment and tier columns (rfm.scoring).
 R_SCORE, F_SCORE, M_SCORE = "r_score", "f_score", "m_score"
@@ -141,6 +143,16 @@ ALGORITHMS: dict[str, str] = {name: ALGORITHM_LABELS[name] for name in ("kmeans"
 #: How features are scaled before clustering.
 Scaler = Literal["standard", "robust"]
 SCALERS: dict[str, str] = {"standard": "Standard (mean, sd)", "robust": "Robust (median, IQR)"}
+#: The purchase model behind P(alive), expected purchases, CLV and churn (rfm.value.predict); "auto" takes the one
+#: with the smallest holdout error, or the lowest BIC when the history is too short to hold any out. The labels of
+#: the three models are their names in rfm.value.churn.PURCHASE_MODELS.
+PurchaseModelChoice = Literal["auto", "bgnbd", "mbgnbd", "pareto_nbd"]
+PURCHASE_MODEL_CHOICES: dict[str, str] = {
+    "auto": "Auto (best on the holdout check)",
+    "bgnbd": "BG/NBD",
+    "mbgnbd": "MBG/NBD",
+    "pareto_nbd": "Pareto/NBD",
+}
 
 RFM_LABELS: dict[str, str] = {
     RECENCY: "Recency (days)",

@@ -404,7 +404,7 @@ def _is_share(name: str) -> bool:
 
 
 #: Columns that are shares though their names do not say so (the campaign KPIs' rates).
-_SHARE_NAMES = frozenset({"Repeat purchase rate", "Retention", "P(alive)", "p_alive"})
+_SHARE_NAMES = frozenset({"Repeat purchase rate", "Retention", "P(alive)", "p_alive", "churn_probability", "Churn probability"})
 
 
 def _number_format(name: str, dtype: Any) -> str | None:

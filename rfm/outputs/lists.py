@@ -46,7 +46,7 @@ LABELLED_COLUMNS: tuple[str, ...] = (
     schema.TENURE,
     schema.AVG_ORDER_VALUE,
     schema.HISTORICAL_CLV,
-    *schema.VALUE_COLUMNS,
+    *schema.CUSTOMER_VALUE_COLUMNS,
 )
 #: What a campaign list holds unless the user chooses otherwise.
 DEFAULT_COLUMNS: tuple[str, ...] = LABELLED_COLUMNS[: LABELLED_COLUMNS.index(COUNTRY) + 1]
@@ -69,6 +69,7 @@ COLUMN_LABELS: dict[str, str] = {
     COUNTRY: "Country",
     RFM_ACTION: "RFM segment action",
     **schema.VALUE_LABELS,
+    **schema.CHURN_LABELS,
 }
 
 
@@ -118,11 +119,13 @@ def labelled_customers(
 
 
 def with_values(labelled: pd.DataFrame, values: pd.DataFrame | None) -> pd.DataFrame:
-    """The labelled list with the predicted value columns (:func:`rfm.value.predict.customer_value`) in their place;
-    unchanged when ``values`` is ``None`` (no model could be fitted)."""
+    """The labelled list with the predicted value and churn columns (:func:`rfm.value.predict.customer_value`,
+    :data:`rfm.schema.CUSTOMER_VALUE_COLUMNS`) in their place; unchanged when ``values`` is ``None`` (no model could
+    be fitted)."""
     if values is None:
         return labelled
-    out = labelled.drop(columns=[c for c in schema.VALUE_COLUMNS if c in labelled.columns]).join(values[list(schema.VALUE_COLUMNS)], how="left")
+    predicted = [c for c in schema.CUSTOMER_VALUE_COLUMNS if c in values.columns]
+    out = labelled.drop(columns=[c for c in schema.CUSTOMER_VALUE_COLUMNS if c in labelled.columns]).join(values[predicted], how="left")
     return out[[column for column in LABELLED_COLUMNS if column in out.columns]]
 
 

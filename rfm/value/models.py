@@ -19,6 +19,7 @@ the checks and distinct histories of :func:`_fit_data`, the optimiser :func:`_ma
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Protocol, Self, TypeAlias
 
 import numpy as np
@@ -555,7 +556,7 @@ def _correlation(x: np.ndarray, spend: np.ndarray) -> float:
 
 
 def customer_lifetime_value(
-    bgnbd: BetaGeoModel,
+    bgnbd: PurchaseModel,
     gamma_gamma: GammaGammaModel,
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -576,8 +577,9 @@ def customer_lifetime_value(
 
     Parameters
     ----------
-    bgnbd : BetaGeoModel
-        Fitted on a summary in units of ``unit_days`` days.
+    bgnbd : PurchaseModel
+        BG/NBD, or another fitted purchase model (MBG/NBD, Pareto/NBD), fitted on a summary in units of
+        ``unit_days`` days.
     gamma_gamma : GammaGammaModel
         Fitted.
     frequency, recency, T, monetary_value : array-like of shape (n_customers,)
@@ -690,10 +692,22 @@ def fit_clv(
     """
     summary = clv_summary(orders, observation_end, unit_days=unit_days)
     bgnbd = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+    gamma_gamma, warnings = fit_spend(summary)
+    return bgnbd, gamma_gamma, summary, warnings
+
+
+def fit_spend(summary: pd.DataFrame) -> tuple[GammaGammaModel | None, list[str]]:
+    """Gamma-Gamma fitted on :func:`clv_summary`'s ``frequency`` and ``monetary_value``, and the warnings to show.
+
+    Returns
+    -------
+    (gamma_gamma, warnings)
+        ``gamma_gamma`` is None when the spend model cannot be fitted (the reason is in ``warnings``).
+    """
     try:
         gamma_gamma = GammaGammaModel().fit(summary["frequency"], summary["monetary_value"])
     except RFMInputError as error:
-        return bgnbd, None, summary, [f"No spend model, so no lifetime value in money: {error}"]
+        return None, [f"No spend model, so no lifetime value in money: {error}"]
     correlation = gamma_gamma.frequency_monetary_correlation_
     warnings = []
     if abs(correlation) > CORRELATION_WARNING:
@@ -701,32 +715,45 @@ def fit_clv(
             "Gamma-Gamma assumes spend does not depend on how often a customer buys; "
             f"here the correlation is {correlation:.2f}."
         )
-    return bgnbd, gamma_gamma, summary, warnings
+    return gamma_gamma, warnings
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Shared helpers
 
 
-def _maximise(loglik, start: np.ndarray, data: tuple, model: str, names: tuple[str, ...]) -> tuple[np.ndarray, float]:
-    """Maximise a mean log-likelihood over log-parameters; return them and the maximum."""
+def _maximise(
+    loglik, start: np.ndarray, data: tuple, model: str, names: tuple[str, ...], floors: Mapping[str, float] | None = None
+) -> tuple[np.ndarray, float]:
+    """Maximise a mean log-likelihood over log-parameters; return them and the maximum.
+
+    A parameter whose log passes :data:`_RUNAWAY` (or, for a name in ``floors``, that falls below its floor) ends
+    the fit at once with a refusal: the data cannot pin the model down, and following a parameter towards 0 or
+    infinity only gets slower (Pareto/NBD's 2F1 terms need quadrature there).
+    """
+    low = np.array([max(-_RUNAWAY, float(np.log((floors or {}).get(name, np.exp(-_RUNAWAY))))) for name in names])
+
+    def stop_on_runaway(intermediate_result: optimize.OptimizeResult) -> None:
+        if (intermediate_result.x > _RUNAWAY).any() or (intermediate_result.x < low).any():
+            raise StopIteration
+
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         result = optimize.minimize(
             lambda theta: tuple(-part for part in loglik(theta, *data)),
-            np.clip(start, -_RUNAWAY, _RUNAWAY), jac=True, method="L-BFGS-B",
+            np.clip(start, -_RUNAWAY, _RUNAWAY), jac=True, method="L-BFGS-B", callback=stop_on_runaway,
             bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(start), options={"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9},
+        )
+    runaway = [name for name, value, floor in zip(names, result.x, low) if value > _RUNAWAY or value < floor]
+    if runaway:
+        raise RFMInputError(
+            f"{model} did not converge: {', '.join(runaway)} ran off towards 0 or infinity "
+            f"(the data cannot pin the model down: more customers, or less uniform ones, are needed)."
         )
     # A line search that cannot improve on a point where the gradient is ~0 has found the maximum: the
     # likelihood is flat there to machine precision.
     at_maximum = result.success or np.abs(result.jac).max() < 1e-6
     if not at_maximum or not np.isfinite(result.fun):
         raise RFMInputError(f"{model} did not converge: the optimiser stopped with {result.message!r}.")
-    runaway = [name for name, value in zip(names, result.x) if abs(value) > _RUNAWAY]
-    if runaway:
-        raise RFMInputError(
-            f"{model} did not converge: {', '.join(runaway)} ran off towards 0 or infinity "
-            f"(the data cannot pin the model down: more customers, or less uniform ones, are needed)."
-        )
     return result.x, -float(result.fun)
 
 

@@ -18,6 +18,10 @@ from scipy import special
 from rfm.value.models import _btyd_arrays, _check_fitted, _fit_data, _horizon, _maximise
 
 _PARETO_PARAMS = ("r", "alpha", "s", "beta")
+#: Below this shape of the dropout rates' gamma (s; 0.61 on CDNOW) the fit is refused. On data where customers
+#: show no dropout the likelihood climbs a ridge towards s -> 0, beta -> infinity (the model turns into the NBD,
+#: which has no dropout), every step slower than the last; an estimate out there would mean nothing.
+MIN_DROPOUT_SHAPE = 0.05
 # Central differences on the log-parameters: a step of 1e-5 keeps both the truncation error (step^2) and the
 # rounding error (machine epsilon / step) of the gradient near 1e-10.
 _STEP = 1e-5
@@ -75,7 +79,9 @@ class ParetoNBDModel:
         # Start from λ's mean at the observed repeat-purchase rate, a mean lifetime as long, and r = s = 1.
         alpha = np.sum(weight * T) / np.sum(weight * x)
         start = np.log([1.0, alpha, 1.0, alpha])
-        log_params, mean_loglik = _maximise(_pareto_loglik, start, (x, t_x, T, weight), "Pareto/NBD", _PARETO_PARAMS)
+        log_params, mean_loglik = _maximise(
+            _pareto_loglik, start, (x, t_x, T, weight), "Pareto/NBD", _PARETO_PARAMS, floors={"s": MIN_DROPOUT_SHAPE}
+        )
         self.params_ = dict(zip(_PARETO_PARAMS, np.exp(log_params).tolist()))
         self.log_likelihood_ = mean_loglik * n_customers
         self.n_customers_ = n_customers

@@ -14,7 +14,14 @@ from rfm.segment_run import segment_kpis, segment_run
 from rfm.trends.cohorts import cohort_table
 from rfm.trends.migration import NEW, migrate
 from rfm.trends.timeline import LEFT, default_dates
-from rfm.value.predict import ValueSettings, customer_value, fit_value, holdout
+from rfm.value.predict import (
+    ValueSettings,
+    churn_band_counts,
+    compare_purchase_models,
+    customer_value,
+    fit_value,
+    holdout,
+)
 from tests.support.app import ROOT, TINY, app_test, metric_values, open_page, open_tab, upload
 
 pytestmark = pytest.mark.slow
@@ -173,8 +180,8 @@ def test_value_page_shows_the_fitted_models_figures():
     assert metrics["Purchases expected in 90 days"] == f"{values[schema.EXPECTED_PURCHASES].sum():,.0f}"
     assert metrics["Predicted CLV, 12 months"] == f"{values[schema.PREDICTED_CLV].sum():,.2f}"
     parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
-    assert list(parameters["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
-    assert parameters["value"].iloc[0] == pytest.approx(model.bgnbd.params_["r"])
+    assert list(parameters["parameter"]) == [*model.purchases.params_, "p", "q", "v"]
+    assert parameters["value"].iloc[0] == pytest.approx(model.purchases.params_["r"])
     assert len(at.get("plotly_chart")) == 3  # P(alive), expected purchases, CLV per segment: the holdout waits for its tab
     # The horizon slider changes the expected purchases, as the library computes them.
     at.slider(key="value_horizon").set_value(30).run()
@@ -185,8 +192,52 @@ def test_value_page_shows_the_fitted_models_figures():
     at.run()
     assert len(at.get("plotly_chart")) == 4
     table = next(df.value for df in at.dataframe if "predicted" in df.value.columns)
-    check = holdout(analysis.orders, analysis.report.analysis_date, at.slider(key="value_holdout_days").value)
+    check = holdout(analysis.orders, analysis.report.analysis_date, at.slider(key="value_holdout_days").value, model.purchase_model)
     pd.testing.assert_frame_equal(table.reset_index(drop=True), check.table)
+
+
+def test_value_page_compares_the_models_and_takes_an_override():
+    """The Models tab compares the three purchase models; auto's pick and why are said; choosing another model
+    changes every figure to that model's, and the What-if page follows."""
+    analysis = _demo_run().analysis
+    orders, day = analysis.orders, analysis.report.analysis_date
+    selection = compare_purchase_models(orders, day)
+    margin = analysis_profit_margin(_demo_run())
+    at = open_page("pages/value.py")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="value_model").value == "auto"
+    comparison = next(df.value for df in at.dataframe if "bic" in df.value.columns)
+    expected = selection.table()
+    assert comparison["model"].tolist() == ["BG/NBD", "MBG/NBD", "Pareto/NBD"]
+    assert comparison["used"].tolist() == [False, False, True]  # Pareto/NBD: the smallest holdout error on the demo
+    pd.testing.assert_frame_equal(comparison.drop(columns="used"), expected)
+    said = [m.value for m in at.markdown if m.value.startswith("**Purchase model:")]
+    assert said == [f"**Purchase model: Pareto/NBD.** {selection.reason}"]
+    values = customer_value(fit_value(orders, day, selection=selection), ValueSettings(margin=margin))
+    metrics = metric_values(at)
+    for band, customers in churn_band_counts(values).items():
+        assert _count(metrics[f"{band} churn risk"]) == customers
+    customers = next(df.value for df in at.dataframe if schema.CHURN_RISK in df.value.columns)
+    for column in (schema.CHURN_RISK, schema.PREDICTED_ORDERS_365D, schema.EXPECTED_NEXT_ORDER, schema.AVG_DAYS_BETWEEN_ORDERS):
+        assert column in customers.columns
+    assert customers[schema.CHURN_RISK].astype(str).value_counts().to_dict() == values[schema.CHURN_RISK].astype(str).value_counts().to_dict()
+
+    at.selectbox(key="value_model").set_value("bgnbd").run()
+    assert not at.exception and not at.error
+    bgnbd = customer_value(fit_value(orders, day, "bgnbd"), ValueSettings(margin=margin))
+    assert metric_values(at)["Purchases expected in 90 days"] == f"{bgnbd[schema.EXPECTED_PURCHASES].sum():,.0f}"
+    assert metric_values(at)["Predicted CLV, 12 months"] == f"{bgnbd[schema.PREDICTED_CLV].sum():,.2f}"
+    said = [m.value for m in at.markdown if m.value.startswith("**Purchase model:")]
+    assert said == ["**Purchase model: BG/NBD.** BG/NBD, as chosen. Auto would take Pareto/NBD (the smallest holdout error)."]
+    comparison = next(df.value for df in at.dataframe if "bic" in df.value.columns)
+    assert comparison["used"].tolist() == [True, False, False]
+    parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
+    assert parameters["model"].tolist()[:4] == ["BG/NBD"] * 4
+
+    at.switch_page("pages/whatif.py").run()
+    assert not at.exception
+    [churn] = [m.value for m in at.markdown if m.value.startswith("**Churn risk:**")]
+    assert "BG/NBD" in churn and "orders predicted over the next 365 days" in churn
 
 
 def test_a_holdout_that_cannot_be_fitted_leaves_the_other_tabs_whole(monkeypatch):
@@ -205,7 +256,7 @@ def test_a_holdout_that_cannot_be_fitted_leaves_the_other_tabs_whole(monkeypatch
     assert not at.exception and not at.error
     assert any("did not converge" in warning.value for warning in at.warning)
     parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
-    assert list(parameters["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    assert list(parameters["parameter"])[-3:] == ["p", "q", "v"]
     assert len(at.get("plotly_chart")) == 3  # CLV per segment, P(alive), expected purchases: all still drawn
 
 
@@ -238,11 +289,16 @@ def test_segments_page_shows_the_campaign_kpis():
 def test_export_and_whatif_carry_the_predicted_value():
     at = open_page("pages/export.py")
     assert not at.exception
-    assert set(schema.VALUE_LABELS.values()) <= set(at.multiselect(key="export_columns").options)
+    options = set(at.multiselect(key="export_columns").options)
+    assert set(schema.VALUE_LABELS.values()) <= options and set(schema.CHURN_LABELS.values()) <= options
     at.switch_page("pages/whatif.py").run()
     assert not at.exception
     shown = [m.value for m in at.markdown if m.value.startswith("**Predicted value:**")]
     assert len(shown) == 1 and "P(alive)" in shown[0] and "CLV over 12 months" in shown[0]
+    [churn] = [m.value for m in at.markdown if m.value.startswith("**Churn risk:**")]
+    assert any(f"**Churn risk:** {band} (" in churn for band in ("Low", "Medium", "High"))
+    assert "likely to have stopped buying, Pareto/NBD" in churn and "orders predicted over the next 365 days" in churn
+    assert "next order expected around 20" in churn or "no next-order date" in churn
 
 
 def test_trends_on_a_file_of_one_day_warns():

@@ -462,3 +462,16 @@ def test_churn_table_errors():
         churn.churn_table(model, summary, "soon")
     with pytest.raises(RFMInputError, match="This ParetoNBDModel is not fitted yet"):
         churn.churn_table(ParetoNBDModel(), summary, "2024-06-30")
+
+
+def test_pareto_nbd_refuses_data_without_dropout_instead_of_climbing_the_ridge():
+    """Customers who never drop out (a pure NBD): the likelihood rises towards s -> 0, beta -> infinity. The fit stops
+    once s passes MIN_DROPOUT_SHAPE and says the data cannot pin the model down."""
+    rng = np.random.default_rng(11)
+    T = rng.uniform(200, 700, 3000)
+    rate = rng.gamma(0.8, 1 / 40, 3000)
+    frequency = rng.poisson(rate * T)
+    recency = np.where(frequency > 0, T * rng.beta(np.maximum(frequency, 1), 1), 0.0)
+    with pytest.raises(RFMInputError, match=r"Pareto/NBD did not converge: (s|beta)\b.* ran off towards 0 or infinity"):
+        ParetoNBDModel().fit(frequency, recency, T)
+    assert pnbd.MIN_DROPOUT_SHAPE < 0.61  # CDNOW's published s stays well inside

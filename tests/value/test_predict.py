@@ -22,7 +22,14 @@ from rfm.cleaning.orders import DATE, VALUE, tidy_orders
 from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
 from rfm.outputs.lists import LABELLED_COLUMNS, with_values
-from rfm.schema import EXPECTED_ORDER_VALUE, EXPECTED_PURCHASES, P_ALIVE, PREDICTED_CLV, VALUE_COLUMNS
+from rfm.schema import (
+    CUSTOMER_VALUE_COLUMNS,
+    EXPECTED_ORDER_VALUE,
+    EXPECTED_PURCHASES,
+    P_ALIVE,
+    PREDICTED_CLV,
+    VALUE_COLUMNS,
+)
 from rfm.value.models import DAYS_PER_MONTH, clv_summary
 from rfm.value.predict import (
     ValueModel,
@@ -45,12 +52,12 @@ def _analysed(source: str):
     if source == "real" and not WORKBOOK.exists():
         pytest.skip(f"real data not found at {WORKBOOK}")
     analysis = analyse_file(WORKBOOK if source == "real" else DEMO_PATH)
-    return analysis, fit_value(analysis.orders, analysis.report.analysis_date)
+    return analysis, fit_value(analysis.orders, analysis.report.analysis_date, "bgnbd")
 
 
 @pytest.fixture(scope="module", params=SOURCES)
 def fitted(request):
-    """(analysis, model, values with default settings) for the real excerpt and the demo workbook."""
+    """(analysis, BG/NBD model, values with default settings) for the real excerpt and the demo workbook."""
     analysis, model = _analysed(request.param)
     return analysis, model, customer_value(model)
 
@@ -75,11 +82,11 @@ def _p_alive(x, t_x, T, params) -> np.ndarray:
 @pytest.mark.slow
 def test_one_row_per_customer_of_the_rfm_table(fitted):
     analysis, model, values = fitted
-    assert list(values.columns) == list(VALUE_COLUMNS)
+    assert list(values.columns) == list(CUSTOMER_VALUE_COLUMNS)
     assert values.index.equals(analysis.customers.index)
     assert values.index.name == schema.CUSTOMER_ID
     assert model.observation_end == analysis.report.analysis_date
-    assert np.isfinite(values.to_numpy()).all()
+    assert np.isfinite(values[list(VALUE_COLUMNS)].to_numpy()).all()
 
 
 def test_p_alive_is_a_probability_and_one_for_single_purchase_days(fitted):
@@ -109,9 +116,9 @@ def test_columns_equal_the_formulas_and_the_clv_api(fitted):
     assert (summary["T"] == (end - per["day"].min()).dt.days).all()
 
     x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
-    np.testing.assert_allclose(values[P_ALIVE], _p_alive(x, t_x, T, model.bgnbd.params_), rtol=1e-10)
-    np.testing.assert_allclose(values[P_ALIVE], model.bgnbd.p_alive(x, t_x, T), rtol=0, atol=0)
-    np.testing.assert_allclose(values[EXPECTED_PURCHASES], model.bgnbd.expected_purchases(90, x, t_x, T), rtol=0, atol=0)
+    np.testing.assert_allclose(values[P_ALIVE], _p_alive(x, t_x, T, model.purchases.params_), rtol=1e-10)
+    np.testing.assert_allclose(values[P_ALIVE], model.purchases.p_alive(x, t_x, T), rtol=0, atol=0)
+    np.testing.assert_allclose(values[EXPECTED_PURCHASES], model.purchases.expected_purchases(90, x, t_x, T), rtol=0, atol=0)
     gg = model.gamma_gamma
     assert gg is not None
     expected_value = gg.expected_average_value(x, summary["monetary_value"])
@@ -125,7 +132,7 @@ def test_columns_equal_the_formulas_and_the_clv_api(fitted):
     clv = np.zeros(len(summary))
     before = np.zeros(len(summary))
     for month in range(1, 13):
-        by_end = model.bgnbd.expected_purchases(month * DAYS_PER_MONTH, x, t_x, T)
+        by_end = model.purchases.expected_purchases(month * DAYS_PER_MONTH, x, t_x, T)
         clv += (by_end - before) * expected_value / 1.10 ** (month / 12)
         before = by_end
     np.testing.assert_allclose(values[PREDICTED_CLV], clv, rtol=1e-10)
@@ -165,7 +172,7 @@ def test_parameters_table(fitted):
         ["BG/NBD", "r"], ["BG/NBD", "alpha"], ["BG/NBD", "a"], ["BG/NBD", "b"],
         ["Gamma-Gamma", "p"], ["Gamma-Gamma", "q"], ["Gamma-Gamma", "v"],
     ]
-    assert table["value"].tolist() == [*model.bgnbd.params_.values(), *model.gamma_gamma.params_.values()]
+    assert table["value"].tolist() == [*model.purchases.params_.values(), *model.gamma_gamma.params_.values()]
 
 
 # --------------------------------------------------------------------------------------------- what-if
@@ -186,7 +193,7 @@ def test_what_if_of_a_real_customer_equals_their_row(fitted):
         row = customers.loc[customer]
         given = {schema.RECENCY: row[schema.RECENCY], schema.FREQUENCY: row[schema.FREQUENCY], schema.MONETARY: row[schema.MONETARY]}
         answer = what_if_value(model, given, row[schema.TENURE])
-        assert set(answer) == set(VALUE_COLUMNS)
+        assert set(answer) == set(CUSTOMER_VALUE_COLUMNS)
         assert answer[P_ALIVE] == pytest.approx(values.at[customer, P_ALIVE], rel=1e-12)
         assert answer[EXPECTED_PURCHASES] == pytest.approx(values.at[customer, EXPECTED_PURCHASES], rel=1e-12)
         # The what-if spend per order is the mean of ALL orders (monetary / orders), not of the repeat ones.
@@ -201,9 +208,11 @@ def test_what_if_with_no_orders_is_one_order(fitted):
     _, model, _ = fitted
     one = what_if_value(model, {schema.RECENCY: 40, schema.FREQUENCY: 1, schema.MONETARY: 80.0}, 40)
     for frequency in (0, -3):
-        assert what_if_value(model, {schema.RECENCY: 40, schema.FREQUENCY: frequency, schema.MONETARY: 80.0}, 40) == one
+        other = what_if_value(model, {schema.RECENCY: 40, schema.FREQUENCY: frequency, schema.MONETARY: 80.0}, 40)
+        assert other.keys() == one.keys()
+        assert all(other[name] == one[name] or (pd.isna(other[name]) and pd.isna(one[name])) for name in one)
     assert one[P_ALIVE] == 1.0  # a single purchase day: alive by the model's assumption
-    expected = model.bgnbd.expected_purchases(90, np.array([0.0]), np.array([0.0]), np.array([40.0]))[0]
+    expected = model.purchases.expected_purchases(90, np.array([0.0]), np.array([0.0]), np.array([40.0]))[0]
     assert one[EXPECTED_PURCHASES] == pytest.approx(float(expected), rel=1e-12)
 
 
@@ -268,7 +277,7 @@ def test_alive_and_purchases_grids(fitted):
     assert alive.index.name == "days since last purchase"
     assert alive.columns.name == "repeat purchases"
     assert (alive[0] == 1.0).all()
-    params = model.bgnbd.params_
+    params = model.purchases.params_
     for since in (alive.index[1], alive.index[len(alive) // 2], alive.index[-1]):
         for x in (1, top):
             assert alive.at[since, x] == pytest.approx(float(_p_alive(x, tenure - since, tenure, params)), rel=1e-10)
@@ -278,7 +287,7 @@ def test_alive_and_purchases_grids(fitted):
     purchases = purchases_matrix(model, 30)
     assert purchases.index.equals(alive.index) and purchases.columns.equals(alive.columns)
     since, x = alive.index[3], 2
-    expected = model.bgnbd.expected_purchases(30, np.array([float(x)]), np.array([tenure - since]), np.array([tenure]))[0]
+    expected = model.purchases.expected_purchases(30, np.array([float(x)]), np.array([tenure - since]), np.array([tenure]))[0]
     assert purchases.at[since, x] == pytest.approx(float(expected), rel=1e-12)
     assert (purchases.to_numpy() >= 0).all()
 
@@ -383,13 +392,13 @@ def test_no_spend_model_leaves_money_columns_empty(demo):
     kept = repeaters[:9]
     orders = analysis.orders.copy()
     orders.loc[orders[schema.CUSTOMER_ID].isin(repeaters) & ~orders[schema.CUSTOMER_ID].isin(kept), VALUE] = 0.0
-    model = fit_value(orders, day)
+    model = fit_value(orders, day, "bgnbd")
     assert model.gamma_gamma is None
     assert model.warnings == (
         "No spend model, so no lifetime value in money: Gamma-Gamma needs at least 10 repeat buyers with a "
         f"positive spend; 9 of the {len(full.summary):,} customers are.",
     )
-    assert model.bgnbd.params_ == full.bgnbd.params_
+    assert model.purchases.params_ == full.purchases.params_
     values = customer_value(model)
     reference = customer_value(full)
     assert values.index.equals(analysis.customers.index)
@@ -405,7 +414,7 @@ def test_no_spend_model_leaves_money_columns_empty(demo):
 
 def test_a_model_built_without_gamma_gamma(fitted):
     _, model, values = fitted
-    bare = ValueModel(model.bgnbd, None, model.summary, model.observation_end)
+    bare = ValueModel(model.purchases, None, model.summary, model.observation_end)
     out = customer_value(bare)
     pd.testing.assert_series_equal(out[P_ALIVE], values[P_ALIVE])
     pd.testing.assert_series_equal(out[EXPECTED_PURCHASES], values[EXPECTED_PURCHASES])
@@ -427,7 +436,7 @@ def clv_runs(tmp_path_factory, cli):
         encoding="utf-8",
     )
     commands = {
-        "real": ["clv", WORKBOOK, "--horizon-days", "30", "--out", folder / "real"],
+        "real": ["clv", WORKBOOK, "--model", "bgnbd", "--horizon-days", "30", "--out", folder / "real"],
         "no_holdout": ["clv", WORKBOOK, "--holdout-days", "100000", "--out", folder / "no_holdout"],
         "tiny": ["clv", tiny, "--out", folder / "tiny"],
     }
@@ -450,7 +459,7 @@ def test_cli_clv_writes_the_library_values(clv_runs, real_model):
     assert sorted(p.name for p in out.iterdir()) == ["clv.csv", "holdout.csv", "parameters.json"]
     table = pd.read_csv(io.BytesIO((out / "clv.csv").read_bytes()), encoding="utf-8-sig", dtype={schema.CUSTOMER_ID: str})
     table = table.set_index(schema.CUSTOMER_ID)
-    assert list(table.columns) == [schema.RECENCY, schema.FREQUENCY, schema.MONETARY, schema.TENURE, *VALUE_COLUMNS]
+    assert list(table.columns) == [schema.RECENCY, schema.FREQUENCY, schema.MONETARY, schema.TENURE, *CUSTOMER_VALUE_COLUMNS]
     assert table.index.tolist() == analysis.customers.index.tolist()
     values = customer_value(model, ValueSettings(horizon_days=30))
     np.testing.assert_allclose(table[P_ALIVE], values[P_ALIVE], rtol=1e-12)
@@ -463,7 +472,8 @@ def test_cli_clv_writes_the_library_values(clv_runs, real_model):
     assert parameters["observation_end"] == analysis.report.analysis_date.isoformat()
     assert parameters["time_unit"] == "day"
     assert parameters["settings"] == {"horizon_days": 30, "months": 12, "annual_discount_rate": 0.1, "margin": 1.0}
-    assert parameters["bgnbd"] == {name: round(value, 6) for name, value in model.bgnbd.params_.items()}
+    assert parameters["purchase_model"]["model"] == "bgnbd" and parameters["purchase_model"]["decided_by"] == "chosen"
+    assert parameters["purchase_model"]["parameters"] == {name: round(value, 6) for name, value in model.purchases.params_.items()}
     assert parameters["gamma_gamma"] == {name: round(value, 6) for name, value in model.gamma_gamma.params_.items()}
     check = holdout(analysis.orders, analysis.report.analysis_date)
     assert parameters["holdout"]["calibration_end"] == check.calibration_end.isoformat()
