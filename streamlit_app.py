@@ -16,6 +16,7 @@ navigation = st.navigation(
             st.Page("pages/cluster_segments.py", title="Segments", icon=":material/sell:"),
             st.Page("pages/trends.py", title="Trends", icon=":material/moving:"),
             st.Page("pages/value.py", title="Value", icon=":material/savings:"),
+            st.Page("pages/backtest.py", title="Backtest", icon=":material/query_stats:"),
         ],
         "Act": [
             st.Page("pages/export.py", title="Export", icon=":material/download:"),

@@ -1,6 +1,6 @@
 """RFM Studio's library: customer segmentation from a transaction file, one package per step.
 
-    reading -> cleaning -> scoring -> clustering -> bundle (the saved model) -> trends, value -> outputs
+    reading -> cleaning -> scoring -> clustering -> bundle (the saved model) -> trends, value, backtest -> outputs
                                                                                     cli: every step from a shell
 
 No UI code lives here (no streamlit import anywhere under ``rfm/``). Names are imported on first use, so that

@@ -95,7 +95,7 @@ def test_pip_install_gives_a_working_rfm_command(tmp_path):
     shown = run("--help")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("usage: rfm ")
-    for command in ("inspect", "table", "segment", "score", "migrate", "clv", "cohorts", "sql", "demo"):
+    for command in ("inspect", "table", "segment", "score", "migrate", "clv", "cohorts", "backtest", "sql", "demo"):
         assert command in shown.stdout
 
     located = subprocess.run(

@@ -259,25 +259,34 @@ def current_period(analysis) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _value_model(digest: str, name: str, choices: Choices, _data: bytes):
+def _model_selection(digest: str, name: str, choices: Choices, _data: bytes):
+    from rfm.value.predict import compare_purchase_models
+
+    analysis = _analyse(digest, name, choices, _data)
+    return compare_purchase_models(analysis.orders, analysis.report.analysis_date)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _value_model(digest: str, name: str, choices: Choices, purchase_model: str, _data: bytes):
     from rfm.value.predict import fit_value
 
     analysis = _analyse(digest, name, choices, _data)
-    return fit_value(analysis.orders, analysis.report.analysis_date)
+    selection = _model_selection(digest, name, choices, _data)  # the three models compared once per file
+    return fit_value(analysis.orders, analysis.report.analysis_date, purchase_model, selection=selection)
 
 
 def current_value_model():
-    """BG/NBD and Gamma-Gamma fitted on the session's orders (:func:`rfm.value.predict.fit_value`, cached); shows why
-    and stops the page when they cannot be fitted."""
-    dataset, choices = current_dataset(), current_choices()
-    return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, dataset.data), too_little_data=True)
+    """The session's purchase model (its value settings' choice, "auto" by default) and Gamma-Gamma fitted on its
+    orders (:func:`rfm.value.predict.fit_value`, cached); shows why and stops the page when they cannot be fitted."""
+    dataset, choices, chosen = current_dataset(), current_choices(), current_value_settings().purchase_model
+    return guarded(lambda: _value_model(dataset.digest, dataset.name, choices, chosen, dataset.data), too_little_data=True)
 
 
 def value_model_or_none():
     """:func:`current_value_model`, or ``None`` (and the reason as a caption) where the page goes on without it."""
-    dataset, choices = current_dataset(), current_choices()
+    dataset, choices, chosen = current_dataset(), current_choices(), current_value_settings().purchase_model
     try:
-        return _value_model(dataset.digest, dataset.name, choices, dataset.data)
+        return _value_model(dataset.digest, dataset.name, choices, chosen, dataset.data)
     except RFMInputError as error:
         st.caption(f"No predicted value for this data: {error}")
         return None
@@ -287,11 +296,11 @@ def value_model_or_none():
 def _values(digest: str, name: str, choices: Choices, settings, _data: bytes):
     from rfm.value.predict import customer_value
 
-    return customer_value(_value_model(digest, name, choices, _data), settings)
+    return customer_value(_value_model(digest, name, choices, settings.purchase_model, _data), settings)
 
 
 def current_values():
-    """Per-customer P(alive), expected purchases, expected order value and predicted CLV (cached);
+    """Per-customer P(alive), expected purchases, expected order value, predicted CLV and the churn fields (cached);
     ``None`` (with the reason as a caption) when no model could be fitted."""
     dataset, choices = current_dataset(), current_choices()
     if value_model_or_none() is None:
@@ -300,18 +309,18 @@ def current_values():
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _holdout(digest: str, name: str, choices: Choices, days: int, _data: bytes):
+def _holdout(digest: str, name: str, choices: Choices, days: int, purchase_model: str, _data: bytes):
     from rfm.value.predict import holdout
 
     analysis = _analyse(digest, name, choices, _data)
-    return holdout(analysis.orders, analysis.report.analysis_date, days)
+    return holdout(analysis.orders, analysis.report.analysis_date, days, purchase_model)
 
 
-def current_holdout(days: int):
-    """The calibration/holdout check of the value model (:func:`rfm.value.predict.holdout`, cached); raises
+def current_holdout(days: int, purchase_model: str = "bgnbd"):
+    """The calibration/holdout check of one purchase model (:func:`rfm.value.predict.holdout`, cached); raises
     :class:`RFMInputError` when it cannot be made (the page shows why in its tab)."""
     dataset, choices = current_dataset(), current_choices()
-    return _holdout(dataset.digest, dataset.name, choices, days, dataset.data)
+    return _holdout(dataset.digest, dataset.name, choices, days, purchase_model, dataset.data)
 
 
 def current_kpis(by: str):
@@ -419,4 +428,21 @@ def scored_with_saved_model():
     return guarded(lambda: _scored(dataset.digest, dataset.name, choices, model.digest, model.data, dataset.data))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _backtest(digest: str, name: str, choices: Choices, settings, _data: bytes):
+    from rfm.backtest.run import backtest
 
+    analysis = _analyse(digest, name, choices, _data)
+    return backtest(analysis.orders, analysis.report.analysis_date, settings)
+
+
+def current_backtest(holdout_days: int):
+    """The backtest of the session's file (:func:`rfm.backtest.run.backtest`, cached on the file, the choices, the
+    scores' and clusters' settings, k, the algorithm and ``holdout_days``). k is the one picked on the Clusters page,
+    else the sweep's recommendation at the cut. Raises :class:`RFMInputError` when there is too little data."""
+    from rfm.backtest.run import BacktestSettings
+
+    dataset, choices = current_dataset(), current_choices()
+    k, algorithm = st.session_state.get(CLUSTER_PICK, (None, "kmeans"))
+    settings = BacktestSettings(holdout_days, current_segment_settings(), current_cluster_settings(), k, algorithm)
+    return _backtest(dataset.digest, dataset.name, choices, settings, dataset.data)

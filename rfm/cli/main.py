@@ -8,6 +8,7 @@
     rfm migrate FILE --from YYYY-MM-DD --to YYYY-MM-DD [--by segment|cluster] [--left-after-days N] [--model model.json] --out DIR
     rfm clv FILE [--horizon-days N] [--months N] [--discount-rate R] [--holdout-days N] --out DIR
     rfm cohorts FILE [same options] --out DIR
+    rfm backtest FILE [same options] [--holdout-days N] [--k N|auto] [--algorithm NAME] [--json]
     rfm sql --dialect bigquery|snowflake|databricks|postgres|duckdb [--table NAME] [--map field=COLUMN ...] [--ledger]
     rfm demo [--seed N]
 
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfm.cli import clv, cohorts, demo, inspect, migrate, segment, sql, table
+from rfm.cli import backtest, clv, cohorts, demo, inspect, migrate, segment, sql, table
 from rfm.cli.options import EXIT_BAD_INPUT, EXIT_OK
 from rfm.errors import RFMInputError
 
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command(migrate.HELP, migrate.add_arguments, migrate.run),
     "clv": Command(clv.HELP, clv.add_arguments, clv.run),
     "cohorts": Command(cohorts.HELP, cohorts.add_arguments, cohorts.run),
+    "backtest": Command(backtest.HELP, backtest.add_arguments, backtest.run),
     "sql": Command(sql.HELP, sql.add_arguments, sql.run),
     "demo": Command(demo.HELP, demo.add_arguments, demo.run),
 }

@@ -15,6 +15,7 @@ from rfm.clustering.sweep import STABLE_ARI
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from rfm.backtest.run import Backtest
     from rfm.clustering.profiles import PCAProjection
     from rfm.clustering.sweep import SweepResult
     from rfm.scoring.scores import ScoreResult
@@ -864,5 +865,38 @@ def holdout_figure(holdout: Holdout) -> go.Figure:
         barmode="group", xaxis={"title": "repeat purchases in the fitting period", "type": "category"},
         yaxis_title="purchases per customer in the holdout", legend={"orientation": "h", "y": -0.2},
         margin={"t": 50}, height=420,
+    )
+    return figure
+
+
+#: What a gains chart counts: the customers who bought again, or the revenue after the cut.
+GAINS_TARGETS: dict[str, str] = {"buyers": "customers who bought again", "revenue": "revenue after the cut"}
+
+
+def gains_figure(result: Backtest, of: str = "buyers") -> go.Figure:
+    """Cumulative gains of every ordering in ``result`` on one chart, with the random ordering's diagonal: of the
+    best x% of customers by each ordering, the share of ``of`` (:data:`GAINS_TARGETS`) they hold."""
+    import plotly.graph_objects as go
+
+    if of not in GAINS_TARGETS:
+        raise ValueError(f"of should be one of {sorted(GAINS_TARGETS)}; got {of!r}.")
+    gains = result.gains if of == "buyers" else result.revenue_gains
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[0, 100], y=[0, 100], mode="lines", name="random order", line={"dash": "dash", "color": _READ_COLOUR},
+        hoverinfo="skip",
+    )
+    share = gains.index.to_numpy() * 100
+    for key in gains.columns:
+        label = result.rankings.at[key, "label"]
+        figure.add_scatter(
+            x=share, y=gains[key].to_numpy() * 100, mode="lines", name=label,
+            hovertemplate=f"{label}: the best %{{x:.0f}}% hold %{{y:.1f}}% of the {GAINS_TARGETS[of]}<extra></extra>",
+        )
+    figure.update_layout(
+        title=f"Cumulative gains: {GAINS_TARGETS[of]} ({result.holdout_days:,} days after {result.cut})",
+        xaxis={"title": "customers, best first by each ordering (%)", "range": [0, 100]},
+        yaxis={"title": f"share of the {GAINS_TARGETS[of]} (%)", "range": [0, 100]},
+        legend={"orientation": "h", "y": -0.2}, margin={"t": 50}, height=480,
     )
     return figure

@@ -1,5 +1,5 @@
 """One real-browser journey: demo data -> the shared UCI workbook -> RFM -> clusters -> segments -> trends (migration,
-then cohorts) -> value -> export -> what if -> score.
+then cohorts) -> value -> backtest -> export -> what if -> score.
 
 Runs the app with ``streamlit run`` on a free port and drives Debian's Chromium with Playwright (sync API).
 Skips cleanly when Chromium, the Playwright package or the shared workbook is missing, unless
@@ -55,6 +55,15 @@ def _expected_cohorts(workbook: Path):
 
     analysis = analyse_file(workbook)
     return cohort_table(analysis.orders, analysis.report.analysis_date)
+
+
+def _expected_backtest(workbook: Path, days: int):
+    """The library's backtest of the workbook with the app's defaults (its rankings and verdict do not depend on k)."""
+    from rfm.backtest.run import BacktestSettings, backtest
+    from rfm.cleaning.analyse import analyse_file
+
+    analysis = analyse_file(workbook)
+    return backtest(analysis.orders, analysis.report.analysis_date, BacktestSettings(days))
 
 
 # --- the journey ----------------------------------------------------------------------------------
@@ -332,6 +341,23 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         assert len(values) == CUSTOMERS and values["p_alive"].between(0, 1).all() and (values["predicted_clv"] >= 0).all()
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9b-value.png")
+
+        # 10c. Backtest: fitted up to 90 days before the last date, judged on those days, as the library computes it;
+        # a shorter holdout moves the cut.
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Backtest").click()
+        expect(page.get_by_role("heading", name="Backtest", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expected = _expected_backtest(workbook, 90)
+        expect(metric_value(page, "Customers at the cut")).to_have_text(f"{expected.customers_at_cut:,}", timeout=WAIT_MS)
+        expect(page.get_by_text(expected.verdict())).to_be_visible(timeout=WAIT_MS)
+        expect(live(page, ".st-key-backtest_gains").locator(".js-plotly-plot")).to_contain_text("Cumulative gains", timeout=WAIT_MS)
+        holdout = live(page, ".st-key-backtest_holdout_days").locator("input")
+        holdout.fill("60")
+        holdout.press("Enter")
+        shorter = _expected_backtest(workbook, 60)
+        expect(metric_value(page, "Customers at the cut")).to_have_text(f"{shorter.customers_at_cut:,}", timeout=WAIT_MS)
+        expect(page.get_by_text(shorter.verdict())).to_be_visible(timeout=WAIT_MS)
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "9c-backtest.png")
 
         # 11. Export: download the first segment's list; its rows are the customers the button counts.
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Export").click()
