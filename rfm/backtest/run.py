@@ -20,7 +20,8 @@ import pandas as pd
 from rfm import schema
 from rfm.backtest.measures import GAINS_POINTS, TOP_SHARE, auc, gains_curve, segment_outcomes, top_share
 from rfm.cleaning.orders import DATE, VALUE
-from rfm.errors import RFMInputError
+from rfm.data_needs import MIN_CUSTOMERS_AT_CUT, more_needed
+from rfm.errors import RFMInputError, TooLittleDataError
 
 if TYPE_CHECKING:  # scikit-learn behind it: imported when clusters are fitted
     from rfm.clustering.fit import ClusterSettings
@@ -40,8 +41,6 @@ ORDERINGS: dict[str, str] = {
 MODEL_ORDERINGS = ("bgnbd", "mbgnbd", "pareto_nbd", "clv")
 #: rfm.value.churn's model names to ordering keys.
 _MODEL_KEYS = {"BG/NBD": "bgnbd", "MBG/NBD": "mbgnbd", "Pareto/NBD": "pareto_nbd"}
-#: Fewest customers with an order on or before the cut that a backtest accepts.
-MIN_CUSTOMERS_AT_CUT = 20
 DEFAULT_HOLDOUT_DAYS = 90
 MAX_HOLDOUT_DAYS = 3650
 #: Days in an average month: the predicted CLV covers the holdout's months.
@@ -174,9 +173,9 @@ def backtest(orders: pd.DataFrame, last_day: dt.date, settings: BacktestSettings
     cut = cut_day(orders, last_day, settings.holdout_days)
     table = rfm_as_of(orders, cut)
     if len(table) < MIN_CUSTOMERS_AT_CUT:
-        raise RFMInputError(
+        raise TooLittleDataError(
             f"Only {len(table):,} customers had ordered by the cut ({cut}); a backtest needs at least "
-            f"{MIN_CUSTOMERS_AT_CUT}. Choose fewer holdout days."
+            f"{MIN_CUSTOMERS_AT_CUT} {more_needed(MIN_CUSTOMERS_AT_CUT, len(table))}. Choose fewer holdout days."
         )
     bought, revenue = _outcome(orders, table.index, cut, last_day)
     segmentation = segment_customers(table, settings.segments or SegmentSettings())
@@ -206,7 +205,7 @@ def cut_day(orders: pd.DataFrame, last_day: dt.date, holdout_days: int) -> dt.da
     cut = last_day - dt.timedelta(days=holdout_days)
     if cut < first:
         span = (last_day - first).days
-        raise RFMInputError(
+        raise TooLittleDataError(
             f"The history runs {span:,} days ({first} to {last_day}), not more than the {holdout_days:,}-day holdout: "
             f"there are no orders before the cut to fit on. Choose fewer than {span:,} holdout days."
         )
@@ -220,12 +219,12 @@ def _outcome(orders: pd.DataFrame, customers: pd.Index, cut: dt.date, last_day: 
     revenue = after.groupby(schema.CUSTOMER_ID)[VALUE].sum().reindex(customers, fill_value=0.0).astype("float64")
     bought = pd.Series(customers.isin(after[schema.CUSTOMER_ID].unique()), index=customers)
     if not bought.any():
-        raise RFMInputError(
+        raise TooLittleDataError(
             f"Nobody of the {len(customers):,} customers who had ordered by the cut ({cut}) ordered again by {last_day}: "
             "there is nothing to predict. Choose more holdout days."
         )
     if bought.all():
-        raise RFMInputError(
+        raise TooLittleDataError(
             f"Every one of the {len(customers):,} customers who had ordered by the cut ({cut}) ordered again by "
             f"{last_day}: there is no one to tell apart. Choose fewer holdout days."
         )

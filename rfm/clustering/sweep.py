@@ -36,6 +36,7 @@ from numpy.typing import ArrayLike
 
 from rfm._numeric import count_distinct_rows, is_int
 from rfm.clustering.features import check_finite
+from rfm.data_needs import MIN_DISTINCT_CUSTOMERS_TO_CLUSTER, more_needed
 from rfm.errors import RFMInputError
 
 #: Largest k a sweep may try.
@@ -200,9 +201,10 @@ def _usable_k_max(matrix: np.ndarray, k_min: int, k_max: int) -> tuple[int | Non
     n_customers = matrix.shape[0]
     n_distinct = count_distinct_rows(matrix, cap=k_max + 1)  # exact whenever it lowers k_max
     top = min(k_max, n_distinct - 1)
-    if n_distinct < 3:
+    if n_distinct < MIN_DISTINCT_CUSTOMERS_TO_CLUSTER:
         return None, [
-            f"Only {n_distinct} distinct customer(s) among {n_customers}: clustering needs at least 3, no k was tried."
+            f"Only {n_distinct} distinct customer(s) among {n_customers}: clustering needs at least "
+            f"{MIN_DISTINCT_CUSTOMERS_TO_CLUSTER} {more_needed(MIN_DISTINCT_CUSTOMERS_TO_CLUSTER, n_distinct)}, no k was tried."
         ]
     warnings = []
     if top < k_max:

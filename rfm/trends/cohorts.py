@@ -17,14 +17,13 @@ import pandas as pd
 
 from rfm import schema
 from rfm.cleaning.orders import DATE, VALUE
-from rfm.errors import RFMInputError
+from rfm.data_needs import MIN_COHORT_CUSTOMERS, MIN_COHORT_MONTHS
+from rfm.errors import RFMInputError, TooLittleDataError
 
 #: Index and column names of the cohort frames, and the size column of the files.
 COHORT = "cohort"
 MONTHS_SINCE = "months_since_first_order"
 CUSTOMERS = "customers"
-#: Below this many customers one customer moves a cohort's retention by 5 points or more: a warning says so.
-MIN_COHORT_CUSTOMERS = 20
 #: What a cohort heat map shows, as offered to a user: a frame of :class:`CohortTable` and its label.
 MEASURES: dict[str, str] = {"retention": "Retention", "revenue": "Revenue per customer"}
 #: What :func:`cohort_files` writes.
@@ -191,8 +190,8 @@ def _period(orders: pd.DataFrame, last_day: dt.date | None) -> tuple[dt.date, dt
         last_day = last
     elif last_day < last:
         raise RFMInputError(f"The data cannot end on {last_day}: there are orders up to {last}.")
-    if _month_number(first) == _month_number(last_day):
-        raise RFMInputError(
+    if _month_number(last_day) - _month_number(first) + 1 < MIN_COHORT_MONTHS:
+        raise TooLittleDataError(
             f"Every order in this file is in {first:%Y-%m}: cohort retention needs orders in at least two calendar "
             "months (a first month, and one after it)."
         )

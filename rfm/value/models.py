@@ -30,12 +30,11 @@ from scipy import optimize, special
 from rfm import schema
 from rfm._numeric import distinct_rows, is_int
 from rfm.cleaning.orders import DATE, VALUE
-from rfm.errors import RFMInputError
+from rfm.data_needs import MIN_MODEL_CUSTOMERS, MIN_REPEAT_BUYERS, more_needed, too_little
+from rfm.errors import RFMInputError, TooLittleDataError
 
 #: Days in an average month (365.25 / 12): the step of the CLV sum.
 DAYS_PER_MONTH = 30.4375
-#: Fewest customers (BG/NBD) or repeat buyers (Gamma-Gamma) a fit accepts.
-MIN_CUSTOMERS = 10
 #: |correlation| between purchase count and spend above which Gamma-Gamma's independence assumption is doubtful.
 CORRELATION_WARNING = 0.3
 
@@ -479,10 +478,10 @@ class GammaGammaModel:
         x, spend = _spend_arrays(frequency, monetary_value)
         used = (x > 0) & (spend > 0)
         n_used = int(used.sum())
-        if n_used < MIN_CUSTOMERS:
-            raise RFMInputError(
-                f"Gamma-Gamma needs at least {MIN_CUSTOMERS} repeat buyers with a positive spend; "
-                f"{n_used} of the {len(x):,} customers are."
+        if n_used < MIN_REPEAT_BUYERS:
+            raise TooLittleDataError(
+                f"Gamma-Gamma needs at least {MIN_REPEAT_BUYERS} repeat buyers with a positive spend; "
+                f"{n_used} of the {len(x):,} customers are {more_needed(MIN_REPEAT_BUYERS, n_used)}."
             )
         x, spend = x[used], spend[used]
         (x_distinct, spend_distinct), weight = distinct_rows(x, spend)
@@ -815,10 +814,10 @@ def _fit_data(frequency, recency, T, model: str) -> tuple[list[np.ndarray], np.n
     likelihood's weights), and the number of customers; checked: enough customers, some of whom bought again."""
     x, t_x, T = _btyd_arrays(frequency, recency, T)
     n_customers = len(x)
-    if n_customers < MIN_CUSTOMERS:
-        raise RFMInputError(f"{model} needs at least {MIN_CUSTOMERS} customers to fit; got {n_customers}.")
+    if n_customers < MIN_MODEL_CUSTOMERS:
+        raise too_little(model, MIN_MODEL_CUSTOMERS, "customers to fit", n_customers)
     if not (x > 0).any():
-        raise RFMInputError(
+        raise TooLittleDataError(
             f"{model} needs customers who bought more than once: none of the {n_customers:,} customers did."
         )
     histories, weight = distinct_rows(x, t_x, T)

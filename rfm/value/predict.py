@@ -21,7 +21,8 @@ from numpy.typing import ArrayLike
 
 from rfm import schema
 from rfm.cleaning.orders import DATE
-from rfm.errors import RFMInputError
+from rfm.data_needs import MIN_HOLDOUT_SPAN_DAYS, more_needed
+from rfm.errors import RFMInputError, TooLittleDataError
 from rfm.schema import (
     CHURN_RISK,
     CUSTOMER_VALUE_COLUMNS,
@@ -331,8 +332,12 @@ def _calibration_summary(orders: pd.DataFrame, observation_end: dt.date, holdout
     """:func:`clv_summary` split at the start of the holdout, and that day (the last of the calibration)."""
     first = orders[DATE].min().date()
     period = (observation_end - first).days
-    if period < 2:
-        raise RFMInputError(f"The orders span {max(period, 0)} day(s) up to {observation_end}: too short to hold any out.")
+    if period < MIN_HOLDOUT_SPAN_DAYS:
+        span = max(period, 0)
+        raise TooLittleDataError(
+            f"The orders span {span} day(s) up to {observation_end}: too short to hold any out. The holdout check "
+            f"needs at least {MIN_HOLDOUT_SPAN_DAYS} days {more_needed(MIN_HOLDOUT_SPAN_DAYS, span)}."
+        )
     days = holdout_days if holdout_days is not None else max(period // 3, 1)
     if not 1 <= days < period:
         raise RFMInputError(

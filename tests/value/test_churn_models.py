@@ -310,7 +310,7 @@ def test_mbg_nbd_extreme_customers_stay_finite(mbg):
 @pytest.mark.parametrize("model_class", MODELS)
 def test_every_model_refuses_degenerate_input_with_its_name(model_class):
     name = {clv.BetaGeoModel: "BG/NBD", ModifiedBetaGeoModel: "MBG/NBD", ParetoNBDModel: "Pareto/NBD"}[model_class]
-    with pytest.raises(RFMInputError, match=rf"^{name} needs at least 10 customers to fit; got 5\.$"):
+    with pytest.raises(RFMInputError, match=rf"^{name} needs at least 10 customers to fit; got 5 \(5 more needed\)\.$"):
         model_class().fit([1] * 5, [1] * 5, [2] * 5)
     with pytest.raises(RFMInputError, match=rf"^{name} needs customers who bought more than once: none of the 12"):
         model_class().fit([0] * 12, [0] * 12, [5] * 12)

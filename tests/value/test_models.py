@@ -273,7 +273,7 @@ def _orders(customers: list[str], days: list[str], values: list[float] | None = 
 
 def test_too_few_customers():
     orders = _orders(list("abcdeab"), ["2024-01-01"] * 5 + ["2024-02-01"] * 2)
-    with pytest.raises(RFMInputError, match=r"BG/NBD needs at least 10 customers to fit; got 5\."):
+    with pytest.raises(RFMInputError, match=r"BG/NBD needs at least 10 customers to fit; got 5 \(5 more needed\)\."):
         clv.fit_clv(orders, "2024-03-01")
 
 

@@ -368,7 +368,7 @@ END = dt.date(2024, 12, 31)
 
 def test_too_few_customers():
     rows = [(f"c{i}", f"2024-0{m}-1{i}", 10.0 + i) for i in range(5) for m in (1, 6)]
-    with pytest.raises(RFMInputError, match=r"BG/NBD needs at least 10 customers to fit; got 5\."):
+    with pytest.raises(RFMInputError, match=r"BG/NBD needs at least 10 customers to fit; got 5 \(5 more needed\)\."):
         fit_value(_orders(rows), END)
 
 
@@ -396,7 +396,7 @@ def test_no_spend_model_leaves_money_columns_empty(demo):
     assert model.gamma_gamma is None
     assert model.warnings == (
         "No spend model, so no lifetime value in money: Gamma-Gamma needs at least 10 repeat buyers with a "
-        f"positive spend; 9 of the {len(full.summary):,} customers are.",
+        f"positive spend; 9 of the {len(full.summary):,} customers are (1 more needed).",
     )
     assert model.purchases.params_ == full.purchases.params_
     values = customer_value(model)
@@ -528,5 +528,8 @@ def test_customers_without_a_segment_are_counted_not_dropped():
 
 def test_a_holdout_on_orders_of_one_day_says_so():
     orders = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-01-01", "2024-01-01"]), "value": [1.0, 2.0]})
-    with pytest.raises(RFMInputError, match=r"^The orders span 0 day\(s\) up to 2024-01-01: too short to hold any out\.$"):
+    with pytest.raises(RFMInputError, match=(
+        r"^The orders span 0 day\(s\) up to 2024-01-01: too short to hold any out\. The holdout check needs at least 2 "
+        r"days \(2 more needed\)\.$"
+    )):
         holdout(orders, dt.date(2024, 1, 1))
