@@ -4,27 +4,19 @@ and too little data said as a warning with no fitted figures."""
 from functools import lru_cache
 
 import pytest
-import streamlit as st
 
 from rfm.backtest.run import BacktestSettings, backtest
 from rfm.cleaning.analyse import analyse_file
-from tests.support.app import ROOT, TINY, app_test, open_page, upload
+from rfm.demo import DEMO_PATH
+from tests.support.app import TINY, app_test, open_page, upload
 
 pytestmark = pytest.mark.slow
 
-DEMO = ROOT / "data" / "demo_online_retail.xlsx"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 @lru_cache(maxsize=2)
 def _expected(days: int):
-    analysis = analyse_file(DEMO)
+    analysis = analyse_file(DEMO_PATH)
     return backtest(analysis.orders, analysis.report.analysis_date, BacktestSettings(days))
 
 

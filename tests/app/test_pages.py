@@ -4,7 +4,6 @@ import io
 import logging
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import ui
@@ -28,13 +27,6 @@ from tests.support.app import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def test_opens_on_demo_data():

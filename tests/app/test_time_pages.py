@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
-import streamlit as st
 
 from rfm import schema
 from rfm.cleaning.analyse import analyse_file
+from rfm.demo import DEMO_PATH
 from rfm.segment_run import segment_kpis, segment_run
 from rfm.trends.cohorts import cohort_table
 from rfm.trends.migration import NEW, migrate
@@ -22,24 +22,16 @@ from rfm.value.predict import (
     fit_value,
     holdout,
 )
-from tests.support.app import ROOT, TINY, app_test, metric_values, open_page, open_tab, upload
+from tests.support.app import TINY, app_test, metric_values, open_page, open_tab, upload
 
 pytestmark = pytest.mark.slow
 
-DEMO = ROOT / "data" / "demo_online_retail.xlsx"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 @lru_cache(maxsize=1)
 def _demo_run():
     """The library's run of the demo file with the app's defaults (k from the sweep, K-Means)."""
-    return segment_run(analyse_file(DEMO))
+    return segment_run(analyse_file(DEMO_PATH))
 
 
 def _count(text: str) -> int:
@@ -119,7 +111,7 @@ def test_trends_by_cluster_weekly_and_bad_dates():
 
 def test_trends_cohorts_tab_shows_the_librarys_cohorts():
     """The Cohorts tab: the heat map, the table and the two files of :func:`rfm.trends.cohorts.cohort_table`."""
-    analysis = analyse_file(DEMO)
+    analysis = analyse_file(DEMO_PATH)
     expected = cohort_table(analysis.orders, analysis.report.analysis_date)
     at = app_test().run()
     at.session_state["trends_tab"] = "Cohorts"  # straight to the tab: it needs no segments, clusters or model
