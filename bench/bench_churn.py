@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from devkit.data import cdnow_master, lifetimes_datasets  # noqa: E402
 from rfm import schema  # noqa: E402
-from rfm._numeric import distinct_rows  # noqa: E402
 from rfm.cleaning.orders import DATE, VALUE  # noqa: E402
+from rfm.shared.numeric import distinct_rows  # noqa: E402
 from rfm.value.churn import PURCHASE_MODELS, compare_models  # noqa: E402
 from rfm.value.models import clv_summary  # noqa: E402
 

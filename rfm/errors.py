@@ -13,7 +13,7 @@ class RFMInputError(ValueError):
 
 class TooLittleDataError(RFMInputError):
     """Raised when the file is readable but holds too little for a step (too few customers, repeat buyers or
-    days of history; see :mod:`rfm.data_needs`).
+    days of history; see :mod:`rfm.shared.data_needs`).
 
     The message names the threshold, what the data has and what is missing. A page shows it as a warning
     rather than an error: nothing is wrong with the file, it is only too small for this view.

@@ -1,4 +1,4 @@
-"""Too little data: every threshold lives in rfm.data_needs, and every step that uses one says, one short of it,
+"""Too little data: every threshold lives in rfm.shared.data_needs, and every step that uses one says, one short of it,
 which threshold, what the data has and how much more is needed; at the threshold the step runs."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm import data_needs
 from rfm.backtest.run import BacktestSettings, backtest
 from rfm.cleaning.orders import tidy_orders
 from rfm.clustering.sweep import sweep_k
-from rfm.data_needs import (
+from rfm.errors import RFMInputError, TooLittleDataError
+from rfm.shared import data_needs
+from rfm.shared.data_needs import (
     MIN_COHORT_CUSTOMERS,
     MIN_COHORT_MONTHS,
     MIN_CUSTOMERS_AT_CUT,
@@ -27,7 +28,6 @@ from rfm.data_needs import (
     more_needed,
     too_little,
 )
-from rfm.errors import RFMInputError, TooLittleDataError
 from rfm.trends.cohorts import cohort_table
 from rfm.value.churn import PURCHASE_MODELS
 from rfm.value.models import GammaGammaModel
@@ -166,5 +166,5 @@ def test_no_module_keeps_its_own_data_threshold():
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name) and re.search(r"MIN_", name.id) and name.id not in _NOT_DATA_NEEDS:
                         owners.setdefault(name.id, []).append(str(path.relative_to(RFM)))
-    assert {name: files for name, files in owners.items() if files != ["data_needs.py"]} == {}
+    assert {name: files for name, files in owners.items() if files != ["shared/data_needs.py"]} == {}
     assert set(owners) == {name for name in data_needs.__all__ if name.startswith("MIN_")}

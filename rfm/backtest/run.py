@@ -20,8 +20,8 @@ import pandas as pd
 from rfm import schema
 from rfm.backtest.measures import GAINS_POINTS, TOP_SHARE, auc, gains_curve, segment_outcomes, top_share
 from rfm.cleaning.orders import DATE, VALUE
-from rfm.data_needs import MIN_CUSTOMERS_AT_CUT, more_needed
 from rfm.errors import RFMInputError, TooLittleDataError
+from rfm.shared.data_needs import MIN_CUSTOMERS_AT_CUT, more_needed
 
 if TYPE_CHECKING:  # scikit-learn behind it: imported when clusters are fitted
     from rfm.clustering.fit import ClusterSettings

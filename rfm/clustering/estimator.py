@@ -24,7 +24,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from rfm import schema
-from rfm._numeric import count_distinct_rows, is_int
 from rfm.clustering.assign import assign, squared_distances
 from rfm.clustering.features import (
     DEFAULT_FEATURES,
@@ -36,6 +35,7 @@ from rfm.clustering.features import (
 )
 from rfm.errors import RFMInputError
 from rfm.schema import ALGORITHM_LABELS, CENTROID_ALGORITHMS, DENSITY_ALGORITHMS, NOISE
+from rfm.shared.numeric import count_distinct_rows, is_int
 
 #: A seed, a numpy RandomState, or None (fresh randomness), as scikit-learn takes it.
 RandomState = int | np.random.RandomState | None

@@ -17,7 +17,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from rfm._numeric import is_int
 from rfm.clustering.estimator import (
     COMPARISON_SILHOUETTE_SAMPLE,
     Progress,
@@ -52,6 +51,7 @@ from rfm.schema import (
     Scaler,
 )
 from rfm.scoring.tiers import ELITE_VIP, HIGH_SPENDER, POWER_SHOPPER, REGULAR, TIER_GROUP_LABELS
+from rfm.shared.numeric import is_int
 
 #: The most clusters a fit may hand on to be named, profiled, exported and saved: the largest k the app and the
 #: command line offer. Saved models allow up to ``rfm.bundle.validate.MAX_CLUSTERS`` (64); a density method that finds

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from rfm._numeric import count_distinct_rows, is_int
 from rfm.clustering.features import check_finite
-from rfm.data_needs import MIN_DISTINCT_CUSTOMERS_TO_CLUSTER, more_needed
 from rfm.errors import RFMInputError
+from rfm.shared.data_needs import MIN_DISTINCT_CUSTOMERS_TO_CLUSTER, more_needed
+from rfm.shared.numeric import count_distinct_rows, is_int
 
 #: Largest k a sweep may try.
 K_LIMIT = 15

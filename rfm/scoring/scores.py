@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from rfm import schema
-from rfm._numeric import is_int
 from rfm.errors import RFMInputError
 from rfm.schema import F_SCORE, M_SCORE, R_SCORE, RFM_CELL
+from rfm.shared.numeric import is_int
 
 SCORE_COLUMNS = {schema.RECENCY: R_SCORE, schema.FREQUENCY: F_SCORE, schema.MONETARY: M_SCORE}
 SCORE_LETTERS = {schema.RECENCY: "R", schema.FREQUENCY: "F", schema.MONETARY: "M"}

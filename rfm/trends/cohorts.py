@@ -17,8 +17,8 @@ import pandas as pd
 
 from rfm import schema
 from rfm.cleaning.orders import DATE, VALUE
-from rfm.data_needs import MIN_COHORT_CUSTOMERS, MIN_COHORT_MONTHS
 from rfm.errors import RFMInputError, TooLittleDataError
+from rfm.shared.data_needs import MIN_COHORT_CUSTOMERS, MIN_COHORT_MONTHS
 
 #: Index and column names of the cohort frames, and the size column of the files.
 COHORT = "cohort"

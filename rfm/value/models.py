@@ -28,10 +28,10 @@ from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from rfm import schema
-from rfm._numeric import distinct_rows, is_int
 from rfm.cleaning.orders import DATE, VALUE
-from rfm.data_needs import MIN_MODEL_CUSTOMERS, MIN_REPEAT_BUYERS, more_needed, too_little
 from rfm.errors import RFMInputError, TooLittleDataError
+from rfm.shared.data_needs import MIN_MODEL_CUSTOMERS, MIN_REPEAT_BUYERS, more_needed, too_little
+from rfm.shared.numeric import distinct_rows, is_int
 
 #: Days in an average month (365.25 / 12): the step of the CLV sum.
 DAYS_PER_MONTH = 30.4375

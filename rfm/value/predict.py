@@ -21,7 +21,6 @@ from numpy.typing import ArrayLike
 
 from rfm import schema
 from rfm.cleaning.orders import DATE
-from rfm.data_needs import MIN_HOLDOUT_SPAN_DAYS, more_needed
 from rfm.errors import RFMInputError, TooLittleDataError
 from rfm.schema import (
     CHURN_RISK,
@@ -35,6 +34,7 @@ from rfm.schema import (
     VALUE_LABELS,
     PurchaseModelChoice,
 )
+from rfm.shared.data_needs import MIN_HOLDOUT_SPAN_DAYS, more_needed
 from rfm.value.churn import CHURN_BANDS, PURCHASE_MODELS, ModelComparison, ModelFit, churn_table, compare_models
 from rfm.value.models import (
     GammaGammaModel,

@@ -1,4 +1,4 @@
-"""The helpers clustering and value share (``rfm._numeric``): the integer check and the distinct rows."""
+"""The helpers clustering and value share (``rfm.shared.numeric``): the integer check and the distinct rows."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rfm._numeric import DISTINCT_PROBE_ROWS, count_distinct_rows, distinct_rows, is_int
+from rfm.shared.numeric import DISTINCT_PROBE_ROWS, count_distinct_rows, distinct_rows, is_int
 
 PROPERTY = settings(max_examples=50, deadline=None, derandomize=True)
 # Few values, so that rows repeat often.

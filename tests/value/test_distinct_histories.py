@@ -1,5 +1,5 @@
-"""The BTYD fits weigh each distinct customer history by how often it occurs (``rfm._numeric.distinct_rows``), and
-the whole-number settings use the library's one integer check (``rfm._numeric.is_int``)."""
+"""The BTYD fits weigh each distinct customer history by how often it occurs (``rfm.shared.numeric.distinct_rows``), and
+the whole-number settings use the library's one integer check (``rfm.shared.numeric.is_int``)."""
 
 import numpy as np
 import pandas as pd
