@@ -64,9 +64,13 @@ for column, (band, customers) in zip(risk, bands.items()):
     column.metric(
         f"{band} churn risk", f"{customers:,}", f"{customers / max(len(values), 1):.0%} of customers", delta_color="off", delta_arrow="off"
     )
+unjudged = int(values[schema.CHURN_PROBABILITY].isna().sum())
 st.caption(
     f"Per customer: {settings.describe()}. Churn risk: the probability a customer has stopped buying (1 − P(alive)), "
     f"Low under 30%, High over 70%. Fitted on orders up to {model.observation_end}, time in days."
+    + (f" {unjudged:,} customers without a repeat order have no churn risk: {model.purchase_model_name} calls them alive "
+       "by construction (its customers can stop only after buying again). Choose MBG/NBD or Pareto/NBD to judge them, "
+       "or see their lifecycle stage on the RFM page." if unjudged else "")
 )
 
 # Stateful tabs: the chosen one stays chosen, and the holdout check (a second fit) runs only when it is open.

@@ -165,7 +165,9 @@ def churn_table(
     Returns
     -------
     DataFrame indexed like ``summary`` with the columns of ``rfm.schema.CHURN_COLUMNS``:
-        ``churn_probability`` (float): 1 - P(alive).
+        ``churn_probability`` (float): 1 - P(alive); NaN for a customer without a repeat purchase when the model
+        is BG/NBD, which cannot judge them (its customers drop out only after a purchase, so it calls every one-time
+        buyer alive, however long ago they bought; the lifecycle stage judges them instead).
         ``churn_risk`` (ordered category): "Low" below :data:`LOW_CHURN_BELOW` (0.3), "High" above
         :data:`HIGH_CHURN_ABOVE` (0.7), "Medium" from 0.3 to 0.7 inclusive.
         ``avg_days_between_orders`` (float): (last - first purchase day) / (purchase days - 1), in days; NaN for
@@ -187,6 +189,8 @@ def churn_table(
         between = np.where(frequency > 0, recency * unit_days / frequency, np.nan)
         days_to_next = np.where(predicted >= 1, np.rint(HORIZON_DAYS * alive / predicted), np.nan)
     churn = 1 - alive
+    if not getattr(model, "judges_one_time_buyers", True):  # BG/NBD: P(alive) is 1 by construction, not a judgement
+        churn = np.where(frequency > 0, churn, np.nan)
     table = pd.DataFrame(
         {
             CHURN_PROBABILITY: churn,
@@ -202,7 +206,8 @@ def churn_table(
 
 def churn_risk(churn_probability: ArrayLike) -> pd.Categorical:
     """The band of each churn probability: "Low" below :data:`LOW_CHURN_BELOW`, "High" above
-    :data:`HIGH_CHURN_ABOVE`, "Medium" otherwise (both thresholds included), as an ordered category.
+    :data:`HIGH_CHURN_ABOVE`, "Medium" otherwise (both thresholds included), as an ordered category; missing for a
+    missing probability.
 
     Examples
     --------
@@ -210,8 +215,8 @@ def churn_risk(churn_probability: ArrayLike) -> pd.Categorical:
     ['Low', 'Medium', 'Medium', 'High']
     """
     churn = np.asarray(churn_probability, dtype=float)
-    bands = np.select([churn < LOW_CHURN_BELOW, churn > HIGH_CHURN_ABOVE], [CHURN_BANDS[0], CHURN_BANDS[2]], CHURN_BANDS[1])
-    return pd.Categorical(bands, categories=CHURN_BANDS, ordered=True)
+    codes = np.select([churn < LOW_CHURN_BELOW, churn > HIGH_CHURN_ABOVE, np.isnan(churn)], [0, 2, -1], 1)
+    return pd.Categorical.from_codes(codes, categories=CHURN_BANDS, ordered=True)  # -1: no probability, no band
 
 
 def _check_columns(summary: pd.DataFrame, needed: tuple[str, ...], how: str) -> None:

@@ -253,6 +253,10 @@ class BetaGeoModel:
     >>> model.expected_purchases(39, summary["frequency"], summary["recency"], summary["T"])  # doctest: +SKIP
     """
 
+    #: Whether P(alive) says anything about a customer without a repeat purchase. Not here: a BG/NBD customer can
+    #: drop out only right after a purchase, so one who never bought again is alive by construction.
+    judges_one_time_buyers = False
+
     def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BetaGeoModel:
         """Fit by maximum likelihood.
 

@@ -421,7 +421,9 @@ def test_churn_table_by_hand():
     assert list(table.columns) == list(schema.CHURN_COLUMNS) and table.index.equals(summary.index)
     alive = model.p_alive(*_columns(summary))
     predicted = model.expected_purchases(365.0, *_columns(summary))
-    assert table[schema.CHURN_PROBABILITY].tolist() == pytest.approx(1 - alive)
+    # b never bought again: BG/NBD calls them alive by construction, so no churn probability or band is given.
+    assert table[schema.CHURN_PROBABILITY].iloc[[0, 2]].tolist() == pytest.approx(1 - alive[[0, 2]])
+    assert np.isnan(table[schema.CHURN_PROBABILITY].iloc[1]) and pd.isna(table[schema.CHURN_RISK].iloc[1])
     assert table[schema.PREDICTED_ORDERS_365D].tolist() == pytest.approx(predicted)
     assert table[schema.AVG_DAYS_BETWEEN_ORDERS].iloc[[0, 2]].tolist() == [30.0, 30.0]
     assert np.isnan(table[schema.AVG_DAYS_BETWEEN_ORDERS].iloc[1])
@@ -429,7 +431,7 @@ def test_churn_table_by_hand():
     gap = round(365 * alive[0] / predicted[0])
     assert table[schema.EXPECTED_NEXT_ORDER].iloc[0] == pd.Timestamp("2024-06-30") + pd.Timedelta(days=gap)
     assert pd.isna(table[schema.EXPECTED_NEXT_ORDER].iloc[2])
-    assert list(table[schema.CHURN_RISK]) == list(churn.churn_risk(1 - alive))
+    assert list(table[schema.CHURN_RISK].iloc[[0, 2]]) == list(churn.churn_risk(1 - alive[[0, 2]]))
 
 
 @pytest.mark.parametrize("model_class", MODELS)
@@ -438,12 +440,15 @@ def test_churn_table_on_cdnow_with_each_model(model_class, split):
     table = churn.churn_table(model, split, btyd.CDNOW_CALIBRATION_END, unit_days=btyd.WEEK)
     assert len(table) == 2_357 and table.index.equals(split.index)
     probability = table[schema.CHURN_PROBABILITY]
-    assert ((probability >= 0) & (probability <= 1)).all()
     one_time = split["frequency"] == 0
+    assert ((probability[~one_time] >= 0) & (probability[~one_time] <= 1)).all()
     assert table.loc[one_time, schema.AVG_DAYS_BETWEEN_ORDERS].isna().all()
     assert (table.loc[~one_time, schema.AVG_DAYS_BETWEEN_ORDERS] > 0).all()
-    # BG/NBD cannot lose a one-time buyer; the other two can.
-    assert (probability[one_time] == 0).all() == (model_class is clv.BetaGeoModel)
+    # BG/NBD cannot lose a one-time buyer, so it gives them no churn probability; the other two judge them.
+    if model_class is clv.BetaGeoModel:
+        assert probability[one_time].isna().all() and table.loc[one_time, schema.CHURN_RISK].isna().all()
+    else:
+        assert ((probability[one_time] >= 0) & (probability[one_time] <= 1)).all() and (probability[one_time] > 0).any()
     expected = table[schema.EXPECTED_NEXT_ORDER]
     shown = table[schema.PREDICTED_ORDERS_365D] >= 1
     assert expected[shown].notna().all() and expected[~shown].isna().all() and shown.any()
