@@ -1,18 +1,20 @@
-"""RFM page: the per-customer table, R/F/M scores with their cut points, named segments and outlier tiers."""
+"""RFM page: the per-customer table, R/F/M scores with their cut points, named segments, outlier tiers and lifecycle
+stages (with their thresholds, adjustable)."""
 
 import streamlit as st
 
 import ui
 from rfm import schema
 from rfm.cleaning.table import CLV_FORMULA, repeat_rate
-from rfm.errors import RFMInputError
 from rfm.outputs.charts import (
     distribution_figure,
     recency_frequency_scatter,
     score_distribution_figure,
     score_heatmap,
     segment_share_figure,
+    stage_counts_figure,
 )
+from rfm.scoring.lifecycle import LifecycleThresholds, lifecycle_thresholds, thresholds_table
 from rfm.scoring.rules import RULE_COLUMNS, rules_frame, rules_from_frame
 from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS, SCORE_LETTERS, SCORING_RULE, parse_thresholds
 from rfm.scoring.tiers import TIERS
@@ -41,7 +43,9 @@ for warning in seg.warnings:
 
 # A key and on_change keep the chosen tab across reruns (applying thresholds, a new number of scores), even when a
 # warning above appears or goes and moves the tabs; only the open tab is drawn (seven charts made every visit slow).
-customers_tab, scores_tab, segments_tab, tiers_tab = st.tabs(["Customers", "Scores", "Segments", "Outlier tiers"], key="rfm_tab", on_change="rerun")
+customers_tab, scores_tab, segments_tab, tiers_tab, stages_tab = st.tabs(
+    ["Customers", "Scores", "Segments", "Outlier tiers", "Lifecycle stages"], key="rfm_tab", on_change="rerun"
+)
 
 # --- customers ----------------------------------------------------------------------------------
 if customers_tab.open:
@@ -69,6 +73,7 @@ if customers_tab.open:
                 schema.TENURE: st.column_config.NumberColumn(schema.RFM_LABELS[schema.TENURE], format="%d"),
                 schema.AVG_ORDER_VALUE: st.column_config.NumberColumn(schema.RFM_LABELS[schema.AVG_ORDER_VALUE], format="%.2f"),
                 schema.HISTORICAL_CLV: st.column_config.NumberColumn(schema.RFM_LABELS[schema.HISTORICAL_CLV], format="%.2f"),
+                schema.LIFECYCLE_STAGE: st.column_config.TextColumn("Lifecycle stage"),
             },
             key="rfm_table",
         )
@@ -132,13 +137,10 @@ if scores_tab.open:
                 for metric in SCORE_COLUMNS
             }
             if st.form_submit_button("Apply thresholds"):
-                try:
-                    parsed = tuple((metric, parse_thresholds(metric, text, settings.n_bins)) for metric, text in typed.items() if text.strip())
-                except RFMInputError as exc:
-                    st.error(str(exc))
-                else:
-                    ui.update_segment_settings(thresholds=parsed)
-                    st.rerun()
+                ui.apply_or_explain(
+                    lambda: tuple((metric, parse_thresholds(metric, text, settings.n_bins)) for metric, text in typed.items() if text.strip()),
+                    lambda parsed: ui.update_segment_settings(thresholds=parsed),
+                )
 
 # --- segments -----------------------------------------------------------------------------------
 if segments_tab.open:
@@ -177,13 +179,7 @@ if segments_tab.open:
                 key="rules_editor",
             )
             if st.form_submit_button("Apply rules"):
-                try:
-                    rules = rules_from_frame(edited, seg.scores.n_bins)
-                except RFMInputError as exc:
-                    st.error(str(exc))
-                else:
-                    ui.update_segment_settings(rules=rules)
-                    st.rerun()
+                ui.apply_or_explain(lambda: rules_from_frame(edited, seg.scores.n_bins), lambda rules: ui.update_segment_settings(rules=rules))
         if st.button("Reset rules to the defaults", key="reset_rules", disabled=settings.rules is None):
             ui.update_segment_settings(rules=None)
             st.session_state.pop("rules_editor", None)
@@ -230,3 +226,42 @@ if tiers_tab.open:
             column_config={schema.MONETARY: st.column_config.NumberColumn(format="%.2f")},
             key="flagged",
         )
+
+# --- lifecycle stages ---------------------------------------------------------------------------
+if stages_tab.open:
+    with stages_tab:
+        lifecycle = seg.lifecycle
+        st.markdown(
+            "Where each customer is in their life with the store, judged by the store's own rhythm: a repeat customer is "
+            "**Active**, **At risk**, **Lapsed** or **Lost** by the days since their last order; a one-time buyer is "
+            "**New** while their only order is recent, then **Lapsed** and **Lost**."
+        )
+        if lifecycle.warning:
+            st.warning(lifecycle.warning, icon=":material/warning:")
+        st.plotly_chart(stage_counts_figure(seg.stage_summary()), width="stretch", key="stage_counts")
+        st.dataframe(
+            thresholds_table(lifecycle), hide_index=True, width="stretch", key="stage_thresholds",
+            column_config={"days": st.column_config.NumberColumn("up to (days)", format="%d")},
+        )
+        store = lifecycle_thresholds(result.customers)
+        st.caption(
+            f"This store's own figures ({store.repeat_customers:,} repeat customers): "
+            + ", ".join(f"{name.replace('_', ' ')} {days:,}" for name, days in store.days.items())
+            + ("." if store.source == "store" else " (fixed defaults: too few repeat customers).")
+        )
+        with st.form("lifecycle_form"):
+            inputs = st.columns(4)
+            labels = {"active_days": "Active up to (days)", "at_risk_days": "At risk up to (days)",
+                      "lost_days": "Lost after (days)", "new_days": "New up to (days)"}
+            typed = {
+                name: column.number_input(label, min_value=1, value=lifecycle.days[name], step=1, key=ui.state_key(f"lifecycle_{name}", lifecycle))
+                for column, (name, label) in zip(inputs, labels.items())
+            }
+            if st.form_submit_button("Apply thresholds"):
+                ui.apply_or_explain(
+                    lambda: LifecycleThresholds(**{name: int(value) for name, value in typed.items()}, source="user"),
+                    lambda chosen: ui.update_segment_settings(lifecycle=chosen),
+                )
+        if st.button("Reset to this store's figures", key="reset_lifecycle", disabled=settings.lifecycle is None):
+            ui.update_segment_settings(lifecycle=None)
+            st.rerun()

@@ -3,8 +3,10 @@
 import streamlit as st
 
 import ui
+from rfm.outputs.charts import stage_counts_figure
 from rfm.outputs.lists import segment_sizes
 from rfm.schema import RFM_SEGMENT, SEGMENT_NAME
+from rfm.scoring.lifecycle import stage_summary
 
 ui.require_router()
 st.title("Score with a saved model")
@@ -64,6 +66,18 @@ for column, by, title in ((clusters_column, SEGMENT_NAME, "Customers per segment
     sizes = segment_sizes(labelled, by).set_index("name")
     column.markdown(f"#### {title}")
     column.dataframe(sizes, width="stretch", column_config=ui.summary_columns(sizes.columns), key=f"scored_{by}")
+
+lifecycle = bundle.lifecycle_for(run.analysis.customers)
+st.markdown("#### Customers per lifecycle stage")
+st.caption(
+    "; ".join(lifecycle.describe())
+    + (". The model's thresholds." if bundle.lifecycle is not None else ". This model was saved before it recorded its "
+       "lifecycle thresholds, so they are this file's own.")
+)
+chart_column, table_column = st.columns([3, 2])
+stages = stage_summary(labelled)
+chart_column.plotly_chart(stage_counts_figure(stages), width="stretch", key="scored_stage_counts")
+table_column.dataframe(stages, width="stretch", column_config=ui.summary_columns(stages.columns), key="scored_stages")
 
 st.markdown("### Download the scored lists")
 split, chosen, columns = ui.choose_lists(labelled, "scored")

@@ -35,6 +35,7 @@ if model_key == "session":
         st.warning(warning)
 features = levers(bundle)
 ranges = input_ranges(customers, features)
+lifecycle = bundle.lifecycle_for(customers)  # the model's thresholds (an older model's: this file's)
 
 customer_id = st.text_input("Start from a customer id (empty: the median customer)", key="whatif_customer").strip()
 if customer_id and customer_id not in customers.index:
@@ -89,7 +90,7 @@ def panel() -> None:
                 label_visibility="hidden", help="Type any value, also beyond the slider's range.",
             )
             values[feature] = float(st.session_state[f"whatif_number_{feature}"])
-    prediction = predict(bundle, values)
+    prediction = predict(bundle, values, lifecycle)
     moves = moves_up(bundle, values, ranges)
     with answer:
         st.metric("Segment", prediction.name)
@@ -98,6 +99,11 @@ def panel() -> None:
         st.markdown(
             f"**RFM scores** R={scores['r_score']}, F={scores['f_score']}, M={scores['m_score']} "
             f"(cell {prediction.rfm_cell}) → **{prediction.segment}**: {prediction.segment_action}"
+        )
+        st.markdown(
+            f"**Lifecycle stage:** {prediction.stage} ({values[schema.RECENCY]:,.0f} days since the last order, "
+            f"{values[schema.FREQUENCY]:,.0f} order{'' if values[schema.FREQUENCY] == 1 else 's'}; thresholds "
+            f"{lifecycle.active_days}/{lifecycle.at_risk_days}/{lifecycle.lost_days} days, {lifecycle.new_days} for a new customer)"
         )
         if prediction.tier != "Regular":
             st.markdown(f"**Outlier tier:** {prediction.tier}")
@@ -111,9 +117,15 @@ def panel() -> None:
                 + f" (first purchase {values.get(schema.TENURE, start_tenure):,.0f} days ago; settings on the Value page)."
             )
             next_order = worth[schema.EXPECTED_NEXT_ORDER]
+            churn = worth[schema.CHURN_PROBABILITY]
+            judged = (
+                f"{worth[schema.CHURN_RISK]} ({churn:.0%} likely to have stopped buying, {value_model.purchase_model_name})"
+                if not pd.isna(churn) else
+                f"not judged ({value_model.purchase_model_name} calls everyone without a repeat order alive: its customers "
+                "can stop only after buying again; the lifecycle stage above says how long ago they bought)"
+            )
             st.markdown(
-                f"**Churn risk:** {worth[schema.CHURN_RISK]} ({worth[schema.CHURN_PROBABILITY]:.0%} likely to have stopped "
-                f"buying, {value_model.purchase_model_name}); {worth[schema.PREDICTED_ORDERS_365D]:.2f} orders predicted "
+                f"**Churn risk:** {judged}; {worth[schema.PREDICTED_ORDERS_365D]:.2f} orders predicted "
                 "over the next 365 days; "
                 + ("fewer than one order expected in a year, so no next-order date." if pd.isna(next_order)
                    else f"next order expected around {next_order:%Y-%m-%d}.")

@@ -103,6 +103,16 @@ RFM_CELL = "rfm_cell"  # e.g. "545" ("10-3-7" with 10 scores)
 SEGMENT = "segment"  # the named RFM segment of the score rules
 TIER = "tier"  # the outlier tier (Regular, High Spender, Power Shopper, Elite VIP)
 
+# Lifecycle stage per customer (rfm.scoring.lifecycle): where each customer is against the store's own order rhythm.
+LIFECYCLE_STAGE = "lifecycle_stage"
+STAGE_NEW = "New"  # a one-time buyer whose first order is recent
+STAGE_ACTIVE = "Active"
+STAGE_AT_RISK = "At risk"
+STAGE_LAPSED = "Lapsed"
+STAGE_LOST = "Lost"
+#: The stages from the earliest (best) to the latest: their order in charts, tables and categories.
+LIFECYCLE_STAGES: tuple[str, ...] = (STAGE_NEW, STAGE_ACTIVE, STAGE_AT_RISK, STAGE_LAPSED, STAGE_LOST)
+
 # Cluster columns added to the customer table once clusters are fitted (or a saved model scores it).
 CLUSTER = "cluster"  # int: 0.. fitted clusters, NOISE, -2..-4 outlier tier groups
 CLUSTER_NAME = "cluster_name"

@@ -25,6 +25,7 @@ from rfm.shared.data_needs import (
     MIN_HOLDOUT_SPAN_DAYS,
     MIN_MODEL_CUSTOMERS,
     MIN_REPEAT_BUYERS,
+    MIN_REPEAT_CUSTOMERS_FOR_STAGES,
     more_needed,
     too_little,
 )
@@ -142,6 +143,21 @@ def test_clustering_needs_min_distinct_customers():
     )
     enough = np.arange(MIN_DISTINCT_CUSTOMERS_TO_CLUSTER, dtype=float).reshape(-1, 1)
     assert len(sweep_k(np.repeat(enough, 5, axis=0), k_min=2, k_max=4).ks) > 0
+
+
+def test_lifecycle_stages_need_min_repeat_customers_for_the_store_s_own_thresholds():
+    from rfm.scoring.lifecycle import lifecycle_thresholds
+
+    def table(repeat: int) -> pd.DataFrame:
+        return pd.DataFrame({"recency_days": 0, "frequency": [2] * repeat + [1] * 5, "tenure_days": list(range(1, repeat + 1)) + [0] * 5})
+
+    short = lifecycle_thresholds(table(MIN_REPEAT_CUSTOMERS_FOR_STAGES - 1))
+    assert short.source == "default"
+    assert short.warning.endswith(
+        f"only {MIN_REPEAT_CUSTOMERS_FOR_STAGES - 1} customers ordered twice or more, and measuring the store's gaps "
+        f"between orders needs {MIN_REPEAT_CUSTOMERS_FOR_STAGES} (1 more needed)."
+    )
+    assert lifecycle_thresholds(table(MIN_REPEAT_CUSTOMERS_FOR_STAGES)).source == "store"
 
 
 #: MIN_* constants under rfm/ that are tuning parameters, not "how much data a step needs".

@@ -176,3 +176,24 @@ def test_write_run_writes_every_file(analysis, run, tmp_path):
     scored = write_run(score_run(run.bundle, analysis), tmp_path / "scored", {}, with_model=False, warn=told.append)
     assert {"report.html", "model.json"}.isdisjoint(path.name for path in scored)
     assert "customers.csv" in {path.name for path in scored}
+
+
+def test_every_written_list_carries_the_lifecycle_stage_and_a_saved_model_gives_the_same(analysis, run, tmp_path):
+    import io
+
+    import openpyxl
+
+    from rfm.scoring.lifecycle import lifecycle_stages
+
+    expected = lifecycle_stages(analysis.customers, run.segmentation.lifecycle).astype(str)
+    assert run.labelled[schema.LIFECYCLE_STAGE].astype(str).to_dict() == expected.to_dict()
+    write_run(run, tmp_path, {}, warn=lambda _: None)
+    written = pd.read_csv(tmp_path / "customers.csv", dtype=str, encoding="utf-8-sig").set_index(schema.CUSTOMER_ID)
+    assert written[schema.LIFECYCLE_STAGE].to_dict() == expected.to_dict()
+    for path in (tmp_path / "segments").glob("*.csv"):
+        assert schema.LIFECYCLE_STAGE in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    summary_sheet = openpyxl.load_workbook(io.BytesIO((tmp_path / "segments.xlsx").read_bytes()))["Summary"]
+    assert "Lifecycle stages (all customers)" in [row[0].value for row in summary_sheet.iter_rows()]
+    assert json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))["lifecycle"]["active_days"] == run.segmentation.lifecycle.active_days
+    scored = score_run(run.bundle, analysis)
+    assert scored.labelled[schema.LIFECYCLE_STAGE].to_dict() == expected.to_dict()

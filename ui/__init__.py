@@ -88,6 +88,7 @@ from ui.state import (
 from ui.widgets import (
     QUICK_WORKBOOK_CELLS,
     XLSX_MIME,
+    apply_or_explain,
     choose_lists,
     clicked_cell,
     download_lists,
@@ -120,6 +121,7 @@ __all__ = [
     "analysis",
     "analysis_with_progress",
     "apologise",
+    "apply_or_explain",
     "change_number_of_scores",
     "choices_key",
     "choose_lists",

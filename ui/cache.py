@@ -146,7 +146,8 @@ def _cached_sweep(digest: str, name: str, choices: Choices, segments: SegmentSet
 
 
 def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
-    return _cached_sweep(digest, name, choices, segments, _sweep_settings(clustering), _data)
+    # The sweep reads only the features: the lifecycle thresholds (a stage column) must not sweep k again.
+    return _cached_sweep(digest, name, choices, replace(segments, lifecycle=None), _sweep_settings(clustering), _data)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

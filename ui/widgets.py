@@ -10,6 +10,20 @@ import streamlit as st
 from ui.state import WORKBOOK
 
 
+def apply_or_explain(build: Callable, apply: Callable) -> None:
+    """A form's "Apply": ``apply(build())`` and rerun the page, or show why ``build`` refused the values (its
+    :class:`rfm.errors.RFMInputError`) and leave the settings as they were."""
+    from rfm.errors import RFMInputError
+
+    try:
+        value = build()
+    except RFMInputError as exc:
+        st.error(str(exc))
+    else:
+        apply(value)
+        st.rerun()
+
+
 def reading_note(raw) -> str:
     """How the file is held: scanned by DuckDB (a sample in memory) or read into memory."""
     from rfm.reading.scan import ScannedTable

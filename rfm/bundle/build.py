@@ -77,7 +77,8 @@ def build_bundle(
 
 
 def _segmentation_fields(segmentation: Segmentation) -> dict[str, Any]:
-    """The ``scores``, ``rules`` and ``tiers`` fields: the cut points, the segment rules and the outlier fences."""
+    """The ``scores``, ``rules``, ``tiers`` and ``lifecycle`` fields: the cut points, the segment rules, the outlier fences
+    and the lifecycle stages' thresholds."""
     return {
         "scores": {
             "n_bins": int(segmentation.scores.n_bins),
@@ -92,7 +93,17 @@ def _segmentation_fields(segmentation: Segmentation) -> dict[str, Any]:
             "monetary_fence": float(segmentation.tiers.monetary.fence),
             "frequency_fence": float(segmentation.tiers.frequency.fence),
         },
+        "lifecycle": _lifecycle(segmentation),
     }
+
+
+def _lifecycle(segmentation: Segmentation) -> dict[str, Any]:
+    """The ``lifecycle`` field: the stages' thresholds the fit used, so next month's file is staged the same way."""
+    from rfm.scoring.lifecycle import lifecycle_thresholds
+
+    thresholds = segmentation.lifecycle or lifecycle_thresholds(segmentation.customers)
+    repeat = thresholds.repeat_customers
+    return {**thresholds.days, "source": thresholds.source, "repeat_customers": None if repeat is None else int(repeat)}
 
 
 def _clusters(clusters: ClusterResult, cluster_settings: ClusterSettings) -> dict[str, Any]:

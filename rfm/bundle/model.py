@@ -28,7 +28,24 @@ from rfm import schema
 from rfm.bundle.validate import read_payload
 from rfm.clustering.assign import assign, squared_distances
 from rfm.errors import RFMInputError
-from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME, F_SCORE, M_SCORE, R_SCORE, RFM_CELL, SEGMENT, TIER
+from rfm.schema import (
+    CLUSTER,
+    CLUSTER_ACTION,
+    CLUSTER_NAME,
+    F_SCORE,
+    LIFECYCLE_STAGE,
+    M_SCORE,
+    R_SCORE,
+    RFM_CELL,
+    SEGMENT,
+    TIER,
+)
+from rfm.scoring.lifecycle import (
+    DEFAULT_DAYS,
+    LifecycleThresholds,
+    lifecycle_thresholds,
+    stage_array,
+)
 from rfm.scoring.rules import SegmentRule, segment_array, segment_info
 from rfm.scoring.scores import SCORE_COLUMNS, rfm_cells
 from rfm.scoring.tiers import REGULAR, TIER_GROUP_LABELS, tier_array
@@ -84,6 +101,26 @@ class ModelBundle:
             columns=[float(level) for level in distribution["levels"]],
             dtype="float64",
         )
+
+    @cached_property
+    def lifecycle(self) -> LifecycleThresholds | None:
+        """The lifecycle stages' thresholds of the fit; ``None`` for a bundle saved before they were recorded
+        (format_version 1 and 2): :meth:`lifecycle_for` then takes them from the file being scored."""
+        saved = self.payload.get("lifecycle")
+        if saved is None:
+            return None
+        repeat = saved["repeat_customers"]
+        return LifecycleThresholds(
+            **{name: int(saved[name]) for name in DEFAULT_DAYS},
+            source=str(saved["source"]),
+            repeat_customers=None if repeat is None else int(repeat),
+        )
+
+    def lifecycle_for(self, table: pd.DataFrame) -> LifecycleThresholds:
+        """The thresholds that stage ``table``'s customers: the model's own; for a model saved before it recorded
+        them, the scored file's (:func:`rfm.scoring.lifecycle.lifecycle_thresholds`), as the fit would have taken
+        them from its own file (the fixed defaults when it has no tenure to measure gaps on)."""
+        return self.lifecycle if self.lifecycle is not None else lifecycle_thresholds(table)
 
     @cached_property
     def centers(self) -> np.ndarray:
@@ -220,16 +257,18 @@ class ModelBundle:
         mean, components = self.projection_axes
         return (points - mean) @ components.T
 
-    def label_columns(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def label_columns(self, columns: Mapping[str, np.ndarray], lifecycle: LifecycleThresholds | None = None) -> dict[str, np.ndarray]:
         """Scores, segment, tier and cluster for customers given as plain arrays (the model's whole rule book).
 
         ``columns`` holds ``recency_days``, ``frequency``, ``monetary`` and the model's features. numpy only,
-        so that the what-if page can score hundreds of candidate customers on every slider move.
+        so that the what-if page can score hundreds of candidate customers on every slider move. ``lifecycle``
+        stages them instead of the model's own thresholds (:attr:`lifecycle`).
 
         Returns
         -------
         dict of arrays: ``r_score``, ``f_score``, ``m_score`` (int), ``segment``, ``tier``, ``cluster`` (int),
-        ``cluster_name``, ``cluster_action`` (object) and ``scaled`` (the points in the clusters' space).
+        ``cluster_name``, ``cluster_action`` (object) and ``scaled`` (the points in the clusters' space), and
+        ``lifecycle_stage`` (object) when there are thresholds to stage with (given, or the model's).
         """
         arrays = self._arrays
         out: dict[str, np.ndarray] = {}
@@ -241,6 +280,9 @@ class ModelBundle:
             np.asarray(columns[schema.MONETARY], dtype="float64"), np.asarray(columns[schema.FREQUENCY], dtype="float64"),
             *self.tier_fences,
         )
+        lifecycle = lifecycle or self.lifecycle
+        if lifecycle is not None:
+            out[LIFECYCLE_STAGE] = stage_array(columns[schema.RECENCY], columns[schema.FREQUENCY], lifecycle)
         out["scaled"] = self.scale_columns(columns)
         labels = self.predict_scaled(out["scaled"]).astype("int64")
         if self.outlier_groups:
@@ -278,7 +320,7 @@ class ModelBundle:
         -------
         DataFrame
             ``table`` plus ``r_score``, ``f_score``, ``m_score``, ``rfm_cell``, ``segment``, ``tier``,
-            ``cluster``, ``cluster_name`` and ``cluster_action``: the columns of
+            ``lifecycle_stage`` (by :meth:`lifecycle_for`), ``cluster``, ``cluster_name`` and ``cluster_action``: the columns of
             :attr:`rfm.scoring.classic.Segmentation.customers` and :attr:`rfm.clustering.fit.ClusterResult.customers`,
             so :func:`rfm.outputs.lists.labelled_customers` takes it as both.
 
@@ -289,15 +331,16 @@ class ModelBundle:
         """
         check_provides(self, table)
         needed = dict.fromkeys([*SCORE_COLUMNS, *self.features])
-        labels = self.label_columns({column: table[column].to_numpy(dtype="float64") for column in needed})
+        labels = self.label_columns({column: table[column].to_numpy(dtype="float64") for column in needed}, self.lifecycle_for(table))
         out = table.copy()
         for column in (R_SCORE, F_SCORE, M_SCORE):
             out[column] = labels[column].astype("int64")
         out[RFM_CELL] = rfm_cells(out, self.n_bins)
-        for column in (SEGMENT, TIER, CLUSTER_NAME, CLUSTER_ACTION):
+        for column in (SEGMENT, TIER, LIFECYCLE_STAGE, CLUSTER_NAME, CLUSTER_ACTION):
             out[column] = pd.Series(labels[column], index=table.index, dtype="str")
         out[CLUSTER] = labels[CLUSTER]
-        return out[[*table.columns, R_SCORE, F_SCORE, M_SCORE, RFM_CELL, SEGMENT, TIER, CLUSTER, CLUSTER_NAME, CLUSTER_ACTION]]
+        labelled = [R_SCORE, F_SCORE, M_SCORE, RFM_CELL, SEGMENT, TIER, LIFECYCLE_STAGE, CLUSTER, CLUSTER_NAME, CLUSTER_ACTION]
+        return out[[*(c for c in table.columns if c not in labelled), *labelled]]
 
     @cached_property
     def segment_info(self) -> pd.DataFrame:

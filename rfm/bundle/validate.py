@@ -6,8 +6,9 @@ before anything in it is used.
 this library does not read, a field missing, unexpected, of the wrong type, out of range, or inconsistent with
 another. A bundle is data, never code (no pickle), so one uploaded by anyone cannot run anything.
 
-Format versions: 2 adds ``distribution``; bundles of version 1 (saved before it) still load and score, without it.
-Any other version is refused. The document is checked as plain JSON values, before any array is made of it.
+Format versions: 2 adds ``distribution``, 3 adds ``lifecycle`` (the lifecycle stages' thresholds); bundles of versions
+1 and 2 (saved before them) still load and score, without them. Any other version is refused. The document is
+checked as plain JSON values, before any array is made of it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from rfm import __version__
 from rfm.clustering.features import FEATURE_CHOICES
 from rfm.errors import RFMInputError
 from rfm.schema import ALGORITHM_LABELS, DATE_ORDERS, SCALERS
+from rfm.scoring.lifecycle import DEFAULT_DAYS, SOURCES, check_days
 from rfm.scoring.scores import MAX_BINS, MIN_BINS, SCORE_COLUMNS
 
 FORMAT = "rfm-studio-model"
-FORMAT_VERSION = 2
-#: Versions :func:`read_payload` reads: 1 is 2 without ``distribution``.
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions :func:`read_payload` reads: 2 is 3 without ``lifecycle``, 1 is 2 without ``distribution``.
+READABLE_VERSIONS = (1, 2, 3)
 #: The quantiles of each feature a bundle records (0 and 1 are the smallest and largest value).
 QUANTILE_LEVELS = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 MAX_BUNDLE_BYTES = 2 * 1024**2  # a real bundle is a few kB; anything this big is not one
@@ -94,6 +96,12 @@ SCHEMA: dict = {
     },
     "rules": _List(_RULE, MAX_RULES),
     "tiers": {"iqr_multiplier": _Num(0, 1e6), "monetary_fence": _NUMBER, "frequency_fence": _NUMBER},
+    # The lifecycle stages' thresholds in whole days, and where they came from (format_version 3).
+    "lifecycle": {
+        **{name: _Num(1, MAX_ABS_NUMBER, integer=True) for name in DEFAULT_DAYS},
+        "source": _Text(choices=tuple(SOURCES)),
+        "repeat_customers": _Optional(_Num(0, MAX_ABS_NUMBER, integer=True)),
+    },
     "clusters": {
         "algorithm": _Text(choices=tuple(ALGORITHM_LABELS)),
         "k": _Num(1, MAX_CLUSTERS, integer=True),
@@ -124,8 +132,10 @@ SCHEMA: dict = {
         ),
     },
 }
-#: A format_version 1 bundle: the same without ``distribution``.
-SCHEMA_V1: dict = {key: spec for key, spec in SCHEMA.items() if key != "distribution"}
+#: A format_version 2 bundle: the same without ``lifecycle``; a format_version 1 bundle: also without ``distribution``.
+SCHEMA_V2: dict = {key: spec for key, spec in SCHEMA.items() if key != "lifecycle"}
+SCHEMA_V1: dict = {key: spec for key, spec in SCHEMA_V2.items() if key != "distribution"}
+_SCHEMAS = {1: SCHEMA_V1, 2: SCHEMA_V2, FORMAT_VERSION: SCHEMA}
 
 
 # --- reading a file ----------------------------------------------------------------------------------
@@ -174,7 +184,8 @@ def check_payload(payload: dict) -> None:
     """Raise :class:`RFMInputError` ("This model bundle is corrupt: ...") unless ``payload`` follows the schema of
     its ``format_version`` and its fields agree with each other."""
     problems: list[str] = []
-    _check(payload, SCHEMA_V1 if payload.get("format_version") == 1 else SCHEMA, "", problems)
+    version = payload.get("format_version")
+    _check(payload, _SCHEMAS.get(version, SCHEMA) if isinstance(version, int) else SCHEMA, "", problems)
     if not problems:
         problems = _consistency(payload)
     if problems:
@@ -248,7 +259,18 @@ def _consistency(payload: Mapping) -> list[str]:
     problems = _score_problems(payload["scores"], payload["rules"]) + _cluster_problems(payload["clusters"])
     if "distribution" in payload:
         problems.extend(_distribution_problems(payload["distribution"], payload["clusters"]["features"]))
+    if "lifecycle" in payload:
+        problems.extend(_lifecycle_problems(payload["lifecycle"]))
     return problems
+
+
+def _lifecycle_problems(lifecycle: Mapping) -> list[str]:
+    """The stages' thresholds are in order: active <= at risk <= lost, and new <= lost."""
+    try:
+        check_days(*(lifecycle[name] for name in DEFAULT_DAYS))
+    except RFMInputError as error:
+        return [f"lifecycle: {error}"]
+    return []
 
 
 def _score_problems(scores: Mapping, rules: list) -> list[str]:

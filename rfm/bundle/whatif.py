@@ -14,7 +14,8 @@ import pandas as pd
 
 from rfm import schema
 from rfm.bundle.model import ModelBundle
-from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME, F_SCORE, M_SCORE, R_SCORE, SEGMENT, TIER
+from rfm.schema import CLUSTER, CLUSTER_ACTION, CLUSTER_NAME, F_SCORE, LIFECYCLE_STAGE, M_SCORE, R_SCORE, SEGMENT, TIER
+from rfm.scoring.lifecycle import LifecycleThresholds
 from rfm.scoring.scores import cell_separator
 
 #: The levers a user can move, in the order the page shows them.
@@ -58,6 +59,7 @@ class Prediction:
     segment: str
     segment_action: str
     tier: str
+    stage: str | None = None  # the lifecycle stage from recency and frequency; None without thresholds to stage by
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def _columns(values: Mapping[str, float | np.ndarray]) -> dict[str, np.ndarray]:
     return columns
 
 
-def predict(bundle: ModelBundle, values: Mapping[str, float]) -> Prediction:
+def predict(bundle: ModelBundle, values: Mapping[str, float], lifecycle: LifecycleThresholds | None = None) -> Prediction:
     """The segment, scores, distances and PCA position of one customer with these values.
 
     Parameters
@@ -140,9 +142,12 @@ def predict(bundle: ModelBundle, values: Mapping[str, float]) -> Prediction:
     values : mapping
         At least ``recency_days``, ``frequency`` and ``monetary``; the model's other features when it uses
         them (the average order value defaults to monetary / frequency, tenure to recency).
+    lifecycle : LifecycleThresholds, optional
+        The thresholds of the lifecycle stage (default: the model's, :attr:`ModelBundle.lifecycle`; a model saved
+        before it recorded them gives no stage unless they are given, e.g. ``bundle.lifecycle_for(customers)``).
     """
     columns = _columns(values)
-    labels = bundle.label_columns(columns)
+    labels = bundle.label_columns(columns, lifecycle)
     scaled = labels["scaled"]
     x, y = bundle.project(scaled)[0]
     segment = str(labels[SEGMENT][0])
@@ -159,6 +164,7 @@ def predict(bundle: ModelBundle, values: Mapping[str, float]) -> Prediction:
         segment=segment,
         segment_action=str(bundle.segment_info["action"].get(segment, "")),
         tier=str(labels[TIER][0]),
+        stage=str(labels[LIFECYCLE_STAGE][0]) if LIFECYCLE_STAGE in labels else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""``rfm table FILE -o OUT.csv``: the RFM table, one row per customer, optionally with scores, segment and tier."""
+"""``rfm table FILE -o OUT.csv``: the RFM table, one row per customer, optionally with scores, segment, tier and lifecycle
+stage."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ HELP = "write the RFM table (one row per customer) as CSV"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_file_options(parser)
     parser.add_argument("-o", "--output", required=True, help="CSV file to write")
-    parser.add_argument("--scores", action="store_true", help="add R/F/M scores, the named RFM segment and the outlier tier")
+    parser.add_argument("--scores", action="store_true", help="add R/F/M scores, the named RFM segment, the outlier tier and the lifecycle stage")
     add_score_options(parser)
 
 
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     customers = analysed_file(args, cleaning_settings(args), profit_margin=args.profit_margin).customers
     if args.scores:
         segmentation = segment_customers(customers, settings)
-        for text in segmentation.warnings:
+        lifecycle_warning = segmentation.lifecycle.warning if segmentation.lifecycle else None
+        for text in (*segmentation.warnings, *([lifecycle_warning] if lifecycle_warning else [])):
             warn(text)
         customers = segmentation.customers
     customers.to_csv(args.output, index=True, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f")

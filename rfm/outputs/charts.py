@@ -129,6 +129,47 @@ def segment_colours(segments: Iterable[str]) -> dict[str, str]:
     return colours
 
 
+#: A colour per lifecycle stage, from fresh (green) to gone (grey).
+STAGE_COLOURS: dict[str, str] = {
+    schema.STAGE_NEW: "#5BC0DE",
+    schema.STAGE_ACTIVE: "#2E9E5B",
+    schema.STAGE_AT_RISK: "#F0AD4E",
+    schema.STAGE_LAPSED: _REMOVED_COLOUR,
+    schema.STAGE_LOST: _READ_COLOUR,
+}
+
+
+def stage_counts_figure(summary: pd.DataFrame) -> go.Figure:
+    """Customers per lifecycle stage, in stage order, each bar labelled with its count and share.
+
+    ``summary``: :func:`rfm.scoring.lifecycle.stage_summary` (``customers``, ``share``, ``revenue``, ``revenue_share``
+    per stage).
+    """
+    import plotly.graph_objects as go
+
+    stages = [str(stage) for stage in summary.index]
+    figure = go.Figure(
+        go.Bar(
+            x=stages,
+            y=summary["customers"],
+            marker_color=[STAGE_COLOURS.get(stage, _KEPT_COLOUR) for stage in stages],
+            text=[f"{count:,} ({share:.1%})" for count, share in zip(summary["customers"], summary["share"])],
+            textposition="outside",
+            customdata=summary[["share", "revenue_share"]].to_numpy(),
+            hovertemplate="%{x}: %{y:,} customers (%{customdata[0]:.1%}), %{customdata[1]:.1%} of revenue<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Customers per lifecycle stage",
+        xaxis={"title": "lifecycle stage", "categoryorder": "array", "categoryarray": stages},
+        yaxis={"title": "customers", "rangemode": "tozero"},
+        margin={"t": 50, "l": 10, "r": 10},
+        height=380,
+        showlegend=False,
+    )
+    return figure
+
+
 def segment_share_figure(summary: pd.DataFrame, kind: str = "bar") -> go.Figure:
     """Segment sizes and revenue: share of customers beside share of revenue (``bar``), or a
     treemap sized by customers and coloured by share of revenue (``treemap``)."""

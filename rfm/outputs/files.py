@@ -663,11 +663,11 @@ def workbook_bytes(
     Returns
     -------
     bytes of an ``.xlsx`` file. Sheet ``"Summary"``: title, analysis date, customers and revenue of the
-    whole list, the table of exported segments (customers, share, revenue, share, action), then the profiles
-    and ledger tables when given, each under a bold header. Then one sheet per segment, largest revenue
-    first, named after it (made valid and unique): ``customer_id`` as text, then ``columns``; bold header
-    frozen, autofilter, fitted widths, numbers and dates as real cells with number formats, NA as empty
-    cells, every text cell neutralised.
+    whole list, the table of exported segments (customers, share, revenue, share, action), the customers and revenue
+    per lifecycle stage when the list has ``lifecycle_stage``, then the KPIs, profiles and ledger tables when given,
+    each under a bold header. Then one sheet per segment, largest revenue first, named after it (made valid and
+    unique): ``customer_id`` as text, then ``columns``; bold header frozen, autofilter, fitted widths, numbers and
+    dates as real cells with number formats, NA as empty cells, every text cell neutralised.
 
     Raises
     ------
@@ -678,7 +678,7 @@ def workbook_bytes(
     written = _rows_written(sum(len(customers) for _, customers in groups), progress)
 
     def write_sheets(writer: _SheetWriter) -> None:
-        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title, kpis)
+        _write_summary(writer, by, sizes, groups, analysis_date, profiles, ledger, title, kpis, stage_table(labelled))
         _write_segments(writer, groups, columns, written)
 
     return _workbook(write_sheets)
@@ -695,6 +695,18 @@ def _workbook_groups(
     if problem:
         raise RFMInputError(problem)
     return sizes, groups
+
+
+def stage_table(labelled: pd.DataFrame) -> pd.DataFrame | None:
+    """Customers and revenue per lifecycle stage of the whole list (:func:`rfm.scoring.lifecycle.stage_summary`), every
+    stage in order, for the workbook's summary sheet; ``None`` when the list has no ``lifecycle_stage``."""
+    from rfm.scoring.lifecycle import stage_summary
+
+    if schema.LIFECYCLE_STAGE not in labelled.columns:
+        return None
+    table = stage_summary(labelled)
+    table["revenue"] = table["revenue"].astype("float64").round(2)
+    return table.rename(columns={"share": "customer_share"})
 
 
 def _rows_written(total_rows: int, progress: Callable[[float], None] | None) -> Callable[[int], None]:
@@ -755,9 +767,10 @@ def _write_summary(
     ledger: pd.DataFrame | None,
     title: str,
     kpis: SegmentKPIs | None = None,
+    stages: pd.DataFrame | None = None,
 ) -> None:
-    """The summary sheet: the title, facts about the whole list, then the exported segments, the KPIs, the profiles
-    and the ledger (those given), each table under a bold caption."""
+    """The summary sheet: the title, facts about the whole list, then the exported segments, the lifecycle stages, the
+    KPIs, the profiles and the ledger (those given), each table under a bold caption."""
     facts: list[tuple[str, Any, str | None]] = []
     if analysis_date is not None:
         facts.append(("Analysis date", analysis_date, XLSX_DATE_FORMAT))
@@ -767,6 +780,8 @@ def _write_summary(
     facts.append(("Segments exported", f"{len(groups)} of {len(sizes)}", None))
 
     tables = [("Segments", _frame_columns(_segment_table(sizes, groups), index="drop"))]
+    if stages is not None:
+        tables.append(("Lifecycle stages (all customers)", _frame_columns(stages, index="keep")))
     if kpis is not None:
         tables.append((kpis.caption, _frame_columns(kpis.labelled_table(), index="keep")))
     if profiles is not None:

@@ -1,4 +1,5 @@
-"""The labelled customer list: one row per customer with scores, segments, cluster, action, tier and country.
+"""The labelled customer list: one row per customer with scores, segments, cluster, action, lifecycle stage, tier and
+country.
 
 This is the table every download is cut from (CSV per segment, workbook, CLI ``segment``), so its column
 names and order are defined here, once.
@@ -14,6 +15,7 @@ from rfm.schema import (
     CLUSTER,
     COUNTRY,
     F_SCORE,
+    LIFECYCLE_STAGE,
     M_SCORE,
     OUTLIER_TIER,
     R_SCORE,
@@ -38,6 +40,7 @@ LABELLED_COLUMNS: tuple[str, ...] = (
     CLUSTER,
     SEGMENT_NAME,
     ACTION,
+    LIFECYCLE_STAGE,
     OUTLIER_TIER,
     COUNTRY,
     RFM_ACTION,
@@ -65,6 +68,7 @@ COLUMN_LABELS: dict[str, str] = {
     CLUSTER: "Cluster number",
     SEGMENT_NAME: "Segment name",
     ACTION: "Recommended action",
+    LIFECYCLE_STAGE: "Lifecycle stage",
     OUTLIER_TIER: "Outlier tier",
     COUNTRY: "Country",
     RFM_ACTION: "RFM segment action",
@@ -85,7 +89,7 @@ def labelled_customers(
     ----------
     segmented : DataFrame
         :attr:`rfm.scoring.classic.Segmentation.customers`: RFM columns, ``r_score``, ``f_score``, ``m_score``,
-        ``rfm_cell``, ``segment`` and ``tier``, indexed by customer id.
+        ``rfm_cell``, ``segment``, ``tier`` and ``lifecycle_stage``, indexed by customer id.
     clusters : DataFrame, optional
         :attr:`rfm.clustering.fit.ClusterResult.customers` (``cluster``, ``cluster_name``, ``cluster_action``).
         Without it the segment name and action are the RFM segment's.

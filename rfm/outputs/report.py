@@ -319,7 +319,29 @@ def _rfm_section(segmentation: Segmentation) -> str:
         _table(table, numeric=tuple(table.columns[1:-1]), small=("Description",)),
         *charts,
         _items(segmentation.warnings, "warnings"),
+        *_stage_parts(segmentation),
     )
+
+
+def _stage_parts(segmentation: Segmentation) -> list[str]:
+    """The lifecycle stages of the RFM section: what each means, with its days, and its customers and revenue."""
+    if segmentation.lifecycle is None or schema.LIFECYCLE_STAGE not in segmentation.customers.columns:
+        return []
+    from rfm.scoring.lifecycle import thresholds_table
+
+    rules = thresholds_table(segmentation.lifecycle).set_index("stage")
+    summary = segmentation.stage_summary()
+    table = pd.DataFrame(
+        {
+            "Lifecycle stage": summary.index.map(str),
+            "Rule": [f"{rules.loc[stage, 'customers'].capitalize()}: {rules.loc[stage, 'rule']}" for stage in summary.index],
+            "Customers": summary["customers"].map(_count),
+            "Share": summary["share"].map(_share),
+            "Revenue share": summary["revenue_share"].map(_share),
+        }
+    )
+    warning = segmentation.lifecycle.warning
+    return [_table(table, numeric=("Customers", "Share", "Revenue share")), _items([warning] if warning else [], "warnings")]
 
 
 def _sweep_section(sweep: SweepResult) -> str:

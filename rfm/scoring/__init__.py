@@ -1,11 +1,12 @@
-"""Scoring: the RFM table in; R, F and M scores, named segments by score rules, and outlier tiers out.
+"""Scoring: the RFM table in; R, F and M scores, named segments by score rules, outlier tiers and lifecycle stages out.
 
-``classic.segment_customers`` does all three in one call. Uses: ``rfm.cleaning`` (its table's columns) only.
+``classic.segment_customers`` does all four in one call. Uses: ``rfm.cleaning`` (its table's columns) only.
 """
 
 from rfm._exports import lazy_exports
 
 __all__ = [
+    "LifecycleThresholds",
     "ScoreResult",
     "SegmentRule",
     "SegmentSettings",
@@ -13,6 +14,8 @@ __all__ = [
     "TierResult",
     "compute_scores",
     "default_rules",
+    "lifecycle_stages",
+    "lifecycle_thresholds",
     "outlier_tiers",
     "segment_customers",
 ]
@@ -26,6 +29,9 @@ __getattr__, __dir__ = lazy_exports(
         "default_rules": "rules",
         "TierResult": "tiers",
         "outlier_tiers": "tiers",
+        "LifecycleThresholds": "lifecycle",
+        "lifecycle_stages": "lifecycle",
+        "lifecycle_thresholds": "lifecycle",
         "SegmentSettings": "classic",
         "Segmentation": "classic",
         "segment_customers": "classic",

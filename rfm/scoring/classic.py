@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rfm import schema
-from rfm.schema import SEGMENT, TIER
+from rfm.schema import LIFECYCLE_STAGE, SEGMENT, TIER
+from rfm.scoring.lifecycle import LifecycleThresholds, lifecycle_stages, lifecycle_thresholds, stage_summary
 from rfm.scoring.rules import OTHER, SegmentRule, assign_segments, default_rules, segment_info
 from rfm.scoring.scores import DEFAULT_BINS, ScoreResult, check_bins, compute_scores
 from rfm.scoring.tiers import DEFAULT_IQR_MULTIPLIER, TierResult, check_multiplier, outlier_tiers
@@ -19,13 +20,15 @@ class SegmentSettings:
     """How to score and segment; frozen so it can key a cache.
 
     ``thresholds`` holds ``(metric, upper bounds)`` pairs for metrics scored by the user's
-    thresholds; ``rules`` of ``None`` means the default rules for ``n_bins``.
+    thresholds; ``rules`` of ``None`` means the default rules for ``n_bins``; ``lifecycle`` of ``None`` means the
+    lifecycle stages' thresholds from the data (:func:`rfm.scoring.lifecycle.lifecycle_thresholds`).
     """
 
     n_bins: int = DEFAULT_BINS
     thresholds: tuple[tuple[str, tuple[float, ...]], ...] = ()
     rules: tuple[SegmentRule, ...] | None = None
     iqr_multiplier: float = DEFAULT_IQR_MULTIPLIER
+    lifecycle: LifecycleThresholds | None = None
 
     def effective_rules(self) -> tuple[SegmentRule, ...]:
         return self.rules if self.rules is not None else default_rules(self.n_bins)
@@ -41,13 +44,19 @@ class SegmentSettings:
 class Segmentation:
     """Everything the classic view shows."""
 
-    customers: pd.DataFrame  # the RFM table plus r/f/m scores, rfm_cell, segment and tier
+    customers: pd.DataFrame  # the RFM table plus r/f/m scores, rfm_cell, segment, tier and lifecycle_stage
     scores: ScoreResult
     rules: tuple[SegmentRule, ...]
     tiers: TierResult
     summary: pd.DataFrame  # see segment_summary
     info: pd.DataFrame  # description and action per segment
     warnings: tuple[str, ...]
+    #: The thresholds the lifecycle stages were given with (the settings', else the data's).
+    lifecycle: LifecycleThresholds | None = None
+
+    def stage_summary(self) -> pd.DataFrame:
+        """Customers and revenue per lifecycle stage (:func:`rfm.scoring.lifecycle.stage_summary`)."""
+        return stage_summary(self.customers)
 
 
 def segment_customers(table: pd.DataFrame, settings: SegmentSettings = SegmentSettings()) -> Segmentation:
@@ -63,7 +72,7 @@ def segment_customers(table: pd.DataFrame, settings: SegmentSettings = SegmentSe
     -------
     Segmentation
         ``customers`` has the RFM columns plus ``r_score``, ``f_score``, ``m_score``,
-        ``rfm_cell``, ``segment`` and ``tier``, one row per customer, in the table's order.
+        ``rfm_cell``, ``segment``, ``tier`` and ``lifecycle_stage``, one row per customer, in the table's order.
     """
     scores = compute_scores(table, settings.n_bins, dict(settings.thresholds))
     rules = settings.effective_rules()
@@ -71,6 +80,10 @@ def segment_customers(table: pd.DataFrame, settings: SegmentSettings = SegmentSe
     customers = table.join(scores.scores)
     customers[SEGMENT] = assign_segments(scores.scores, rules)
     customers[TIER] = tiers.tiers
+    lifecycle = settings.lifecycle or lifecycle_thresholds(table)
+    customers[LIFECYCLE_STAGE] = lifecycle_stages(table, lifecycle)
+    # A default-threshold warning stays on ``lifecycle`` (the RFM page shows it beside the stages), not among the
+    # scores' warnings every page and command repeats.
     warnings = list(scores.warnings)
     others = int((customers[SEGMENT] == OTHER).sum())
     if others:
@@ -89,6 +102,7 @@ def segment_customers(table: pd.DataFrame, settings: SegmentSettings = SegmentSe
         summary=segment_summary(customers, [rule.segment for rule in rules]),
         info=segment_info(rules),
         warnings=tuple(warnings),
+        lifecycle=lifecycle,
     )
 
 

@@ -33,6 +33,10 @@ MIN_COHORT_MONTHS = 2
 #: Fewest distinct customers (distinct feature rows) for clustering: the silhouette needs at least two clusters
 #: and fewer clusters than points.
 MIN_DISTINCT_CUSTOMERS_TO_CLUSTER = 3
+#: Fewest repeat customers (two orders or more) whose gaps between orders set the lifecycle stages' thresholds:
+#: the long gap is their 90th percentile, and below 20 customers that is set by the one or two longest gaps alone.
+#: With fewer, the stages use fixed default thresholds and a warning says they are not the store's own figures.
+MIN_REPEAT_CUSTOMERS_FOR_STAGES = 20
 
 
 def more_needed(threshold: int, have: int) -> str:
@@ -58,6 +62,7 @@ __all__ = [
     "MIN_HOLDOUT_SPAN_DAYS",
     "MIN_MODEL_CUSTOMERS",
     "MIN_REPEAT_BUYERS",
+    "MIN_REPEAT_CUSTOMERS_FOR_STAGES",
     "TooLittleDataError",
     "more_needed",
     "too_little",

@@ -124,7 +124,8 @@ def migrate(
         The fitted (or saved) model that labels both dates.
     from_date, to_date : date
         ``from_date`` must be before ``to_date``.
-    by : ``"segment"`` (RFM segments) or ``"cluster_name"`` (the clusters' names)
+    by : ``"segment"`` (RFM segments), ``"cluster_name"`` (the clusters' names) or ``"lifecycle_stage"`` (the lifecycle
+        stages, by the model's thresholds at both dates)
     active_days : int, optional
         After this many days without an order a customer has left; ``None``: nobody leaves.
 

@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 
 #: The label of customers who bought nothing in the ``active_days`` before a snapshot.
 LEFT = "Left"
-#: How the two ways of naming customers are called (columns of :meth:`rfm.bundle.model.ModelBundle.score`).
-LABELS: dict[str, str] = {"segment": "RFM segment", "cluster_name": "Segment (cluster) name"}
+#: How the ways of naming customers are called (columns of :meth:`rfm.bundle.model.ModelBundle.score`): the lifecycle
+#: stage uses the model's thresholds at every date (:meth:`rfm.bundle.model.ModelBundle.lifecycle_for`).
+LABELS: dict[str, str] = {
+    "segment": "RFM segment",
+    "cluster_name": "Segment (cluster) name",
+    schema.LIFECYCLE_STAGE: "Lifecycle stage",
+}
 #: At most this many snapshots are computed for the size-over-time chart.
 MAX_SNAPSHOTS = 260
 Frequency = Literal["month", "week"]
@@ -134,7 +139,7 @@ def labelled_as_of(
 ) -> pd.DataFrame:
     """Customers as of ``day`` labelled by ``bundle``: :func:`rfm_as_of` plus the model's columns and ``state``.
 
-    ``state`` is the ``by`` column (``segment`` or ``cluster_name``), or :data:`LEFT` for a customer whose last
+    ``state`` is the ``by`` column (``segment``, ``cluster_name`` or ``lifecycle_stage``), or :data:`LEFT` for a customer whose last
     purchase is more than ``active_days`` before ``day`` (``None``: nobody has left).
     """
     if by not in LABELS:
@@ -175,7 +180,10 @@ def _state_counts(table: pd.DataFrame, bundle, by: str, active_days: int | None)
     if table.empty:
         return pd.Series(dtype="int64")
     needed = dict.fromkeys([schema.RECENCY, schema.FREQUENCY, schema.MONETARY, *bundle.features])
-    labels = bundle.label_columns({column: table[column].to_numpy(dtype="float64") for column in needed})
+    columns = {column: table[column].to_numpy(dtype="float64") for column in needed}
+    # Stages by the model's thresholds (an older model's: this snapshot's own); other labels need none.
+    staging = (bundle.lifecycle_for(table),) if by == schema.LIFECYCLE_STAGE else ()
+    labels = bundle.label_columns(columns, *staging)
     state = labels[by].astype("str")
     if active_days is not None:
         state = np.where(table[schema.RECENCY].to_numpy() <= active_days, state, LEFT)
@@ -231,8 +239,11 @@ def _snapshots(orders: pd.DataFrame, days: list[dt.date], profit_margin: float):
 
 
 def state_order(states: Iterable[object], bundle: ModelBundle, by: str) -> list[str]:
-    """States in the model's order (its rules or its clusters from best to worst), unknown ones after, then LEFT."""
-    if by == "segment":
+    """States in the model's order (its rules, its clusters from best to worst, or the lifecycle stages), unknown ones
+    after, then LEFT."""
+    if by == schema.LIFECYCLE_STAGE:
+        known = list(schema.LIFECYCLE_STAGES)
+    elif by == "segment":
         known = list(dict.fromkeys([rule.segment for rule in bundle.rules] + [OTHER]))
     else:
         names = bundle.names.sort_values("merit", ascending=False, na_position="last")["name"]

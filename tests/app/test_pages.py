@@ -195,7 +195,7 @@ def test_rfm_page_opens_on_demo_data():
 def test_rfm_page_has_scores_segments_and_tiers():
     at = rfm_page()
     assert not at.exception
-    assert [tab.label for tab in at.tabs] == ["Customers", "Scores", "Segments", "Outlier tiers"]
+    assert [tab.label for tab in at.tabs] == ["Customers", "Scores", "Segments", "Outlier tiers", "Lifecycle stages"]
     assert len(at.get("plotly_chart")) == 1  # only the open tab is drawn: the score distribution
     cuts = frame_with(at, "holds")
     assert len(cuts) == 15
@@ -511,8 +511,8 @@ def _tiny_model(format_version: int = 2) -> bytes:
     from rfm.segment_run import segment_run
 
     payload = json.loads(segment_run(analyse_file(TINY, "tiny.csv"), cluster_settings=ClusterSettings(), k=2).bundle.to_json())
-    if format_version == 1:  # as saved before the model recorded its customers
-        del payload["distribution"]
+    if format_version == 1:  # as saved before the model recorded its customers (and its lifecycle thresholds)
+        del payload["distribution"], payload["lifecycle"]
         payload["format_version"] = 1
     return json.dumps(payload).encode()
 

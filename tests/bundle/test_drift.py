@@ -199,7 +199,7 @@ def test_a_shifted_population_warns_naming_monetary_and_its_share(demo, demo_bun
 
 def test_a_model_saved_before_the_check_scores_with_a_note(demo, demo_bundle):
     payload = json.loads(demo_bundle.to_json())
-    del payload["distribution"]
+    del payload["distribution"], payload["lifecycle"]
     payload["format_version"] = 1
     run = score_run(load_bundle(json.dumps(payload)), demo)
     assert len(run.labelled) == 2999

@@ -92,7 +92,7 @@ def test_saved_cut_points_give_every_customer_its_rank_score_again(table):
 def test_bundle_is_plain_json_holding_what_scoring_needs(fitted):
     _, clusters, bundle = fitted
     payload = json.loads(bundle.to_json())
-    assert payload["format"] == "rfm-studio-model" and payload["format_version"] == 2
+    assert payload["format"] == "rfm-studio-model" and payload["format_version"] == 3
     assert payload["clusters"]["features"] == ["recency_days", "frequency", "monetary"]
     assert np.allclose(payload["clusters"]["centers"], clusters.centers)
     assert {entry["name"] for entry in payload["clusters"]["names"]} == set(clusters.names["name"])
@@ -118,7 +118,7 @@ def test_bundle_records_the_distribution_of_every_feature_it_scores_on(demo):
 def test_a_bundle_saved_before_the_distribution_was_recorded_still_loads_and_scores(demo, fitted, payload):
     """format_version 1 is today's bundle without ``distribution``: it labels customers just the same."""
     segmentation, _, _ = fitted
-    del payload["distribution"]
+    del payload["distribution"], payload["lifecycle"]
     payload["format_version"] = 1
     old = load_bundle(json.dumps(payload))
     assert old.distribution is None
@@ -151,15 +151,16 @@ def _refused(payload_or_text, match: str) -> None:
         load_bundle(data)
 
 
-@pytest.mark.parametrize("version", [3, 0, "2", True, None])
+@pytest.mark.parametrize("version", [4, 0, "2", True, None])
 def test_changed_format_version_is_refused_with_the_versions(payload, version):
     payload["format_version"] = version
     payload["library_version"] = "9.0.0"
     shown = re.escape(json.dumps(version))
-    _refused(payload, rf"format_version {shown}, written by RFM Studio \"9\.0\.0\"; this version .* reads format_version 1 or 2\.")
+    _refused(payload, rf"format_version {shown}, written by RFM Studio \"9\.0\.0\"; this version .* reads format_version 1 or 2 or 3\.")
 
 
 def test_a_version_1_bundle_with_a_distribution_and_a_version_2_without_are_refused(payload):
+    del payload["lifecycle"]
     payload["format_version"] = 1
     _refused(payload, r"corrupt: Unexpected field 'distribution'")
     payload["format_version"] = 2

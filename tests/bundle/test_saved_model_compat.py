@@ -1,5 +1,6 @@
 """A model saved before the package layout (commit c86c23f) still loads, labels its customers exactly as it did then,
-and is written back byte for byte.
+and is written back byte for byte. It labels its customers with a lifecycle stage too, from thresholds it takes from the
+file it scores (it was saved before models recorded them).
 
 The fixtures (``tests/bundle/fixtures``, see its README) are what ``python -m rfm segment
 data/demo_online_retail.xlsx --k 4`` wrote at that commit: the ``model.json`` whole, and 200 of the 2,999 rows of its
@@ -75,12 +76,40 @@ def _without_created(text: str) -> list[str]:
     return [line for line in text.splitlines() if not line.lstrip().startswith('"created"')]
 
 
+def _as_format_2(text: str) -> str:
+    """A ``model.json`` of today (format 3) as format 2 wrote it: without ``lifecycle`` (the lifecycle stages'
+    thresholds, added in format 3), laid out as :meth:`ModelBundle.to_json` lays it out."""
+    payload = json.loads(text)
+    assert payload["format_version"] == 3 and set(payload.pop("lifecycle")) == {
+        "active_days", "at_risk_days", "lost_days", "new_days", "source", "repeat_customers"
+    }
+    payload["format_version"] = 2
+    return json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=False)
+
+
 @pytest.mark.slow
 def test_segmenting_the_demo_today_writes_the_recorded_model_and_labels(tmp_path, cli, recorded):
     if not DEMO_PATH.exists():
         pytest.skip(f"{DEMO_PATH} is absent")
     run = cli({"segment": ["segment", DEMO_PATH, "--k", "4", "--out", tmp_path]})["segment"]
     assert run.returncode == 0, run.stderr
-    assert _without_created((tmp_path / "model.json").read_text(encoding="utf-8")) == _without_created(MODEL.read_text(encoding="utf-8"))
+    written_model = _with_recorded_names(_as_format_2((tmp_path / "model.json").read_text(encoding="utf-8")))
+    assert _without_created(written_model) == _without_created(MODEL.read_text(encoding="utf-8"))
     written = _recorded(tmp_path / "customers.csv")
-    pd.testing.assert_frame_equal(written.loc[recorded.index, list(recorded.columns)], recorded)
+    same = [column for column in recorded.columns if column not in NAMED]
+    pd.testing.assert_frame_equal(written.loc[recorded.index, same], recorded[same])
+
+
+#: The columns of ``customers.csv`` that carry the clusters' names, which issue 17 changed on purpose: a cluster is
+#: now named after the RFM segment most of its customers are in, not after its rank among the clusters.
+NAMED = [schema.SEGMENT_NAME, schema.ACTION]
+
+
+def _with_recorded_names(text: str) -> str:
+    """A ``model.json`` with the fixture's cluster names and actions in place of its own, after checking that only
+    they differ (same labels, same merits): everything but the names must be written as it was."""
+    payload, fixture = json.loads(text), json.loads(MODEL.read_text(encoding="utf-8"))
+    names, recorded_names = payload["clusters"]["names"], fixture["clusters"]["names"]
+    assert [(n["label"], n["merit"]) for n in names] == [(n["label"], n["merit"]) for n in recorded_names]
+    payload["clusters"]["names"] = recorded_names
+    return json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=False)

@@ -30,7 +30,7 @@ def runs(tmp_path_factory, cli):
     model = folder / "auto" / "model.json"
     (folder / "corrupt.json").write_text('{"format": "rfm-studio-model", "format_version": 1, "clusters": 5}')
     old = json.loads(model.read_text())
-    del old["distribution"]
+    del old["distribution"], old["lifecycle"]
     (folder / "v1.json").write_text(json.dumps({**old, "format_version": 1}))
     _wholesale_file(folder / "wholesale.csv")
     second = cli(
@@ -102,8 +102,9 @@ def test_scoring_the_same_file_with_its_model_gives_the_same_labels(runs):
     assert results["score_same"].returncode == 0, results["score_same"].stderr
     fitted = _csv(folder / "auto" / "customers.csv")
     scored = _csv(folder / "score_same" / "customers.csv")
-    for column in ("r_score", "f_score", "m_score", "rfm_segment", "cluster", "segment_name", "outlier_tier"):
+    for column in ("r_score", "f_score", "m_score", "rfm_segment", "cluster", "segment_name", "outlier_tier", "lifecycle_stage"):
         assert (scored[column] == fitted[column]).all(), column
+    assert set(fitted["lifecycle_stage"]) == {"New", "Active", "At risk", "Lapsed", "Lost"}
     names = {path.name for path in (folder / "score_same").iterdir()}
     assert "model.json" not in names and "report.html" not in names
     assert "scored with kmeans model" in results["score_same"].stderr

@@ -609,7 +609,7 @@ def test_demo_workbook_sheets_and_rows(demo, demo_book):
         assert sheet.max_row == counts[name] + 1
         assert sheet.max_column == len(labelled.columns) + 1
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:T{counts[name] + 1}"
+        assert sheet.auto_filter.ref == f"A1:U{counts[name] + 1}"  # customer_id and 20 columns (lifecycle_stage the 20th)
 
 
 def test_demo_workbook_cell_types(demo, demo_book):
@@ -664,3 +664,20 @@ def test_demo_workbook_summary_tables(demo, demo_book):
     assert [row[0] for row in ledger_rows] == ledger["rule"].tolist()
     assert [row[2] for row in ledger_rows] == ledger["rows"].tolist()
     assert len(rows) == ledger_header + 1 + len(ledger)
+
+
+def test_workbook_summary_counts_customers_and_revenue_per_lifecycle_stage():
+    staged = TINY.assign(**{schema.LIFECYCLE_STAGE: pd.Categorical(["New", "Lost", "Active", "Active"], categories=schema.LIFECYCLE_STAGES)})
+    book = read_workbook(workbook_bytes(staged, analysis_date=ANALYSIS_DATE))
+    rows = sheet_rows(book["Summary"])
+    caption = rows.index(["Lifecycle stages (all customers)", None, None, None, None, None])
+    assert rows[caption + 1][:5] == ["lifecycle_stage", "customers", "customer_share", "revenue", "revenue_share"]
+    # Revenue: New 5.25, Lost -3, Active 10.5 + 200 = 210.5; every stage listed, in order, the empty ones with zeros.
+    assert [row[:4] for row in rows[caption + 2 : caption + 7]] == [
+        ["New", 1, 0.25, 5.25], ["Active", 2, 0.5, 210.5], ["At risk", 0, 0, 0], ["Lapsed", 0, 0, 0], ["Lost", 1, 0.25, -3],
+    ]
+    assert rows[caption + 3][4] == pytest.approx(210.5 / 212.75)
+    sheet = book["Zürich fans"]
+    header = [cell.value for cell in sheet[1]]
+    assert schema.LIFECYCLE_STAGE in header and sheet.cell(2, header.index(schema.LIFECYCLE_STAGE) + 1).value == "Active"
+    assert "Lifecycle stages (all customers)" not in [row[0] for row in sheet_rows(read_workbook(workbook_bytes(TINY))["Summary"])]

@@ -176,3 +176,12 @@ def test_segment_sizes_of_an_empty_list():
     empty = labelled_customers(SEGMENTED.iloc[:0], segment_info=INFO)
     sizes = segment_sizes(empty, RFM_SEGMENT)
     assert sizes.empty and list(sizes.columns) == ["name", "customers", "share", "revenue", "revenue_share", "action"]
+
+
+def test_the_lifecycle_stage_goes_with_the_segment_columns():
+    stages = pd.Series(["Active", "Lost", "Active", "At risk"], index=SEGMENTED.index, dtype="category")
+    out = labelled_customers(SEGMENTED.assign(**{schema.LIFECYCLE_STAGE: stages}), CLUSTERS, COUNTRIES, INFO)
+    assert out[schema.LIFECYCLE_STAGE].astype(str).tolist() == ["Active", "Lost", "Active", "At risk"]
+    columns = list(out.columns)
+    assert columns.index(ACTION) + 1 == columns.index(schema.LIFECYCLE_STAGE) == columns.index(OUTLIER_TIER) - 1
+    assert schema.LIFECYCLE_STAGE in DEFAULT_COLUMNS  # a campaign list carries it unless the user leaves it out

@@ -202,8 +202,8 @@ def test_customer_data_is_embedded_once(run):
 
 def test_html_is_well_formed_with_one_table_per_listing(run):
     document = _assert_well_formed(run.page)
-    # header facts, ledger, RFM summary, sweep metrics, cluster profiles, segment sizes
-    assert run.page.count("<table") == 6
+    # header facts, ledger, RFM summary, lifecycle stages, sweep metrics, cluster profiles, segment sizes
+    assert run.page.count("<table") == 7
     assert "nan" not in [cell.lower() for cell in document.cells]
 
 

@@ -294,7 +294,7 @@ def test_cli_table_with_scores(scores_runs):
     assert "Traceback" not in run.stderr
     table = pd.read_csv(Path(run.args[run.args.index("-o") + 1]), dtype={"customer_id": str, "rfm_cell": str})
     table = table.set_index("customer_id")
-    assert list(table.columns[-6:]) == ["r_score", "f_score", "m_score", "rfm_cell", "segment", "tier"]
+    assert list(table.columns[-7:]) == ["r_score", "f_score", "m_score", "rfm_cell", "segment", "tier", "lifecycle_stage"]
     assert list(table.index) == ["1", "2", "3", "4", "5"]
     assert table["recency_days"].tolist() == [40, 0, 20, 10, 30]
     assert table["r_score"].tolist() == [1, 5, 3, 4, 2]
@@ -305,6 +305,9 @@ def test_cli_table_with_scores(scores_runs):
         "Can't Lose Them", "New Customers", "Need Attention", "Potential Loyalist", "At Risk"
     ]
     assert table["tier"].tolist() == ["High Spender", "Regular", "Regular", "Regular", "Regular"]
+    # Five customers are too few to measure the store's gaps: the default thresholds (30/90/180, 90 for new), said.
+    assert table["lifecycle_stage"].tolist() == ["At risk", "New", "Active", "Active", "Active"]
+    assert "Lifecycle stages use fixed default thresholds" in run.stderr
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def test_default_segmentation_by_hand():
     seg = segment_customers(TEN)
     customers = seg.customers
     assert list(customers.index) == list(TEN.index)
-    assert list(customers.columns) == [R, F, M, R_SCORE, F_SCORE, M_SCORE, RFM_CELL, SEGMENT, TIER]
+    assert list(customers.columns) == [R, F, M, R_SCORE, F_SCORE, M_SCORE, RFM_CELL, SEGMENT, TIER, "lifecycle_stage"]
     # From the R x F map: (4,1) Promising, (5,1) (5,1) New Customers, (4,5) (3,4) Loyal, (1,1) (1,1) Lost,
     # (2,4) At Risk, (3,1) About To Sleep, (2,5) Can't Lose Them.
     assert customers[SEGMENT].to_dict() == {

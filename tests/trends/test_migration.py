@@ -660,3 +660,53 @@ def test_cli_migrate_on_real_data(cli_runs, real):
     new = set(first.index[first >= pd.Timestamp("2011-01-01")])
     assert set(customers.loc[customers["from"] == NEW, "customer_id"]) == new
     assert len(list((out / "flows").iterdir())) == len(summary["flows"])
+
+
+# --------------------------------------------------------------------------------------------- lifecycle stage flows
+
+#: The session's thresholds: a repeat customer is Active up to 30 days, At risk to 60, Lapsed to 90; a one-time buyer
+#: is New up to 45 days.
+STAGE_DAYS = (30, 60, 90, 45)
+#: Hand-computed from ROWS (2024 is a leap year). At 2024-03-31 / at 2024-06-30:
+#:   A  2 orders, last 03-15 (16 days): Active        / 4 orders, last 06-20 (10): Active
+#:   B  1 order 01-05 (86 days): Lapsed               / 177 days: Lost
+#:   C  1 order 01-03 (88): Lapsed                    / 2 orders, last 06-01 (29): Active
+#:   D  no order yet: New customer                    / 2 orders, last 06-25 (5): Active
+#:   E  1 order 03-20 (11): New                       / 102 days: Lost
+#:   F  3 orders, last 03-30 (1): Active              / 4 orders, last 06-30 (0): Active
+#:   G  no order yet: New customer                    / 1 order 04-05 (86): Lapsed
+#:   H  2 orders, last 03-31 23:00 (0): Active        / 4 orders, last 06-10 (20): Active
+#:   K  1 order 02-15 (45, exactly new_days): New     / 2 orders, last 05-01 (60, exactly at_risk_days): At risk
+#:   L  1 order 03-01 (30): New                       / 2 orders, last 04-30 (61): Lapsed
+STAGE_MOVES = {
+    "A": ("Active", "Active"), "B": ("Lapsed", "Lost"), "C": ("Lapsed", "Active"), "D": (NEW, "Active"),
+    "E": ("New", "Lost"), "F": ("Active", "Active"), "G": (NEW, "Lapsed"), "H": ("Active", "Active"),
+    "K": ("New", "At risk"), "L": ("New", "Lapsed"),
+}
+
+
+@pytest.fixture(scope="module")
+def staged_run(analysis):
+    from rfm.scoring.classic import SegmentSettings
+    from rfm.scoring.lifecycle import LifecycleThresholds
+
+    return segment_run(analysis, SegmentSettings(lifecycle=LifecycleThresholds(*STAGE_DAYS)), k=2)
+
+
+def test_stage_flows_between_two_dates_by_hand(analysis, staged_run):
+    moves = migrate(analysis.orders, staged_run.bundle, FROM_DATE, TO_DATE, schema.LIFECYCLE_STAGE)
+    assert moves.customers[["from", "to"]].apply(tuple, axis=1).to_dict() == STAGE_MOVES
+    assert list(moves.matrix.index) == [NEW, "New", "Active", "Lapsed"]
+    assert list(moves.matrix.columns) == ["Active", "At risk", "Lapsed", "Lost"]
+    assert moves.matrix.to_numpy().tolist() == [[1, 0, 1, 0], [0, 1, 1, 1], [3, 0, 0, 0], [1, 0, 0, 1]]
+    assert moves.describe().startswith("10 customers by lifecycle stage on 2024-03-31 and 2024-06-30")
+    assert moves.flows.iloc[0].to_dict() == {"from": NEW, "to": "Active", "customers": 1, "share_of_from": 0.5, "revenue_between": 70.0}
+
+
+def test_stage_counts_over_time_use_the_same_thresholds(analysis, staged_run):
+    sizes = sizes_over_time(analysis.orders, staged_run.bundle, [FROM_DATE, TO_DATE], schema.LIFECYCLE_STAGE)
+    assert list(sizes.columns) == ["New", "Active", "At risk", "Lapsed", "Lost"]
+    assert sizes.loc[FROM_DATE].to_dict() == {"New": 3, "Active": 3, "At risk": 0, "Lapsed": 2, "Lost": 0}
+    assert sizes.loc[TO_DATE].to_dict() == {"New": 0, "Active": 5, "At risk": 1, "Lapsed": 2, "Lost": 2}
+    labelled = labelled_as_of(analysis.orders, staged_run.bundle, TO_DATE, schema.LIFECYCLE_STAGE)
+    assert labelled["state"].value_counts().to_dict() == {"Active": 5, "Lapsed": 2, "Lost": 2, "At risk": 1}
