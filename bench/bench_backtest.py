@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from devkit import datagen
     from rfm.backtest.run import BacktestSettings, backtest
+    from rfm.backtest.separation import predictive_separation
     from rfm.cleaning.analyse import analyse_file
+    from rfm.clustering.fit import ClusterSettings
 
     for customers in args.customers or [5_000, 200_000]:
         rows = customers * ROWS_PER_CUSTOMER
@@ -54,6 +56,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {key:<11} AUC {row['auc']:.3f}  top 20% revenue {row['top20_revenue_share']:.1%}")
         print(f"  {result.verdict()}")
         timed(f"backtest, {args.holdout_days}-day holdout, k={result.k} given", lambda: backtest(orders, day, BacktestSettings(args.holdout_days, k=result.k)))
+        separation = timed(
+            "predictive separation for k = 3..8 (the Clusters page's sweep)",
+            lambda: predictive_separation(orders, day, range(3, 9), ClusterSettings()),
+        )
+        print("  spread by k: " + ", ".join(f"{k}: {v:.0%}" for k, v in separation.as_dict().items()))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ customers = result.customers
 names = result.names["name"]
 st.caption(
     f"{len(customers):,} customers in {result.names.shape[0]} groups ({result.method()}). "
-    "Names come from each cluster's average recency, frequency and spend compared with the others; rename them below."
+    "Each cluster is named after the RFM segment most of its customers are in (the rule segments of the RFM page): "
+    "the agreement column says how many are. Rename them below."
 )
 for warning in result.warnings:
     st.warning(warning)
@@ -31,8 +32,12 @@ st.dataframe(
 with st.expander("Rename segments and edit their actions"), st.form("renames"):
     editable = result.names.reset_index().rename(columns={"index": "cluster"})
     edited = st.data_editor(
-        editable, hide_index=True, width="stretch", disabled=["cluster"], key="names_editor",
-        column_config={"action": st.column_config.TextColumn(width="large")},
+        editable, hide_index=True, width="stretch", disabled=["cluster", "agreement", "basis"], key="names_editor",
+        column_config={
+            "action": st.column_config.TextColumn(width="large"),
+            "agreement": st.column_config.NumberColumn(format="percent", help="Share of the cluster in the RFM segment of its name"),
+            "basis": st.column_config.TextColumn("most common RFM segments"),
+        },
     )
     if st.form_submit_button("Apply names"):
         renames = tuple((int(row.cluster), str(row.name), str(row.action)) for row in edited.itertuples(index=False))
@@ -69,4 +74,14 @@ if crosstab_tab.open:
         crosstab_tab.info("Named RFM segments are not available for this data.")
     else:
         crosstab_tab.plotly_chart(crosstab_heatmap(result.crosstab_shares, result.crosstab_counts), width="stretch", key="crosstab")
+        crosstab_tab.caption(
+            "How far each name agrees with the RFM segments: the share of the cluster's customers in the segment it is "
+            "named after. A Champions cluster is always mostly Champions or Loyal Customers, a Lost one mostly Lost, "
+            "Hibernating or At Risk."
+        )
+        crosstab_tab.dataframe(
+            result.names[["name", "agreement", "basis"]].set_index("name"), width="stretch", key="name_agreement",
+            column_config={"agreement": st.column_config.NumberColumn(format="percent"),
+                           "basis": st.column_config.TextColumn("most common RFM segments")},
+        )
         crosstab_tab.dataframe(result.crosstab_counts, width="stretch", key="crosstab_counts")

@@ -102,7 +102,8 @@ def segment_run(
     segment_settings : rfm.scoring.classic.SegmentSettings, optional
     cluster_settings : rfm.clustering.fit.ClusterSettings, optional
     k : int, optional
-        Number of clusters; ``None`` takes the sweep's recommended k (2 when it recommends none).
+        Number of clusters; ``None`` takes the sweep's recommended k (2 when it recommends none). The sweep measures
+        the predictive separation of each k when the analysis kept its orders.
     algorithm, renames : as for :func:`rfm.clustering.fit.fit_clusters`.
     cleaning, profit_margin : saved in the model, for files scored with it later.
     sweep, segmentation, clusters : results already computed (the app passes its cached ones).
@@ -112,10 +113,18 @@ def segment_run(
 
     segment_settings = segment_settings or SegmentSettings()
     cluster_settings = cluster_settings or ClusterSettings()
-    if k is not None and k > cluster_settings.k_max:
+    if k is not None and k > cluster_settings.k_max:  # the sweep covers the fitted k, so that its figures show
         cluster_settings = replace(cluster_settings, k_max=min(k, 15))
+    if k is not None and k < cluster_settings.k_min:
+        cluster_settings = replace(cluster_settings, k_min=max(k, 2))
     segmentation = segmentation or segment_customers(analysis.customers, segment_settings)
-    sweep = sweep or run_sweep(segmentation.customers, cluster_settings)
+    if sweep is None:
+        from rfm.backtest.separation import sweep_with_separation
+
+        sweep = sweep_with_separation(
+            run_sweep(segmentation.customers, cluster_settings), analysis.orders, analysis.report.analysis_date,
+            cluster_settings, segment_settings,
+        )
     chosen = k if k is not None else (sweep.recommended_k or 2)
     clusters = clusters or fit_clusters(segmentation.customers, cluster_settings, chosen, algorithm, renames)
     bundle = build_bundle(
@@ -162,17 +171,22 @@ def segment_kpis(run: SegmentRun, period: tuple[dt.date, dt.date] | None = None,
 
 
 def summary(run: SegmentRun, inspect: dict) -> dict:
-    """``summary.json``: the inspect summary plus ``k``, ``silhouette``, one entry per segment and, for a file
+    """``summary.json``: the inspect summary plus ``k``, ``silhouette``, the sweep's ``recommended_k`` and
+    ``k_reason`` (for a fit), one entry per segment (``name``, ``customers``, ``share``, ``revenue``) and, for a file
     scored with a saved model, ``fit_check`` (:meth:`rfm.bundle.drift.FitCheck.as_json`)."""
     sizes = segment_sizes(run.labelled, SEGMENT_NAME)
     fit_check = {} if run.fit_check is None else {"fit_check": run.fit_check.as_json()}
+    swept = {} if run.sweep is None else {"recommended_k": run.sweep.recommended_k, "k_reason": run.sweep.reason}
+    total = max(len(run.labelled), 1)
     return {
         **inspect,
         "k": run.k,
         "silhouette": None if run.silhouette is None else round(run.silhouette, 4),
+        **swept,
         "model": run.bundle.describe(),
         "segments": [
-            {"name": str(row.name), "customers": int(row.customers), "revenue": round(float(row.revenue), 2)}
+            {"name": str(row.name), "customers": int(row.customers), "share": round(int(row.customers) / total, 4),
+             "revenue": round(float(row.revenue), 2)}
             for row in sizes.itertuples(index=False)
         ],
         **fit_check,

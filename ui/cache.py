@@ -140,9 +140,12 @@ def _sweep_settings(clustering):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cached_sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
+    from rfm.backtest.separation import sweep_with_separation
     from rfm.clustering.fit import run_sweep
 
-    return run_sweep(_segment(digest, name, choices, segments, _data).customers, clustering)
+    analysis = _analyse(digest, name, choices, _data)
+    sweep = run_sweep(_segment(digest, name, choices, segments, _data).customers, clustering)
+    return sweep_with_separation(sweep, analysis.orders, analysis.report.analysis_date, clustering, segments)
 
 
 def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):

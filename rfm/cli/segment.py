@@ -70,6 +70,8 @@ def fitted_run(args: argparse.Namespace) -> SegmentRun:
         warn(text)
     for note in run.notes:
         say(f"note: {note}")
+    if args.k is None and run.sweep is not None and run.sweep.ks:
+        say(f"recommended {run.sweep.reason}")
     return run
 
 

@@ -34,7 +34,7 @@ from rfm.clustering.profiles import (
     pca_projection,
     segment_crosstab,
 )
-from rfm.clustering.sweep import SweepResult, sweep_k
+from rfm.clustering.sweep import DEFAULT_K_MAX, DEFAULT_K_MIN, SweepResult, sweep_k
 from rfm.errors import RFMInputError
 from rfm.schema import (
     ALGORITHM_LABELS,
@@ -94,8 +94,8 @@ class ClusterSettings:
     scaler: Scaler = "standard"
     exclude_outliers: bool = False
     outliers_as: Literal["nearest", "own_tier"] = "nearest"
-    k_min: int = 2
-    k_max: int = 10
+    k_min: int = DEFAULT_K_MIN
+    k_max: int = DEFAULT_K_MAX
     random_state: int = 42
     n_init: int = 10
     min_cluster_share: float = 0.01
@@ -383,13 +383,14 @@ def _named_clusters(customers, settings, k, algorithm, renames, population, esti
         else:
             labels[outsiders] = customers.loc[outsiders, TIER].map(TIER_GROUP_LABELS).astype("int64")
 
-    profiles = cluster_profiles(customers, labels, SEGMENT if SEGMENT in customers.columns else "segment")
+    segments = customers[SEGMENT] if SEGMENT in customers.columns else _default_segments(customers)
+    profiles = cluster_profiles(customers.assign(**{SEGMENT: segments}), labels, SEGMENT)
     names = _names(profiles, labels, renames)
     named = customers.copy()
     named[CLUSTER] = labels
     named[CLUSTER_NAME] = labels.map(names["name"])
     named[CLUSTER_ACTION] = labels.map(names["action"])
-    counts, shares = segment_crosstab(customers[SEGMENT], named[CLUSTER_NAME]) if SEGMENT in customers.columns else (pd.DataFrame(), pd.DataFrame())
+    counts, shares = segment_crosstab(segments, named[CLUSTER_NAME])
     projection = pca_projection(estimator.transform(customers), estimator.cluster_centers_, settings.random_state)
     warnings = list(estimator.warnings_) + list(projection.warnings)
     if settings.exclude_outliers and not outsiders.any() and (customers.get(TIER, pd.Series(dtype=str)) != REGULAR).any():
@@ -471,18 +472,31 @@ def _is_cluster(label: object) -> bool:
     return isinstance(label, (int, np.integer)) and bool(label >= 0)
 
 
+def _default_segments(customers: pd.DataFrame) -> pd.Series:
+    """The default rules' RFM segment of each customer, for customers that come without one: clusters are named
+    after their customers' segments."""
+    from rfm.scoring.rules import assign_segments, default_rules
+    from rfm.scoring.scores import compute_scores
+
+    return assign_segments(compute_scores(customers).scores, default_rules())
+
+
 def _names(profiles: pd.DataFrame, labels: pd.Series, renames) -> pd.DataFrame:
     """Automatic names for fitted clusters, tier names for tier groups, then the user's renames.
 
-    Returns a frame indexed by cluster label with ``name`` and ``action``.
+    Returns a frame indexed by cluster label with ``name``, ``action``, ``agreement`` (the share of the cluster in
+    the RFM segment it is named after; NaN for tier groups, noise and renamed clusters) and ``basis``.
     """
-    names = name_clusters(profiles.loc[[label for label in profiles.index if _is_cluster(label)]])[["name", "action"]]
+    names = name_clusters(profiles.loc[[label for label in profiles.index if _is_cluster(label)]])
     for tier, label in TIER_GROUP_LABELS.items():
         if (labels == label).any():
-            names.loc[label] = (tier, _TIER_ACTIONS[tier])
+            names.loc[label] = (tier, _TIER_ACTIONS[tier], np.nan, "outlier tier")
     if (labels == NOISE).any():
-        names.loc[NOISE] = (NOISE_NAME, ACTIONS[NOISE_NAME])
+        names.loc[NOISE] = (NOISE_NAME, ACTIONS[NOISE_NAME], np.nan, "not in any cluster")
     for label, name, action in renames:
         if label in names.index:
-            names.loc[label] = (name.strip() or names.loc[label, "name"], action.strip() or names.loc[label, "action"])
+            renamed = name.strip() and name.strip() != names.loc[label, "name"]
+            names.loc[label, ["name", "action"]] = (name.strip() or names.loc[label, "name"], action.strip() or names.loc[label, "action"])
+            if renamed:
+                names.loc[label, "agreement"] = np.nan
     return names

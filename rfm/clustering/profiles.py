@@ -1,12 +1,13 @@
 """What the clusters are: a profile per cluster, business names from the profile, the crosstab against the
 named RFM segments, and a 2-D PCA projection to draw them.
 
-Names come from how each cluster's mean R, F and M rank among the clusters (see :func:`name_clusters`),
-never from the cluster number, so relabelling the clusters relabels the names with them.
+Each cluster is named after the RFM segment most of its customers are in (see :func:`name_clusters`), never
+after the cluster number or its rank among the clusters, so relabelling the clusters relabels the names with them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import pandas as pd
 from rfm import schema
 from rfm.errors import RFMInputError
 from rfm.schema import CLUSTER, NOISE, NOISE_NAME, SEGMENT
+from rfm.scoring.rules import default_rules
 
 SEGMENT_PREFIX = "segment: "
 PROFILE_COLUMNS: tuple[str, ...] = (
@@ -31,40 +33,24 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "avg_order_value",
 )
 
-# Levels of a rank score (0 = worst cluster, 1 = best): below LOW is "low", above HIGH is "high".
-LOW, HIGH = 0.35, 0.65
-
-#: The naming rules, as data: (name, recency levels, frequency levels, monetary levels); first match wins.
-#: Levels come from ranks among clusters: recency is "high" for the *most recent* clusters.
-NAME_RULES: tuple[tuple[str, frozenset, frozenset, frozenset], ...] = tuple(
-    (name, frozenset(r.split()), frozenset(f.split()), frozenset(m.split()))
-    for name, r, f, m in (
-        ("Champions", "high", "high", "high"),
-        ("Loyal", "high mid", "high", "high mid low"),
-        ("Big Spenders", "high mid", "mid low", "high"),
-        ("At Risk", "low", "high", "high mid low"),
-        ("At Risk", "low", "mid low", "high"),
-        ("New", "high", "low", "mid low"),
-        ("Potential", "high", "mid", "mid low"),
-        ("Need Attention", "mid", "mid", "mid low"),
-        ("Hibernating", "mid", "low", "mid low"),
-        ("Hibernating", "low", "mid", "mid low"),
-        ("Lost", "low", "low", "mid low"),
-    )
-)
-FALLBACK_NAME = "Other"
+#: Names that promise the most. A cluster takes one only when most of its customers are in one of these RFM
+#: segments: a "Champions" cluster is mostly Champions or Loyal Customers, a "Lost" one mostly Lost, Hibernating
+#: or At Risk.
+GUARDED_NAMES: dict[str, frozenset[str]] = {
+    "Champions": frozenset({"Champions", "Loyal Customers"}),
+    "Lost": frozenset({"Lost", "Hibernating", "At Risk"}),
+}
+#: A cluster whose most common segment's name went to a cluster with more of that segment takes another segment's
+#: name only when at least this share of its customers are in it; else it is numbered ("Hibernating 2").
+SECOND_NAME_SHARE = 0.25
+#: The name of a cluster no segment name fits (only possible when the guarded segments split it evenly).
+MIXED_NAME = "Mixed"
+SINGLE_NAME = "All customers"
+#: What to do about each name: the default RFM rules' actions, and the names only clusters take.
 ACTIONS: dict[str, str] = {
-    "Champions": "Reward them: early access and loyalty perks; ask for reviews and referrals.",
-    "Loyal": "Upsell higher-value products and keep them close with the loyalty programme.",
-    "Big Spenders": "Offer premium products and personal service; give them a reason to buy more often.",
-    "At Risk": "Win them back now: a personal message and a strong offer before they are lost.",
-    "New": "Onboard them: a welcome series and a reason to place a second order.",
-    "Potential": "Recommend related products and offer membership to turn them into regulars.",
-    "Need Attention": "Re-engage with a limited-time offer based on what they bought before.",
-    "Hibernating": "Reactivate cheaply: a relevant offer or new products, without overspending.",
-    "Lost": "Try one last win-back campaign; otherwise stop spending on them.",
-    "All customers": "One cluster says nothing about differences: try more clusters.",
-    FALLBACK_NAME: "Look at the profile: no naming rule matched this cluster.",
+    **{rule.segment: rule.action for rule in default_rules()},
+    SINGLE_NAME: "One cluster says nothing about differences: try more clusters.",
+    MIXED_NAME: "Look at the profile: no RFM segment describes most of this cluster.",
     NOISE_NAME: "Not in any dense group: review these customers one by one.",
 }
 
@@ -113,64 +99,119 @@ def cluster_profiles(customers: pd.DataFrame, labels: pd.Series, segment_column:
     return summary
 
 
-def name_clusters(profile: pd.DataFrame) -> pd.DataFrame:
-    """A business name and a recommended action for each cluster, from its mean R, F and M.
+def name_clusters(profile: pd.DataFrame, actions: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A business name and a recommended action for each cluster, from its own customers' RFM segments.
 
-    The rule: each cluster's mean recency, frequency and monetary gets a score from 0 (worst cluster) to 1
-    (best), the lowest recency being best: half its rank among the clusters (evenly spaced), half its
-    position between the worst and the best cluster (on a log scale for frequency and monetary), so that a
-    cluster close to the best one scores high even when it ranks second of three. A score below 0.35 is
-    "low", above 0.65 "high", else "mid", and the first of :data:`NAME_RULES` whose levels match names the
-    cluster (e.g. high/high/high is Champions, low recency with high frequency is At Risk). Two clusters
-    earning the same name are told apart by " 2", " 3", ... in order of their total score (then monetary,
-    recency, frequency), so the name never depends on the cluster number. A single cluster is "All
-    customers"; the noise row (label ``NOISE``, -1) is "Noise".
+    A cluster is named after the RFM segment (of the score rules) that most of its customers are in: names come
+    from behaviour, the customers' own R/F/M scores, not from how a cluster ranks among the others. The rules:
+
+    - a guarded name (:data:`GUARDED_NAMES`: Champions, Lost) needs most of the cluster in its family of segments;
+    - names are unique: a segment's name goes to the cluster with the largest share of it; a cluster that loses its
+      most common segment's name takes the next segment holding at least :data:`SECOND_NAME_SHARE` of it, else its
+      own most common name numbered by how good the cluster is (" 2", " 3"...: by recency, frequency and spend,
+      see :func:`merit_scores`), so the name never depends on the cluster number;
+    - a single cluster is "All customers"; the noise row (label ``NOISE``, -1) is "Noise".
 
     Parameters
     ----------
     profile : DataFrame
-        From :func:`cluster_profiles` (needs ``mean_recency_days``, ``mean_frequency``, ``mean_monetary``).
+        From :func:`cluster_profiles` with a segment column: the ``"segment: <name>"`` shares, and the means
+        ``mean_recency_days``, ``mean_frequency``, ``mean_monetary``.
+    actions : mapping of segment name to action, optional
+        The rules' actions (``Segmentation.info["action"]``); the default rules' actions otherwise.
 
     Returns
     -------
-    DataFrame indexed like ``profile`` with ``name`` (unique), ``action`` (one line) and ``basis`` (the
-    levels behind the name, e.g. ``"recency high, frequency low, monetary mid"``).
+    DataFrame indexed like ``profile`` with ``name`` (unique), ``action`` (one line), ``agreement`` (the share of
+    the cluster's customers in the RFM segment it is named after; NaN for noise, a single cluster or "Mixed") and
+    ``basis`` (its most common segments, e.g. ``"44% Loyal Customers, 40% Champions, 9% Potential Loyalist"``).
+
+    Raises
+    ------
+    RFMInputError
+        When the profile has no segment shares.
     """
-    scores = merit_scores(profile)
-    means = [f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"]
-    clusters = profile.loc[scores.index, means].astype("float64")
-    names, bases = {}, {}
-    for cluster, row in scores.iterrows():
-        levels = {axis: _level(row[axis]) for axis in "rfm"}
-        bases[cluster] = f"recency {levels['r']}, frequency {levels['f']}, monetary {levels['m']}"
-        names[cluster] = "All customers" if len(scores) == 1 else _rule_name(levels)
-    # Duplicates are numbered by how good the cluster is, so that numbering follows the centroids.
-    merit = pd.DataFrame(
-        {
-            "total": scores.sum(axis=1),
-            "monetary": clusters[means[2]],
-            "recency": -clusters[means[0]],
-            "frequency": clusters[means[1]],
-        }
-    )
-    ranked = merit.sort_values(["total", "monetary", "recency", "frequency"], ascending=False, kind="stable").index
-    seen: dict[str, int] = {}
-    unique = {}
-    for cluster in ranked:
-        base = names[cluster]
-        seen[base] = seen.get(base, 0) + 1
-        unique[cluster] = base if seen[base] == 1 else f"{base} {seen[base]}"
+    shares = segment_shares(profile)
+    ranked = list(merit_scores(profile).sum(axis=1).sort_values(ascending=False, kind="stable").index)
+    bases = {ranked[0]: SINGLE_NAME} if len(ranked) == 1 else _segment_names(shares.loc[ranked])
+    unique = _numbered(bases, ranked)
+    known = {**ACTIONS, **(actions or {})}
     rows = []
     for cluster in profile.index:
         if cluster == NOISE:
-            rows.append((NOISE_NAME, ACTIONS[NOISE_NAME], "not in any cluster"))
-        else:
-            rows.append((unique[cluster], ACTIONS[names[cluster]], bases[cluster]))
-    return pd.DataFrame(rows, columns=["name", "action", "basis"], index=profile.index)
+            rows.append((NOISE_NAME, known[NOISE_NAME], math.nan, "not in any cluster"))
+            continue
+        base, row = bases[cluster], shares.loc[cluster]
+        action = known.get(base) or f"Act as for the RFM segment {base!r} (its action is on the RFM page)."
+        agreement = float(row[base]) if base in row.index else math.nan
+        rows.append((unique[cluster], action, agreement, _basis(row)))
+    return pd.DataFrame(rows, columns=["name", "action", "agreement", "basis"], index=profile.index)
+
+
+def segment_shares(profile: pd.DataFrame) -> pd.DataFrame:
+    """The share of each RFM segment in each cluster (noise left out): the profile's ``"segment: "`` columns."""
+    columns = [c for c in profile.columns if str(c).startswith(SEGMENT_PREFIX)]
+    if not columns:
+        raise RFMInputError(
+            "Clusters are named after their customers' RFM segments, and the profile has none: build it with "
+            "cluster_profiles() on customers with a 'segment' column."
+        )
+    shares = profile.loc[[c for c in profile.index if c != NOISE], columns].astype("float64").fillna(0.0)
+    return shares.rename(columns=lambda c: str(c)[len(SEGMENT_PREFIX):])
+
+
+def _segment_names(shares: pd.DataFrame) -> dict:
+    """The segment each cluster is named after (rows of ``shares`` best cluster first); see :func:`name_clusters`."""
+    allowed = {cluster: [seg for seg in shares.columns if _may_take(row, seg)] for cluster, row in shares.iterrows()}
+    first = {
+        cluster: max(segs, key=lambda seg: shares.at[cluster, seg]) if segs else MIXED_NAME
+        for cluster, segs in allowed.items()
+    }
+    position = {cluster: place for place, cluster in enumerate(shares.index)}
+    pairs = sorted(
+        ((shares.at[cluster, seg], -position[cluster], -order, seg, cluster)
+         for cluster, segs in allowed.items() for order, seg in enumerate(segs)),
+        key=lambda pair: pair[:3], reverse=True,
+    )
+    named: dict = {}
+    for share, _, _, seg, cluster in pairs:
+        if cluster in named or seg in named.values():
+            continue
+        if seg == first[cluster] or share >= SECOND_NAME_SHARE:
+            named[cluster] = seg
+    return {cluster: named.get(cluster, first[cluster]) for cluster in shares.index}
+
+
+def _may_take(row: pd.Series, segment: str) -> bool:
+    """Whether a cluster (its segment shares) may be named after ``segment``: some of it is in that segment, and
+    most of it is in the segment's family when the name is guarded."""
+    if row[segment] <= 0:
+        return False
+    family = GUARDED_NAMES.get(segment)
+    return family is None or float(row[[s for s in row.index if s in family]].sum()) > 0.5
+
+
+def _numbered(bases: Mapping, ranked: list) -> dict:
+    """Names made unique: the second cluster (in ``ranked`` order) with the same base gets " 2", and so on."""
+    seen: dict[str, int] = {}
+    unique = {}
+    for cluster in ranked:
+        base = bases[cluster]
+        seen[base] = seen.get(base, 0) + 1
+        unique[cluster] = base if seen[base] == 1 else f"{base} {seen[base]}"
+    return unique
+
+
+def _basis(row: pd.Series) -> str:
+    """The cluster's three most common segments with their shares."""
+    top = row[row > 0].sort_values(ascending=False, kind="stable").head(3)
+    return ", ".join(f"{share:.0%} {segment}" for segment, share in top.items())
 
 
 def merit_scores(profile: pd.DataFrame) -> pd.DataFrame:
-    """How good each cluster is on each axis, from 0 (worst cluster) to 1 (best); see :func:`name_clusters`.
+    """How good each cluster is on each axis, from 0 (worst cluster) to 1 (best): half the rank among the clusters
+    (evenly spaced), half the position between the worst and the best (on a log scale for frequency and monetary);
+    the lowest recency is best.
 
     Returns a frame indexed like ``profile`` (noise left out) with ``r``, ``f`` and ``m``; their sum ranks
     the clusters from best to worst.
@@ -392,14 +433,3 @@ def _merit_scores(values: pd.Series) -> pd.Series:
     rank = (values.rank(method="average") - 1) / (len(values) - 1)
     position = (values - values.min()) / (values.max() - values.min())
     return (rank + position) / 2
-
-
-def _level(score: float) -> str:
-    return "low" if score < LOW else "high" if score > HIGH else "mid"
-
-
-def _rule_name(levels: Mapping[str, str]) -> str:
-    for name, r, f, m in NAME_RULES:
-        if levels["r"] in r and levels["f"] in f and levels["m"] in m:
-            return name
-    return FALLBACK_NAME

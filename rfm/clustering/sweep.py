@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import warnings as pywarnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -41,6 +41,13 @@ from rfm.shared.numeric import count_distinct_rows, is_int
 
 #: Largest k a sweep may try.
 K_LIMIT = 15
+#: The k range a sweep tries unless told otherwise: two clusters are too coarse to act on (one of them held about
+#: half the customers on every file tried), more than eight too many campaigns to run. 2 can still be chosen.
+DEFAULT_K_MIN, DEFAULT_K_MAX = 3, 8
+#: A segment a marketer can act on holds at least this share of the customers (smaller is not worth a campaign)...
+SMALLEST_SEGMENT_SHARE = 0.03
+#: ...and at most this share (a segment holding most customers says little about any of them).
+LARGEST_SEGMENT_SHARE = 0.5
 #: A k whose mean adjusted Rand index between seeds reaches this is "stable".
 STABLE_ARI = 0.8
 #: Silhouettes closer than this to the best count as a tie, which the elbow breaks.
@@ -58,7 +65,10 @@ _BLOCK_BYTES = 4_000_000
 # silhouettes alike (bench/bench_clusters.py prints both settings).
 _THREADS = 1
 
-METRICS: tuple[str, ...] = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "stability")
+METRICS: tuple[str, ...] = (
+    "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "stability", "smallest_share", "largest_share",
+    "separation",
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,11 @@ class SweepResult:
         How it was computed when that is not the default (mini-batch K-Means, sampled metrics); not problems.
     elbow_k : int or None
         The elbow of the inertia curve (see :func:`elbow_k`), ``None`` when the curve has none.
+    smallest_share, largest_share : tuple of float
+        The share of the swept customers in the smallest and the largest cluster at each k.
+    separation : tuple of float
+        The predictive separation at each k (see :func:`with_separation`): how far apart the best and the worst
+        cluster's bought-again rates were in a backtest; NaN where it was not measured.
     """
 
     ks: tuple[int, ...]
@@ -110,6 +125,19 @@ class SweepResult:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     elbow_k: int | None = None
+    smallest_share: tuple[float, ...] = ()
+    largest_share: tuple[float, ...] = ()
+    separation: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        for metric in ("smallest_share", "largest_share", "separation"):  # unmeasured: NaN at every k
+            if len(getattr(self, metric)) != len(self.ks):
+                object.__setattr__(self, metric, (math.nan,) * len(self.ks))
+
+    @property
+    def separation_measured(self) -> bool:
+        """Whether the predictive separation was measured at some k."""
+        return any(math.isfinite(value) for value in self.separation)
 
     @property
     def sampled(self) -> bool:
@@ -134,7 +162,7 @@ class SweepResult:
 # --- the sweep ----------------------------------------------------------------------------------------
 
 
-def sweep_k(X: ArrayLike, k_min: int = 2, k_max: int = 10, random_state: int = 42, n_init: int = 10,
+def sweep_k(X: ArrayLike, k_min: int = DEFAULT_K_MIN, k_max: int = DEFAULT_K_MAX, random_state: int = 42, n_init: int = 10,
             stability_runs: int = 5, exact_silhouette_max: int = EXACT_SILHOUETTE_MAX, minibatch_above: int = 50_000,
             *, stability_sample: int = STABILITY_SAMPLE) -> SweepResult:
     """Fit K-Means for every k in ``k_min..k_max`` and score each partition.
@@ -144,7 +172,7 @@ def sweep_k(X: ArrayLike, k_min: int = 2, k_max: int = 10, random_state: int = 4
     X : ndarray of shape (n_customers, n_features)
         The scaled feature matrix, one row per customer (e.g. ``RFMClusterer.transform(table)``).
     k_min, k_max : int
-        The range of k, ``2 <= k_min <= k_max <= 15``. ``k_max`` is lowered (with a warning) to the number
+        The range of k, ``2 <= k_min <= k_max <= 15`` (default 3 to 8). ``k_max`` is lowered (with a warning) to the number
         of distinct customers minus one: silhouette needs fewer clusters than points.
     random_state : int
         Seed of the fits and samples (>= 0); the same seed gives the same result.
@@ -181,7 +209,7 @@ def sweep_k(X: ArrayLike, k_min: int = 2, k_max: int = 10, random_state: int = 4
     >>> X = np.concatenate([c + rng.normal(size=(60, 2)) for c in centres])
     >>> result = sweep_k(X, k_max=6)
     >>> result.ks, result.recommended_k
-    ((2, 3, 4, 5, 6), 3)
+    ((3, 4, 5, 6), 3)
     """
     matrix = _check_matrix(X)
     _check_settings(
@@ -244,7 +272,9 @@ def _sweep(matrix, ks, method, random_state, n_init, stability_runs, exact_silho
             f"{n_customers:,} customers (every cluster represented); inertia on all of them."
         )
     elbow = elbow_k(ks, inertia, total_inertia=float(((matrix - matrix.mean(axis=0)) ** 2).sum()))
-    recommended, reason = recommend_k(ks, silhouette, stability, elbow)
+    shares = [np.bincount(labelling) / n_customers for labelling in labels]
+    smallest, largest = tuple(float(s[s > 0].min()) for s in shares), tuple(float(s.max()) for s in shares)
+    recommended, reason = recommend_k(ks, silhouette, stability, elbow, sizes=list(zip(smallest, largest)))
     return SweepResult(
         ks=ks,
         inertia=tuple(inertia),
@@ -260,7 +290,41 @@ def _sweep(matrix, ks, method, random_state, n_init, stability_runs, exact_silho
         warnings=tuple(dict.fromkeys(warnings)),
         notes=tuple(notes),
         elbow_k=elbow,
+        smallest_share=smallest,
+        largest_share=largest,
     )
+
+
+def with_separation(result: SweepResult, separation: Mapping[int, float], note: str | None = None) -> SweepResult:
+    """The sweep with the predictive separation of each k, and the recommendation made again with it.
+
+    Parameters
+    ----------
+    result : SweepResult
+    separation : mapping of k to float
+        For each k, the bought-again rate of the best cluster minus that of the worst in a backtest (clusters fitted
+        on the history before a cut, judged on the days after it; see ``rfm.backtest.separation``). A k left out is
+        NaN.
+    note : str, optional
+        How it was measured (the cut, the customers), added to ``notes``.
+
+    Returns
+    -------
+    SweepResult
+        ``separation`` filled; ``recommended_k`` and ``reason`` from :func:`recommend_k` with it (it breaks
+        ties of silhouette).
+    """
+    from dataclasses import replace
+
+    values = tuple(float(separation.get(k, math.nan)) for k in result.ks)
+    if not result.ks:
+        return result
+    recommended, reason = recommend_k(
+        result.ks, result.silhouette, result.stability, result.elbow_k,
+        sizes=list(zip(result.smallest_share, result.largest_share)), separation=values,
+    )
+    notes = result.notes + ((note,) if note else ())
+    return replace(result, separation=values, recommended_k=recommended, reason=reason, notes=notes)
 
 
 def _empty_result(method: str, n_customers: int, warnings: list[str]) -> SweepResult:
@@ -608,13 +672,23 @@ def recommend_k(
     silhouette: Sequence[float],
     stability: Sequence[float],
     elbow: int | None,
+    sizes: Sequence[tuple[float, float]] | None = None,
+    separation: Sequence[float] | None = None,
 ) -> tuple[int, str]:
-    """The recommended k and a sentence saying why.
+    """The recommended k and a sentence saying why, naming the criterion that decided.
 
-    The rule: keep the ks whose stability is at least :data:`STABLE_ARI` (all ks when none is, or when
-    stability was not measured); among them take the highest silhouette, except that when the elbow of
-    the inertia curve is among them with a silhouette within :data:`SILHOUETTE_TIE` of the best, the elbow
-    wins (the two agree that far). Without any silhouette, the elbow if it is kept, else the smallest kept k.
+    The rule, in order:
+
+    1. **Sizes a marketer can act on:** keep the ks whose every cluster holds from :data:`SMALLEST_SEGMENT_SHARE` to
+       :data:`LARGEST_SEGMENT_SHARE` of the customers (all ks when none does, or when ``sizes`` is not given).
+    2. **Stability:** of those, keep the ks whose stability is at least :data:`STABLE_ARI` (all of them when none
+       is, or when stability was not measured).
+    3. **Silhouette:** take the highest. A k within :data:`SILHOUETTE_TIE` of it ties with it: among the tied ks
+       the widest predictive separation wins when it was measured for all of them, else the elbow of the inertia
+       curve when it is among them.
+
+    Without any silhouette, the elbow if it is kept, else the smallest kept k. When a k with a higher silhouette
+    was set aside by step 1 or 2, the reason says which k and why.
 
     Parameters
     ----------
@@ -622,30 +696,55 @@ def recommend_k(
     silhouette, stability : sequence of float, aligned with ``ks`` (NaN where undefined)
     elbow : int or None
         From :func:`elbow_k`.
+    sizes : sequence of (float, float), optional
+        The smallest and the largest cluster's share of the customers at each k.
+    separation : sequence of float, optional
+        The predictive separation at each k (NaN where not measured); see :func:`with_separation`.
 
     Returns
     -------
     (int, str)
-        The k (0 when ``ks`` is empty) and the reason, e.g. ``"k=4: highest silhouette (0.41) among the
-        ks whose stability is ≥ 0.8 (2, 3, 4); the elbow is at k=4 too."``
+        The k (0 when ``ks`` is empty) and the reason, e.g. ``"k=4: highest silhouette (0.41) among the ks whose
+        clusters each hold 3–50% of the customers and whose stability is ≥ 0.8 (3, 4, 7); the elbow is at k=4 too."``
 
     Examples
     --------
     >>> recommend_k([2, 3, 4], [0.50, 0.62, 0.55], [1.0, 0.97, 0.71], elbow=3)[0]
     3
+    >>> recommend_k([2, 3, 4], [0.70, 0.62, 0.55], [1.0, 0.97, 0.9], 3, sizes=[(0.4, 0.6), (0.2, 0.4), (0.1, 0.4)])[0]
+    3
     """
     if not ks:
         return 0, "No k was tried."
     silhouette_of = dict(zip(ks, map(float, silhouette)))
-    kept, among = _kept_ks(ks, dict(zip(ks, map(float, stability))))
+    stability_of = dict(zip(ks, map(float, stability)))
+    sized, size_words, too_uneven = _sized_ks(ks, sizes)
+    kept, among = _kept_ks(sized, stability_of, size_words)
     scored = [k for k in kept if math.isfinite(silhouette_of[k])]
-    elbow_text = "the inertia curve has no clear elbow" if elbow is None else f"the elbow is at k={elbow}"
     if not scored:
         chosen = elbow if elbow in kept else kept[0]
         how = "the elbow of the inertia curve" if chosen == elbow else "the smallest k"
         return chosen, f"k={chosen}: {how} {among}; silhouette is undefined for every k."
+    chosen, reason = _by_silhouette(scored, silhouette_of, elbow, among, _separation_of(ks, separation))
+    return chosen, reason + _set_aside(ks, chosen, silhouette_of, stability_of, kept, too_uneven)
+
+
+def _by_silhouette(scored: list[int], silhouette_of: dict[int, float], elbow: int | None, among: str,
+                   separation_of: dict[int, float]) -> tuple[int, str]:
+    """Step 3 of :func:`recommend_k`: the highest silhouette, ties broken by the separation, else the elbow."""
     best = max(scored, key=lambda k: (silhouette_of[k], -k))
-    if elbow in scored and elbow != best and silhouette_of[elbow] >= silhouette_of[best] - SILHOUETTE_TIE:
+    tied = [k for k in scored if silhouette_of[k] >= silhouette_of[best] - SILHOUETTE_TIE]
+    elbow_text = "the inertia curve has no clear elbow" if elbow is None else f"the elbow is at k={elbow}"
+    if len(tied) > 1 and all(k in separation_of for k in tied):
+        widest = max(tied, key=lambda k: (separation_of[k], -k))
+        if widest != best:
+            return widest, (
+                f"k={widest}: the widest predictive separation ({separation_of[widest]:.0%} between its best and worst "
+                f"cluster's bought-again rate, against {separation_of[best]:.0%} at k={best}) among the ks whose "
+                f"silhouette is within {SILHOUETTE_TIE:g} of the highest (k={best}, {silhouette_of[best]:.2f}) {among}; "
+                f"{elbow_text}."
+            )
+    elif elbow in tied and elbow != best:
         return elbow, (
             f"k={elbow}: the elbow of the inertia curve, and its silhouette ({silhouette_of[elbow]:.2f}) is within "
             f"{SILHOUETTE_TIE:g} of the highest (k={best}, {silhouette_of[best]:.2f}) {among}."
@@ -654,16 +753,59 @@ def recommend_k(
     return best, f"k={best}: highest silhouette ({silhouette_of[best]:.2f}) {among}; {agree}."
 
 
-def _kept_ks(ks: Sequence[int], stability_of: dict[int, float]) -> tuple[list[int], str]:
-    """The ks :func:`recommend_k` chooses among (the stable ones, else all) and the words saying which."""
+def _separation_of(ks: Sequence[int], separation: Sequence[float] | None) -> dict[int, float]:
+    """The measured separations by k (NaN ones left out)."""
+    if separation is None:
+        return {}
+    return {k: float(value) for k, value in zip(ks, separation) if math.isfinite(value)}
+
+
+def _sized_ks(ks: Sequence[int], sizes: Sequence[tuple[float, float]] | None) -> tuple[list[int], str, dict[int, str]]:
+    """Step 1 of :func:`recommend_k`: the ks whose clusters all hold a share a marketer can act on, the words for
+    them, and for every other k why not (e.g. ``"its largest cluster holds 56% of the customers"``)."""
+    bounds = f"{SMALLEST_SEGMENT_SHARE:.0%}–{LARGEST_SEGMENT_SHARE:.0%}"
+    if sizes is None:
+        return list(ks), "", {}
+    uneven = {}
+    for k, (smallest, largest) in zip(ks, sizes):
+        if largest > LARGEST_SEGMENT_SHARE:
+            uneven[k] = f"its largest cluster holds {largest:.0%} of the customers (more than {LARGEST_SEGMENT_SHARE:.0%})"
+        elif smallest < SMALLEST_SEGMENT_SHARE:
+            uneven[k] = f"its smallest cluster holds {smallest:.1%} of the customers (less than {SMALLEST_SEGMENT_SHARE:.0%})"
+    even = [k for k in ks if k not in uneven]
+    if not even:
+        return list(ks), f"no k keeps every cluster within {bounds} of the customers, so all are compared", {}
+    return even, f"whose clusters each hold {bounds} of the customers", uneven
+
+
+def _kept_ks(ks: Sequence[int], stability_of: dict[int, float], size_words: str = "") -> tuple[list[int], str]:
+    """Step 2 of :func:`recommend_k`: the ks chosen among (the stable ones, else all) and the words saying which."""
     measured = [k for k in ks if math.isfinite(stability_of[k])]
     stable = [k for k in measured if stability_of[k] >= STABLE_ARI]
+    sized = size_words.startswith("whose")
     if stable:
-        return stable, f"among the ks whose stability is ≥ {STABLE_ARI:g} ({', '.join(map(str, stable))})"
+        also = f"{size_words} and " if sized else ""
+        after = f" ({size_words})" if size_words and not sized else ""
+        return stable, f"among the ks {also}whose stability is ≥ {STABLE_ARI:g} ({', '.join(map(str, stable))}){after}"
+    scope = f"among the ks {size_words} ({', '.join(map(str, ks))})" if sized else "among all ks"
+    after = f" ({size_words})" if size_words and not sized else ""
     if measured:
         steady = max(measured, key=lambda k: (stability_of[k], -k))
         return list(ks), (
-            f"among all ks, as none has stability ≥ {STABLE_ARI:g} "
-            f"(the most stable is k={steady} at {stability_of[steady]:.2f})"
+            f"{scope}, as none has stability ≥ {STABLE_ARI:g} "
+            f"(the most stable is k={steady} at {stability_of[steady]:.2f}){after}"
         )
-    return list(ks), "among all ks (stability not measured)"
+    return list(ks), f"{scope} (stability not measured){after}"
+
+
+def _set_aside(ks: Sequence[int], chosen: int, silhouette_of: dict[int, float], stability_of: dict[int, float],
+               kept: list[int], too_uneven: dict[int, str]) -> str:
+    """When a k with a higher silhouette than the chosen one was set aside, which one and why (else "")."""
+    higher = [k for k in ks if k not in kept and math.isfinite(silhouette_of[k]) and silhouette_of[k] > silhouette_of[chosen]]
+    if not higher or not math.isfinite(silhouette_of[chosen]):
+        return ""
+    top = max(higher, key=lambda k: (silhouette_of[k], -k))
+    why = too_uneven.get(top) or f"its stability is {stability_of[top]:.2f} (below {STABLE_ARI:g})"
+    decided = "cluster sizes" if top in too_uneven else "stability"
+    digits = 2 if f"{silhouette_of[top]:.2f}" != f"{silhouette_of[chosen]:.2f}" else 3
+    return f" Decided by {decided}: k={top} has a higher silhouette ({silhouette_of[top]:.{digits}f}), but {why}."

@@ -379,7 +379,9 @@ def sweep_figure(result: SweepResult) -> go.Figure:
         figure.add_vline(
             x=result.elbow_k, line_dash="dot", line_color="#888888", annotation_text="elbow", row=1, col=1
         )
-    caption = result.reason
+    import textwrap
+
+    caption = "<br>".join(textwrap.wrap(result.reason, 130))  # plotly does not wrap: a long reason would run off
     if result.sampled:
         caption += (
             f"<br>Silhouette, Calinski–Harabasz and Davies–Bouldin on a stratified sample of "
@@ -391,8 +393,8 @@ def sweep_figure(result: SweepResult) -> go.Figure:
     figure.update_layout(
         title=title,
         legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
-        margin={"t": 90, "b": 110},
-        height=620,
+        margin={"t": 90, "b": 90 + 18 * caption.count("<br>")},
+        height=600 + 18 * caption.count("<br>"),
     )
     return figure
 
@@ -423,6 +425,46 @@ def stability_figure(result: SweepResult) -> go.Figure:
         margin={"t": 60},
         height=360,
     )
+    return figure
+
+
+def actionability_figure(result: SweepResult) -> go.Figure:
+    """Can a marketer act on each k? Left: the smallest and the largest cluster's share of the customers, against
+    the 3% and 50% bounds the recommendation keeps to. Right: the predictive separation (the spread of the
+    bought-again rate between the best and the worst cluster in a backtest), when it was measured."""
+    from plotly.subplots import make_subplots
+
+    from rfm.clustering.sweep import LARGEST_SEGMENT_SHARE, SMALLEST_SEGMENT_SHARE
+
+    title = "Segments to act on: sizes and what they predict"
+    if not result.ks:
+        return _no_data_figure(title, "No k could be tried: " + "; ".join(result.warnings))
+    figure = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.14,
+        subplot_titles=("Smallest and largest cluster (share of customers)", "Predictive separation (next 90 days)"),
+    )
+    ks = list(result.ks)
+    colours = [_RECOMMENDED_COLOUR if k == result.recommended_k else _KEPT_COLOUR for k in ks]
+    for metric, symbol, label in (("smallest_share", "triangle-down", "smallest"), ("largest_share", "triangle-up", "largest")):
+        values = list(getattr(result, metric))
+        figure.add_scatter(
+            x=ks, y=values, mode="markers+lines", name=f"{label} cluster", marker={"symbol": symbol, "size": 11, "color": colours},
+            line={"color": "#B0B0B0", "dash": "dot"}, hovertemplate=f"k=%{{x}}: {label} cluster %{{y:.1%}}<extra></extra>",
+            row=1, col=1,
+        )
+    figure.add_hrect(y0=SMALLEST_SEGMENT_SHARE, y1=LARGEST_SEGMENT_SHARE, fillcolor="#2CA02C", opacity=0.08, line_width=0, row=1, col=1)
+    if result.separation_measured:
+        figure.add_bar(
+            x=ks, y=list(result.separation), marker_color=colours, name="separation", showlegend=False,
+            text=[f"{v:.0%}" if np.isfinite(v) else "" for v in result.separation], textposition="outside",
+            hovertemplate="k=%{x}: best minus worst cluster's bought-again rate %{y:.1%}<extra></extra>", row=1, col=2,
+        )
+    else:
+        figure.add_annotation(text="not measured (see the notes)", showarrow=False, xref="x2 domain", yref="y2 domain", x=0.5, y=0.5)
+    figure.update_xaxes(title_text="k (clusters)", dtick=1)
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(tickformat=".0%", range=[0, 1.1], row=1, col=2)
+    figure.update_layout(title=title, margin={"t": 80}, height=380, legend={"orientation": "h", "y": -0.25})
     return figure
 
 

@@ -345,7 +345,7 @@ def _stage_parts(segmentation: Segmentation) -> list[str]:
 
 
 def _sweep_section(sweep: SweepResult) -> str:
-    from rfm.outputs.charts import stability_figure, sweep_figure
+    from rfm.outputs.charts import actionability_figure, stability_figure, sweep_figure
 
     if not sweep.ks:
         return _section(
@@ -362,6 +362,9 @@ def _sweep_section(sweep: SweepResult) -> str:
             "Calinski–Harabasz": frame["calinski_harabasz"].map(_decimal(1)),
             "Davies–Bouldin": frame["davies_bouldin"].map(_decimal(3)),
             "Stability (ARI)": frame["stability"].map(_decimal(2)),
+            "Smallest cluster": frame["smallest_share"].map(_share),
+            "Largest cluster": frame["largest_share"].map(_share),
+            **({"Separation": frame["separation"].map(_share)} if sweep.separation_measured else {}),
             "Recommended": ["★ recommended" if flag else "" for flag in frame["recommended"]],
         }
     )
@@ -380,6 +383,7 @@ def _sweep_section(sweep: SweepResult) -> str:
         _table(table, numeric=tuple(table.columns[:-1]), highlight=list(frame["recommended"])),
         _figure(sweep_figure(sweep), "figure-sweep"),
         _figure(stability_figure(sweep), "figure-stability"),
+        _figure(actionability_figure(sweep), "figure-actionability"),
         _items(sweep.notes, "notes"),
         _items(sweep.warnings, "warnings"),
     )

@@ -312,8 +312,12 @@ def test_clusters_page_recommends_k_and_fits():
     assert at.info[0].value.startswith("**Recommended k = ")
     recommended = int(at.info[0].value.split("=")[1].split(".")[0])
     assert at.slider(key="k").value == recommended
-    assert len(at.get("plotly_chart")) == 2  # the k-sweep metrics and the stability chart
+    # The k-sweep metrics, the stability chart, and the sizes and predictive separation per k.
+    assert [chart.key for chart in at.get("plotly_chart")] == ["sweep", "stability", "actionability"]
     assert len(at.metric) == recommended  # one size per fitted cluster
+    # The demo's recommendation: 3 to 8 clusters, each holding 3% to 50% of the customers, the reason naming why.
+    assert 3 <= recommended <= 8 and "whose clusters each hold 3%–50% of the customers" in at.info[0].value
+    assert any(caption.value.startswith("Predictive separation: clusters fitted on the") for caption in at.caption)
 
 
 def test_k_slider_and_algorithm_switch_refit():
@@ -383,6 +387,15 @@ def test_segments_page_names_profiles_and_renames():
         at.session_state["segments_tab"] = tab
         at.run()
         assert len(at.get("plotly_chart")) == charts, tab
+    # The crosstab tab says how far each name agrees with the customers' own RFM segments.
+    agreement = next(df.value for df in at.dataframe if "agreement" in df.value.columns and "action" not in df.value.columns)
+    assert sorted(agreement.index) == sorted(profiles.index)
+    crosstab = next(df.value for df in at.dataframe if set(df.value.columns) == set(agreement.index))
+    for name, row in agreement.iterrows():
+        if name in crosstab.index:
+            assert row["agreement"] == pytest.approx(crosstab.loc[name, name] / crosstab[name].sum())
+        if name.startswith("Champions"):
+            assert (crosstab.reindex(["Champions", "Loyal Customers"])[name].sum() / crosstab[name].sum()) > 0.5
     at.session_state["names_editor"] = {"edited_rows": {0: {"name": "Our best"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     at.form_submit_button[0].click().run()

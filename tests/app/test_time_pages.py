@@ -225,11 +225,19 @@ def test_value_page_compares_the_models_and_takes_an_override():
     assert comparison["used"].tolist() == [True, False, False]
     parameters = next(df.value for df in at.dataframe if "parameter" in df.value.columns)
     assert parameters["model"].tolist()[:4] == ["BG/NBD"] * 4
+    # BG/NBD calls every customer without a repeat order alive: they get no churn risk, and the page says so.
+    unjudged = int(bgnbd[schema.CHURN_PROBABILITY].isna().sum())
+    assert unjudged == int((bgnbd[schema.CHURN_RISK].isna()).sum()) > 0
+    assert sum(churn_band_counts(bgnbd)) == len(bgnbd) - unjudged
+    assert any(f"{unjudged:,} customers without a repeat order have no churn risk" in c.value for c in at.caption)
 
     at.switch_page("pages/whatif.py").run()
     assert not at.exception
     [churn] = [m.value for m in at.markdown if m.value.startswith("**Churn risk:**")]
     assert "BG/NBD" in churn and "orders predicted over the next 365 days" in churn
+    at.slider(key="whatif_slider_frequency").set_value(1).run()  # a one-time buyer: BG/NBD cannot judge them
+    [churn] = [m.value for m in at.markdown if m.value.startswith("**Churn risk:**")]
+    assert churn.startswith("**Churn risk:** not judged (BG/NBD calls everyone without a repeat order alive") and "nan" not in churn
 
 
 def test_a_holdout_that_cannot_be_fitted_leaves_the_other_tabs_whole(monkeypatch):

@@ -1,6 +1,8 @@
 """The clustering orchestration: population, sweep, fit, names, outlier handling; one configuration for the fit
 and the comparison, and the cap on clusters."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,8 +51,12 @@ def _customers(n_per_group: int = 60, seed: int = 3) -> pd.DataFrame:
 
 def test_the_sweep_finds_the_groups_and_the_outliers_make_one_more():
     result = run_sweep(_customers(), ClusterSettings(k_max=6))
-    assert result.ks == (2, 3, 4, 5, 6)
-    assert result.recommended_k == 4  # three groups, and the two extreme spenders on their own
+    assert result.ks == (3, 4, 5, 6)
+    # k=4 (three groups and the two extreme spenders on their own) has the highest silhouette, but a cluster of 2
+    # customers in 182 is too small to act on: the three groups win, and the reason says what decided.
+    assert result.recommended_k == 3
+    assert "Decided by cluster sizes: k=4 has a higher silhouette" in result.reason
+    assert result.as_frame().loc[4, "smallest_share"] == pytest.approx(2 / 182)
     regular_only = run_sweep(_customers(), ClusterSettings(k_max=6, exclude_outliers=True))
     assert regular_only.recommended_k == 3
 
@@ -84,7 +90,8 @@ def test_outliers_left_out_join_their_nearest_cluster_or_stay_a_tier():
 def test_renames_replace_the_automatic_names():
     customers = _customers()
     result = fit_clusters(customers, ClusterSettings(), 3, renames=((0, "First", "Call them"), (1, " ", "")))
-    assert result.names.loc[0].tolist() == ["First", "Call them"]
+    assert result.names.loc[0, ["name", "action"]].tolist() == ["First", "Call them"]
+    assert math.isnan(result.names.loc[0, "agreement"])  # a name of the user's own agrees with no segment
     automatic = fit_clusters(customers, ClusterSettings(), 3).names
     assert result.names.loc[1].tolist() == automatic.loc[1].tolist()  # blank entries keep the automatic name
     assert (result.customers[CLUSTER_NAME] == "First").sum() == (result.customers[CLUSTER] == 0).sum()

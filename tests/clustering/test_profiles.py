@@ -1,6 +1,5 @@
-"""Cluster profiles, business names from the centroids, the segment crosstab and the PCA projection."""
+"""Cluster profiles, business names from the customers' RFM segments, the segment crosstab and the PCA projection."""
 
-import itertools
 import math
 
 import numpy as np
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 from rfm import schema
 from rfm.clustering.profiles import (
     ACTIONS,
-    NAME_RULES,
     PROFILE_COLUMNS,
     PCAProjection,
     cluster_profiles,
@@ -103,28 +101,71 @@ def test_profile_needs_the_rfm_columns():
 # --- names -----------------------------------------------------------------------------------------------
 
 
+SEGMENTS = ("Champions", "Loyal Customers", "Potential Loyalist", "At Risk", "Hibernating", "Lost")
+
+
 def _profile(rows: dict) -> pd.DataFrame:
-    """A profile with only the mean columns the naming reads: {cluster: (recency, frequency, monetary)}."""
-    return pd.DataFrame(
-        list(rows.values()),
+    """A profile with what the naming reads: {cluster: ((recency, frequency, monetary), {segment: share})}."""
+    means = [f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"]
+    frame = pd.DataFrame(
+        [[*m, *(shares.get(seg, 0.0) for seg in SEGMENTS)] for m, shares in rows.values()],
         index=pd.Index(list(rows), name="cluster", dtype=object),
-        columns=[f"mean_{schema.RECENCY}", f"mean_{schema.FREQUENCY}", f"mean_{schema.MONETARY}"],
+        columns=[*means, *(f"segment: {seg}" for seg in SEGMENTS)],
     )
+    return frame
 
 
-FOUR = {0: (5, 12, 2000.0), 1: (10, 1, 80.0), 2: (300, 8, 900.0), 3: (400, 1.2, 50.0)}
+FOUR = {
+    0: ((5, 12, 2000.0), {"Champions": 0.7, "Loyal Customers": 0.3}),
+    1: ((10, 1, 80.0), {"Potential Loyalist": 0.6, "Champions": 0.4}),
+    2: ((300, 8, 900.0), {"At Risk": 0.55, "Hibernating": 0.45}),
+    3: ((400, 1.2, 50.0), {"Lost": 0.8, "Hibernating": 0.2}),
+}
 
 
-def test_four_typical_clusters_get_the_expected_names():
-    # Scores (half rank, half position; log scale for F and M): cluster 1 has recency score
-    # (2/3 + 390/395) / 2 = 0.83 (high) and the lowest frequency (low) and monetary score
-    # (1/3 + 0.13) / 2 = 0.23 (low): New. Cluster 2 has recency (1/3 + 100/395) / 2 = 0.29 (low) and
-    # frequency (2/3 + 0.80) / 2 = 0.74 (high): At Risk.
+def test_each_cluster_is_named_after_its_most_common_segment():
     names = name_clusters(_profile(FOUR))
-    assert names["name"].tolist() == ["Champions", "New", "At Risk", "Lost"]
-    assert names.loc[1, "basis"] == "recency high, frequency low, monetary low"
+    assert names["name"].tolist() == ["Champions", "Potential Loyalist", "At Risk", "Lost"]
+    assert names["agreement"].tolist() == [0.7, 0.6, 0.55, 0.8]
+    assert names.loc[0, "basis"] == "70% Champions, 30% Loyal Customers"
     assert names.loc[0, "action"] == ACTIONS["Champions"]
-    assert list(names.columns) == ["name", "action", "basis"]
+    assert list(names.columns) == ["name", "action", "agreement", "basis"]
+
+
+def test_names_do_not_depend_on_the_rank_among_the_clusters():
+    # The best cluster here is mostly Hibernating: it is not called Champions because it is the best of three.
+    names = name_clusters(_profile({
+        0: ((60, 3, 300.0), {"Hibernating": 0.6, "At Risk": 0.4}),
+        1: ((200, 1, 50.0), {"Lost": 0.9, "Hibernating": 0.1}),
+        2: ((250, 1, 40.0), {"Lost": 1.0}),
+    }))
+    assert names.loc[0, "name"] == "Hibernating"
+    assert "Champions" not in names["name"].tolist()
+
+
+def test_champions_and_lost_need_most_of_the_cluster_in_their_family():
+    # 45% Champions, 5% Loyal Customers: Champions is the most common, but not most of the cluster with Loyal.
+    names = name_clusters(_profile({
+        0: ((5, 9, 900.0), {"Champions": 0.45, "Loyal Customers": 0.05, "Potential Loyalist": 0.3, "At Risk": 0.2}),
+        1: ((300, 1, 20.0), {"Lost": 0.4, "Potential Loyalist": 0.6}),
+    }))
+    assert names.loc[0, "name"] == "Potential Loyalist"
+    assert names.loc[1, "name"] == "Potential Loyalist 2"  # Lost is 40%, less than most of the cluster
+    names = name_clusters(_profile({
+        0: ((5, 9, 900.0), {"Champions": 0.45, "Loyal Customers": 0.1, "At Risk": 0.45}),
+        1: ((300, 1, 20.0), {"Lost": 0.45, "Hibernating": 0.15, "Potential Loyalist": 0.4}),
+    }))
+    assert names["name"].tolist() == ["Champions", "Lost"]
+
+
+def test_a_taken_name_passes_to_a_large_second_segment_else_a_number():
+    names = name_clusters(_profile({
+        0: ((5, 12, 2000.0), {"Champions": 0.9, "Loyal Customers": 0.1}),
+        1: ((8, 9, 900.0), {"Champions": 0.6, "Loyal Customers": 0.4}),  # loses Champions, 40% Loyal is enough
+        2: ((9, 8, 800.0), {"Champions": 0.8, "Loyal Customers": 0.1, "Potential Loyalist": 0.1}),
+    }))
+    assert names["name"].tolist() == ["Champions", "Loyal Customers", "Champions 2"]
+    assert names.loc[1, "agreement"] == 0.4
 
 
 @PROPERTY
@@ -132,54 +173,65 @@ def test_four_typical_clusters_get_the_expected_names():
     st.integers(2, 7).flatmap(
         lambda k: st.tuples(
             st.lists(
-                st.tuples(st.integers(0, 700), st.integers(1, 60), st.integers(1, 50_000)),
-                min_size=k, max_size=k, unique_by=(lambda t: t[0], lambda t: t[1], lambda t: t[2]),
+                st.tuples(
+                    st.tuples(st.integers(0, 700), st.integers(1, 60), st.integers(1, 50_000)),
+                    st.lists(st.integers(0, 10), min_size=len(SEGMENTS), max_size=len(SEGMENTS)).filter(any),
+                ),
+                min_size=k, max_size=k, unique_by=(lambda t: t[0][0], lambda t: t[0][1], lambda t: t[0][2]),
             ),
             st.permutations(range(k)),
         )
     )
 )
-def test_names_follow_the_centroids_not_the_cluster_numbers(case):
-    means, permutation = case
-    original = _profile(dict(enumerate(means)))
+def test_names_follow_the_customers_not_the_cluster_numbers(case):
+    rows, permutation = case
+    clusters = [(m, {seg: w / sum(weights) for seg, w in zip(SEGMENTS, weights)}) for m, weights in rows]
+    original = _profile(dict(enumerate(clusters)))
     # Cluster i is renumbered permutation[i]; rows are also listed in a different order.
-    renumbered = _profile({permutation[i]: m for i, m in enumerate(means)}).sort_index()
+    renumbered = _profile({permutation[i]: c for i, c in enumerate(clusters)}).sort_index()
     before, after = name_clusters(original), name_clusters(renumbered)
-    for i in range(len(means)):
+    for i in range(len(clusters)):
         assert after.loc[permutation[i], "name"] == before.loc[i, "name"]
     assert before["name"].is_unique
+    for cluster, (_, shares) in enumerate(clusters):
+        name = before.loc[cluster, "name"].rsplit(" ", 1)[0] if before.loc[cluster, "name"][-1].isdigit() else before.loc[cluster, "name"]
+        if name == "Champions":
+            assert shares["Champions"] + shares["Loyal Customers"] > 0.5
+        if name == "Lost":
+            assert shares["Lost"] + shares["Hibernating"] + shares["At Risk"] > 0.5
 
 
 def test_clusters_earning_the_same_name_are_numbered_best_first():
-    # Clusters 1 and 2 are both low on every axis; 2 is the worse (older, fewer orders, less money).
-    names = name_clusters(_profile({0: (5, 10, 1000.0), 1: (300, 1.01, 20.0), 2: (310, 1.0, 19.0)}))
+    lost = {"Lost": 1.0}
+    names = name_clusters(_profile({0: ((5, 10, 1000.0), {"Champions": 1.0}), 1: ((300, 1.01, 20.0), lost), 2: ((310, 1.0, 19.0), lost)}))
     assert names["name"].tolist() == ["Champions", "Lost", "Lost 2"]
-    names = name_clusters(_profile({0: (5, 10, 1000.0), 2: (300, 1.01, 20.0), 1: (310, 1.0, 19.0)}))
+    names = name_clusters(_profile({0: ((5, 10, 1000.0), {"Champions": 1.0}), 2: ((300, 1.01, 20.0), lost), 1: ((310, 1.0, 19.0), lost)}))
     assert names.loc[[2, 1], "name"].tolist() == ["Lost", "Lost 2"]
-    # The total score decides before monetary: cluster 1 is more recent and more frequent (total 0.52
-    # against 0.26) though it spends a little less.
-    names = name_clusters(_profile({0: (5, 10, 1000.0), 1: (300, 1.05, 19.0), 2: (310, 1.0, 20.0)}))
-    assert names["name"].tolist() == ["Champions", "Lost", "Lost 2"]
 
 
 def test_noise_and_a_single_cluster_have_their_own_names():
     names = name_clusters(cluster_profiles(CUSTOMERS, LABELS))
     assert names.loc[NOISE, "name"] == "Noise"
-    assert names.loc[[0, 1, 2], "name"].tolist() == ["Champions", "Lost", "New"]
-    alone = name_clusters(_profile({0: (10, 2, 100.0)}))
+    assert math.isnan(names.loc[NOISE, "agreement"])
+    assert names.loc[[0, 1, 2], "name"].tolist() == ["Champions", "Lost", "New Customers"]
+    assert names.loc[1, "basis"] == "50% Lost, 50% At Risk"  # ties in the order of the profile (largest segment first)
+    alone = name_clusters(_profile({0: ((10, 2, 100.0), {"Lost": 1.0})}))
     assert alone.loc[0, "name"] == "All customers"
 
 
-def test_every_pattern_of_levels_has_a_rule_and_every_name_an_action():
-    levels = ("low", "mid", "high")
-    for r, f, m in itertools.product(levels, repeat=3):
-        assert any(r in rr and f in ff and m in mm for _, rr, ff, mm in NAME_RULES), (r, f, m)
-    assert {name for name, *_ in NAME_RULES} <= set(ACTIONS)
+def test_every_default_segment_and_cluster_name_has_an_action():
+    from rfm.scoring.rules import default_rules
+
+    assert {rule.segment for rule in default_rules()} <= set(ACTIONS)
+    names = name_clusters(_profile(FOUR), actions={"Lost": "Call them."})
+    assert names.loc[3, "action"] == "Call them."
 
 
-def test_naming_needs_the_mean_columns():
+def test_naming_needs_the_segment_shares_and_the_means():
+    with pytest.raises(RFMInputError, match="named after their customers' RFM segments"):
+        name_clusters(pd.DataFrame({f"mean_{schema.RECENCY}": [1]}))
     with pytest.raises(RFMInputError, match="profile has no column 'mean_recency_days'"):
-        name_clusters(pd.DataFrame({"size": [1]}))
+        name_clusters(pd.DataFrame({"segment: Lost": [1.0]}))
 
 
 # --- crosstab --------------------------------------------------------------------------------------------

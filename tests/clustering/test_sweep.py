@@ -42,7 +42,7 @@ def _blobs(n_blobs: int, per_blob: int = 80, seed: int = 0) -> np.ndarray:
 
 @pytest.mark.parametrize("n_blobs", [2, 3, 4])  # with 2, the elbow needs the k=1 anchor
 def test_the_rule_finds_the_number_of_clear_blobs(n_blobs):
-    result = sweep_k(_blobs(n_blobs), k_max=8)
+    result = sweep_k(_blobs(n_blobs), k_min=2, k_max=8)
     assert result.recommended_k == n_blobs
     assert result.reason.startswith(f"k={n_blobs}:")
     assert result.elbow_k == n_blobs
@@ -57,7 +57,7 @@ def test_hand_computed_metrics_on_two_pairs_of_points():
     # (0,0),(0,1) and (10,0),(10,1): k=2 puts each pair together, centres (0,0.5) and (10,0.5), so the inertia
     # is 4 × 0.5² = 1. For (0,0): a = 1, b = (10 + √101) / 2, silhouette = 1 - a/b, the same for all four.
     X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
-    result = sweep_k(X, k_max=10, **FAST)
+    result = sweep_k(X, k_min=2, k_max=10, **FAST)
     assert result.ks == (2, 3)  # 4 distinct customers: k_max lowered to 3
     assert result.warnings == (
         "Only 4 distinct customers among 4: k_max lowered from 10 to 3 (silhouette needs fewer clusters than "
@@ -71,7 +71,7 @@ def test_hand_computed_metrics_on_two_pairs_of_points():
 
 
 def test_as_frame_is_indexed_by_k_with_every_metric():
-    result = sweep_k(_blobs(3, per_blob=30), k_max=5, **FAST)
+    result = sweep_k(_blobs(3, per_blob=30), k_min=2, k_max=5, **FAST)
     frame = result.as_frame()
     assert frame.index.name == "k" and frame.index.tolist() == [2, 3, 4, 5]
     assert list(frame.columns) == [*METRICS, "recommended"]
@@ -113,8 +113,35 @@ def test_rule_keeps_only_stable_ks_when_there_are_some():
     assert k == 3
     assert reason == (
         "k=3: highest silhouette (0.60) among the ks whose stability is ≥ 0.8 (3, 4); "
-        "the inertia curve has no clear elbow."
+        "the inertia curve has no clear elbow. Decided by stability: k=2 has a higher silhouette (0.70), but its "
+        "stability is 0.60 (below 0.8)."
     )
+
+
+def test_rule_sets_aside_ks_with_a_cluster_too_small_or_too_large_to_act_on():
+    sizes = [(0.45, 0.55), (0.02, 0.45), (0.10, 0.40), (0.08, 0.35)]
+    k, reason = recommend_k([2, 3, 4, 5], [0.70, 0.65, 0.50, 0.45], [1.0, 1.0, 0.9, 0.9], elbow=3, sizes=sizes)
+    assert k == 4
+    assert reason.startswith(
+        "k=4: highest silhouette (0.50) among the ks whose clusters each hold 3%–50% of the customers and whose "
+        "stability is ≥ 0.8 (4, 5)"
+    )
+    assert reason.endswith(
+        "Decided by cluster sizes: k=2 has a higher silhouette (0.70), but its largest cluster holds 55% of the "
+        "customers (more than 50%)."
+    )
+    # k=3 is set aside for its smallest cluster; when no k avoids an uneven cluster, every k is compared.
+    assert "smallest cluster holds 2.0%" in recommend_k([3, 4], [0.7, 0.5], [1.0, 1.0], None, sizes=sizes[1:3])[1]
+    k, reason = recommend_k([2, 3], [0.70, 0.65], [1.0, 1.0], elbow=None, sizes=sizes[:2])
+    assert k == 2 and "no k keeps every cluster within 3%–50% of the customers" in reason
+
+
+def test_rule_lets_the_predictive_separation_break_a_near_tie():
+    k, reason = recommend_k([3, 4, 5], [0.41, 0.40, 0.30], [1.0] * 3, elbow=3, separation=[0.30, 0.45, 0.90])
+    assert k == 4
+    assert reason.startswith("k=4: the widest predictive separation (45% between its best and worst cluster's")
+    # Not measured at every tied k: the elbow decides as before.
+    assert recommend_k([3, 4, 5], [0.41, 0.40, 0.30], [1.0] * 3, elbow=3, separation=[0.30, math.nan, 0.9])[0] == 3
 
 
 def test_rule_lets_the_elbow_break_a_near_tie_in_silhouette():
@@ -241,7 +268,7 @@ def test_fewer_than_three_distinct_customers_give_an_empty_result_with_a_warning
 
 def test_fewer_customers_than_k_lowers_k_max():
     X = np.array([[0.0], [1.0], [5.0], [6.0], [20.0]])
-    result = sweep_k(X, k_max=10, **FAST)
+    result = sweep_k(X, k_min=2, k_max=10, **FAST)
     assert result.ks == (2, 3, 4)
     assert "k_max lowered from 10 to 4" in result.warnings[0]
 
@@ -284,7 +311,7 @@ def test_bad_matrices_raise_naming_the_shape_or_the_row():
     )
 )
 def test_any_small_matrix_gives_a_consistent_result(X):
-    result = sweep_k(X, k_max=6, n_init=2, stability_runs=2)
+    result = sweep_k(X, k_min=2, k_max=6, n_init=2, stability_runs=2)
     distinct = len(np.unique(X, axis=0))
     assert isinstance(result, SweepResult)
     assert result.ks == tuple(range(2, min(6, distinct - 1) + 1))

@@ -185,7 +185,8 @@ def test_plotly_js_is_embedded_once_and_nothing_is_fetched(run):
     document = _assert_well_formed(run.page)
     _assert_self_contained(run.page, document)
     charts = [
-        "figure-ledger", "figure-rfm-shares", "figure-rfm-heatmap", "figure-sweep", "figure-stability", "figure-pca",
+        "figure-ledger", "figure-rfm-shares", "figure-rfm-heatmap", "figure-sweep", "figure-stability", "figure-actionability",
+        "figure-pca",
     ]
     assert [attrs["id"] for tag, attrs in document.tags if attrs.get("class") == "plotly-graph-div"] == charts
     assert run.page.count("Plotly.newPlot(") == len(charts)
