@@ -219,6 +219,13 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "7-rfm-tiers.png")
 
+        # 8b. Lifecycle stages: the counts chart and the thresholds with the store's own numbers.
+        page.get_by_role("tab", name="Lifecycle stages").click()
+        settled(page)  # a tab change reruns the page
+        expect(live(page, ".st-key-stage_counts").locator(".js-plotly-plot")).to_contain_text("Active", timeout=WAIT_MS)
+        expect(live(page).get_by_test_id("stDataFrame").filter(has_text="the median gap")).to_have_count(1, timeout=WAIT_MS)
+        assert_no_exception(page)
+
         # 9. Clusters: the k-sweep with a recommended k, then a k one higher from the slider.
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Clusters").click()
         expect(page.get_by_role("heading", name="Clusters", exact=True)).to_be_visible(timeout=WAIT_MS)
@@ -226,6 +233,8 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         expect(recommendation).to_have_count(1, timeout=WAIT_MS)
         recommended = int(re.search(r"Recommended k = (\d+)", recommendation.inner_text()).group(1))
         expect(live(page, ".st-key-sweep").locator(".js-plotly-plot")).to_contain_text("silhouette", timeout=WAIT_MS)
+        actionable = live(page, ".st-key-actionability").locator(".js-plotly-plot")
+        expect(actionable).to_contain_text("Predictive separation", timeout=WAIT_MS)
         sizes = live(page).get_by_test_id("stMetric")
         expect(sizes).to_have_count(recommended, timeout=WAIT_MS)
         slider = page.get_by_role("slider", name="k (number of clusters)")
@@ -244,6 +253,8 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         page.get_by_role("tab", name="RFM segments × clusters").click()
         settled(page)  # a tab change reruns the page
         expect(live(page, ".st-key-crosstab").locator(".js-plotly-plot")).to_be_visible(timeout=WAIT_MS)
+        agreement = live(page).get_by_test_id("stDataFrame").filter(has_text="agreement").filter(has_text="most common RFM segments")
+        expect(agreement.last).to_be_visible(timeout=WAIT_MS)
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9-segments.png")
 
