@@ -26,9 +26,9 @@ DEMO_PATH = Path(__file__).resolve().parent.parent / "data" / "demo_online_retai
 """Where the committed demo workbook lives (``data/`` at the repository root)."""
 
 COLUMNS = (
-    "Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"
+    "Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country", "Email", "Phone"
 )
-"""The columns of the UCI Online Retail II sheets, in their order."""
+"""The columns of the UCI Online Retail II sheets, in their order, then a synthetic email and phone per customer."""
 
 SHEETS = {
     "Year 2009-2010": ("2009-12-01", "2010-12-09"),
@@ -88,6 +88,20 @@ _WHOLESALE_COUNTRY_WEIGHTS = {
     "United Kingdom": 0.4, "EIRE": 0.2, "Netherlands": 0.2, "Germany": 0.1, "France": 0.1,
 }
 _ANONYMOUS_HOME_SHARE = 0.97
+
+# Every customer id ending in this digit has no email, and every one ending in the other no phone: a tenth each.
+NO_EMAIL_DIGIT, NO_PHONE_DIGIT = 0, 5
+# Each country's phone number from a customer id's last digits, in ranges set aside for fiction where the
+# regulator has one (Ofcom's 07700 900xxx, the Bundesnetzagentur's 030 23125 xxx, ARCEP's 06 39 98 xx xx, ACMA's
+# 03 5550 xxxx); elsewhere a made-up 555 block under the country's code: fictional, but not a reserved range.
+_PHONE_FORMATS = {
+    "United Kingdom": "+44 7700 900{n:03d}", "Channel Islands": "+44 7700 900{n:03d}",
+    "Germany": "+49 30 23125 {n:03d}", "France": "+33 6 39 98 {h:02d} {t:02d}", "Australia": "+61 3 5550 {n4:04d}",
+    "Spain": "+34 555 {n4:04d}", "Belgium": "+32 555 {n4:04d}", "Switzerland": "+41 555 {n4:04d}",
+    "Portugal": "+351 555 {n4:04d}", "EIRE": "+353 555 {n4:04d}", "Netherlands": "+31 555 {n4:04d}",
+    "Italy": "+39 555 {n4:04d}", "Norway": "+47 555 {n4:04d}", "Sweden": "+46 555 {n4:04d}",
+    "Denmark": "+45 555 {n4:04d}",
+}
 
 # Orders peak before Christmas; the shop is shut on Saturdays and over the holidays.
 _MONTH_WEIGHTS = np.array([0.7, 0.7, 0.85, 0.8, 0.9, 0.9, 0.9, 0.9, 1.2, 1.4, 1.7, 1.0])
@@ -157,6 +171,8 @@ def generate_demo_transactions(
         - ``Price`` (float64): unit price in GBP, two decimals, 0 for free items and write-offs.
         - ``Customer ID`` (float64): five-digit id as Excel gives it, NaN for guest invoices.
         - ``Country`` (str): the customer's country.
+        - ``Email``, ``Phone`` (str): the customer's, made from the id (:func:`demo_email`, :func:`demo_phone`);
+          missing on guest rows and for a tenth of customers each.
 
     Raises
     ------
@@ -180,7 +196,35 @@ def generate_demo_transactions(
     invoices, lines = _with_cancellations(invoices, lines, trading_volume, rng)
     invoices, lines = _with_write_offs(invoices, lines, catalogue, trading_volume, rng)
     transactions = _numbered_transactions(invoices, lines, days[0])
-    return _with_duplicates(transactions, rng)
+    return _with_contacts(_with_duplicates(transactions, rng))
+
+
+def demo_email(customer_id: int) -> str | None:
+    """The demo email of a customer: ``customer{id}@example.com``; ``None`` for ids ending in :data:`NO_EMAIL_DIGIT`."""
+    return None if customer_id % 10 == NO_EMAIL_DIGIT else f"customer{customer_id}@example.com"
+
+
+def demo_phone(customer_id: int, country: str) -> str | None:
+    """The demo phone of a customer in its country's format (see ``_PHONE_FORMATS``); ``None`` for ids ending in
+    :data:`NO_PHONE_DIGIT`."""
+    if customer_id % 10 == NO_PHONE_DIGIT:
+        return None
+    template = _PHONE_FORMATS.get(country, _PHONE_FORMATS[HOME_COUNTRY])
+    return template.format(n=customer_id % 1000, n4=customer_id % 10_000, h=customer_id // 100 % 100, t=customer_id % 100)
+
+
+def _with_contacts(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Add ``Email`` and ``Phone`` on every row of an identified customer, made from the id (and the country) alone:
+    no random draw, so every other figure of the demo stays as it was. Guest rows get neither."""
+    ids = transactions["Customer ID"]
+    pairs = transactions.loc[ids.notna(), ["Customer ID", "Country"]].drop_duplicates()
+    email = {cid: demo_email(int(cid)) for cid in pairs["Customer ID"]}
+    phone = {(cid, country): demo_phone(int(cid), country) for cid, country in pairs.itertuples(index=False)}
+    keys = zip(ids.tolist(), transactions["Country"].tolist())
+    return transactions.assign(
+        Email=pd.Series([email.get(cid) for cid in ids.tolist()], index=transactions.index, dtype="str"),
+        Phone=pd.Series([phone.get(key) for key in keys], index=transactions.index, dtype="str"),
+    )
 
 
 def write_demo_workbook(path: str | Path, *, n_customers: int = 3000, seed: int = 7) -> Path:
@@ -524,4 +568,6 @@ def _excel_rows(transactions: pd.DataFrame) -> Iterator[tuple[object, ...]]:
         transactions["Price"].tolist(),
         customer,
         transactions["Country"].tolist(),
+        [None if pd.isna(value) else value for value in transactions["Email"].tolist()],
+        [None if pd.isna(value) else value for value in transactions["Phone"].tolist()],
     )

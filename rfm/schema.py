@@ -15,6 +15,8 @@ UNIT_PRICE = "unit_price"
 AMOUNT = "amount"
 COUNTRY = "country"
 PRODUCT = "product"
+EMAIL = "email"  # optional, per customer: carried to the customer lists, never a reason to drop a row
+PHONE = "phone"
 
 FIELDS: tuple[str, ...] = (
     CUSTOMER_ID,
@@ -25,6 +27,8 @@ FIELDS: tuple[str, ...] = (
     AMOUNT,
     COUNTRY,
     PRODUCT,
+    EMAIL,
+    PHONE,
 )
 
 FIELD_LABELS: dict[str, str] = {
@@ -36,6 +40,8 @@ FIELD_LABELS: dict[str, str] = {
     AMOUNT: "Line amount (instead of quantity × price)",
     COUNTRY: "Country",
     PRODUCT: "Product",
+    EMAIL: "Email",
+    PHONE: "Phone",
 }
 
 # Columns the cleaning step adds to the transaction table.
@@ -192,6 +198,8 @@ class ColumnMapping:
     amount: str | None = None
     country: str | None = None
     product: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
     def required(self, field: str) -> str:
         """The column of a field the pipeline cannot do without (the mapping was validated for it before)."""

@@ -136,7 +136,9 @@ def segment_run(
         cleaning=cleaning,
         profit_margin=profit_margin,
     )
-    labelled = labelled_customers(segmentation.customers, clusters.customers, analysis.customer_country, segmentation.info)
+    labelled = labelled_customers(
+        segmentation.customers, clusters.customers, analysis.customer_country, segmentation.info, analysis.customer_contacts
+    )
     return SegmentRun(analysis, segmentation, sweep, clusters, bundle, labelled)
 
 
@@ -146,7 +148,7 @@ def score_run(bundle: ModelBundle, analysis: Analysis) -> SegmentRun:
     The run's ``fit_check`` warns when the file lies outside what the model saw (:func:`rfm.bundle.drift.check_fit`).
     """
     scored = bundle.score(analysis.customers)
-    labelled = labelled_customers(scored, scored, analysis.customer_country, bundle.segment_info)
+    labelled = labelled_customers(scored, scored, analysis.customer_country, bundle.segment_info, analysis.customer_contacts)
     return SegmentRun(analysis, None, None, None, bundle, labelled, check_fit(bundle, analysis.customers))
 
 

@@ -8,7 +8,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rfm.demo import COLUMNS, DEMO_PATH, SHEETS, generate_demo_transactions, write_demo_workbook
+from rfm.demo import (
+    COLUMNS,
+    DEMO_PATH,
+    NO_EMAIL_DIGIT,
+    NO_PHONE_DIGIT,
+    SHEETS,
+    demo_phone,
+    generate_demo_transactions,
+    write_demo_workbook,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +136,7 @@ def test_workbook_has_the_uci_sheets_and_cell_types(small_workbook: Path) -> Non
     for sheet in workbook.worksheets:
         header, *rows = sheet.iter_rows(values_only=True)
         assert header == COLUMNS
-        for invoice, _, _, quantity, date, price, customer, _ in rows:
+        for invoice, _, _, quantity, date, price, customer, *_ in rows:
             assert isinstance(invoice, int) or invoice.startswith("C")
             assert isinstance(date, datetime) and isinstance(quantity, int)
             assert isinstance(price, (int, float))
@@ -158,3 +167,34 @@ def test_committed_workbook_is_what_the_generator_makes(transactions: pd.DataFra
     committed = pd.concat([first, after_overlap], ignore_index=True)
     committed["Invoice"] = committed["Invoice"].astype("str")
     pd.testing.assert_frame_equal(committed, transactions, check_dtype=False, check_exact=False)
+
+
+def test_every_identified_customer_has_the_email_and_phone_made_from_the_id(transactions: pd.DataFrame) -> None:
+    identified = transactions[transactions["Customer ID"].notna()]
+    ids = identified["Customer ID"].astype(int)
+    no_email, no_phone = ids % 10 == NO_EMAIL_DIGIT, ids % 10 == NO_PHONE_DIGIT
+    assert (identified.loc[~no_email, "Email"] == "customer" + ids[~no_email].astype(str) + "@example.com").all()
+    assert identified.loc[no_email, "Email"].isna().all() and identified.loc[no_phone, "Phone"].isna().all()
+    assert 0.05 <= no_email.groupby(ids).first().mean() <= 0.15 and 0.05 <= no_phone.groupby(ids).first().mean() <= 0.15
+    phones = identified.loc[~no_phone]
+    expected = [demo_phone(cid, country) for cid, country in zip(phones["Customer ID"].astype(int), phones["Country"])]
+    assert phones["Phone"].tolist() == expected
+    assert phones["Phone"].str.fullmatch(r"\+\d{2,3}( \d+)+").all()
+    assert phones.loc[phones["Country"] == "United Kingdom", "Phone"].str.startswith("+44 7700 900").all()
+    assert (identified.groupby("Customer ID")[["Email", "Phone"]].nunique() <= 1).all().all()
+
+
+def test_guest_rows_have_no_email_or_phone(transactions: pd.DataFrame) -> None:
+    guests = transactions[transactions["Customer ID"].isna()]
+    assert len(guests) > 0 and guests["Email"].isna().all() and guests["Phone"].isna().all()
+
+
+def test_the_demo_email_and_phone_are_detected_and_carried_per_customer() -> None:
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.demo import demo_email
+
+    analysis = analyse_file(DEMO_PATH, with_orders=False)
+    assert (analysis.report.mapping.email, analysis.report.mapping.phone) == ("Email", "Phone")
+    contacts = analysis.customer_contacts.reindex(analysis.customers.index)
+    expected = [demo_email(int(cid)) for cid in contacts.index]
+    assert contacts["email"].fillna("").tolist() == [email or "" for email in expected]

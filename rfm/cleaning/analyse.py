@@ -10,7 +10,7 @@ import pandas as pd
 
 from rfm.cleaning.ledger import CleaningReport, CleaningSettings, clean
 from rfm.cleaning.orders import order_table
-from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN, customer_countries, rfm_table
+from rfm.cleaning.table import DEFAULT_PROFIT_MARGIN, customer_contacts, customer_countries, rfm_table
 from rfm.errors import RFMInputError
 from rfm.reading.columns import MappingGuess, detect_mapping
 from rfm.reading.files import RawTable, ReadInfo
@@ -33,6 +33,8 @@ class Analysis:
     countries: tuple[str, ...] = ()  # every country in the file, most rows first
     customer_country: pd.Series | None = None  # each customer's main country, when a country column is mapped
     orders: pd.DataFrame | None = None  # one row per order (rfm.cleaning.orders.order_table); None when not asked for
+    # each customer's latest email and phone (rfm.cleaning.table.customer_contacts), when either column is mapped
+    customer_contacts: pd.DataFrame | None = None
 
     def as_json(self) -> dict:
         """How the file was read and cleaned, as plain JSON values: ``python -m rfm inspect --json`` and every
@@ -119,6 +121,7 @@ def analyse(
         countries=country_values(raw, mapping),
         customer_country=customer_countries(result),
         orders=order_table(result) if with_orders else None,
+        customer_contacts=customer_contacts(result),
     )
 
 

@@ -175,6 +175,8 @@ _CANONICAL_OUTPUT = (
     schema.LINE_VALUE,
     schema.COUNTRY,
     schema.PRODUCT,
+    schema.EMAIL,
+    schema.PHONE,
 )
 
 
@@ -213,7 +215,8 @@ def typed_transactions(
     frame : DataFrame
         One row per raw row: ``customer_id`` and ``invoice_id`` (str), ``invoice_date``
         (datetime64), ``quantity``, ``unit_price``, ``amount``, ``line_value`` (float; NaN where not
-        a number), ``country``, ``product`` (str), ``source_sheet``, ``source_row``, ``row_hash``.
+        a number), ``country``, ``product``, ``email``, ``phone`` (str, stripped; missing when not mapped),
+        ``source_sheet``, ``source_row``, ``row_hash``.
     date_decision : DateDecision
     notes : list of str
         Decisions a user should know about (number formats, no invoice column...).
@@ -243,7 +246,7 @@ def typed_transactions(
     # The engine's formula too (line_value), run here by pandas: a missing factor gives NaN where the engine
     # gives NULL, and engine.load_frame turns NaN into NULL as it hands the frame over, so both paths agree.
     out[schema.LINE_VALUE] = line_value(mapping, out)
-    for field_name in (schema.COUNTRY, schema.PRODUCT):
+    for field_name in _FREE_TEXT:
         column = getattr(mapping, field_name)
         out[field_name] = normalise_text(source[column]) if column else pd.Series(pd.NA, index=out.index, dtype="str")
     out[schema.SHEET] = source[schema.SHEET].to_numpy(dtype="int64")
@@ -254,7 +257,10 @@ def typed_transactions(
     return out, decision, notes
 
 
-_TEXT_COLUMNS = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.COUNTRY, schema.PRODUCT)
+#: Free text, stripped of surrounding spaces and nothing else (an email or phone is never checked: a malformed
+#: one is still a purchase, and no rule reads these columns).
+_FREE_TEXT = (schema.COUNTRY, schema.PRODUCT, schema.EMAIL, schema.PHONE)
+_TEXT_COLUMNS = (schema.CUSTOMER_ID, schema.INVOICE_ID, *_FREE_TEXT)
 _NUMBER_COLUMNS = (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)
 
 
@@ -386,10 +392,10 @@ class _EngineColumns:
                 self.lookup(output, column, values, numbers.astype("float64"))
 
     def add_texts(self, mapping: ColumnMapping) -> None:
-        """Country and product, as normalised text."""
+        """Country, product, email and phone, as normalised text."""
         import ibis
 
-        for output in (schema.COUNTRY, schema.PRODUCT):
+        for output in _FREE_TEXT:
             column = getattr(mapping, output)
             if column is None:
                 self.outputs[output] = lambda t: ibis.null("string")

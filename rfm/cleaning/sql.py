@@ -3,7 +3,8 @@
 The SQL is compiled by ibis from the expressions the app runs: the cleaning rules of
 :func:`rfm.cleaning.ledger.build_rules` and the aggregate of :func:`rfm.cleaning.table.customer_aggregate`. Only the
 reading and typing of a file (text dates, decimal commas) stays in the app: a warehouse table is
-expected to hold typed columns already.
+expected to hold typed columns already. The SQL gives the RFM aggregate only: a customer's country, email and phone
+(:func:`rfm.cleaning.table.customer_contacts`) are left out, since the warehouse holds them already.
 """
 
 from __future__ import annotations

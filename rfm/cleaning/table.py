@@ -99,6 +99,45 @@ def customer_countries(result: CleanResult) -> pd.Series | None:
     return first.sort_index().astype("string").rename(schema.COUNTRY)
 
 
+#: The contact fields a customer list carries when the file has them.
+CONTACT_FIELDS: tuple[str, ...] = (schema.EMAIL, schema.PHONE)
+
+
+def customer_contacts(result: CleanResult) -> pd.DataFrame | None:
+    """Each customer's email and phone: the value on their most recent kept purchase that has one.
+
+    "Most recent" is the latest invoice date, and among rows of that date the one latest in the file. A value is
+    only trimmed of surrounding spaces: hashing or normalising it for an ad platform is left to whoever uploads
+    it. A missing or malformed value never removed a row (no cleaning rule reads these columns). Runs on the
+    engine that holds the transactions (DuckDB or Spark); the warehouse SQL (:mod:`rfm.cleaning.sql`) computes
+    the RFM aggregate only and leaves them out.
+
+    Returns
+    -------
+    DataFrame indexed by ``customer_id`` (str, sorted) with an ``email`` and/or a ``phone`` column (str), one for
+    each of the two fields the mapping has; ``None`` when it has neither. Only customers with at least one value
+    are rows: reindex to fill the others with ``<NA>``.
+    """
+    mapping = result.report.mapping
+    fields = [field for field in CONTACT_FIELDS if getattr(mapping, field) is not None]
+    if not fields:
+        return None
+    contacts = pd.concat([_latest_value(result.transactions, field) for field in fields], axis=1, sort=True)
+    contacts.index = contacts.index.astype("str").rename(schema.CUSTOMER_ID)
+    return contacts.sort_index().astype("string")[fields]
+
+
+def _latest_value(kept: ibis.Table, field: str) -> pd.Series:
+    """``field`` on each customer's latest kept row that has one, indexed by customer id."""
+    import ibis
+
+    has = kept.filter(kept[field].notnull())
+    order = [ibis.desc(has[schema.INVOICE_DATE]), ibis.desc(has[schema.ROW])]
+    ranked = has.mutate(latest_rank=ibis.row_number().over(group_by=has[schema.CUSTOMER_ID], order_by=order))
+    latest = ranked.filter(ranked.latest_rank == 0).select(schema.CUSTOMER_ID, field).to_pandas()
+    return latest.set_index(schema.CUSTOMER_ID)[field]
+
+
 def finish_rfm_table(per_customer: pd.DataFrame, analysis_date: dt.date, profit_margin: float) -> pd.DataFrame:
     """Derive the day counts, order value and CLV from the engine's per-customer aggregate."""
     table = per_customer.set_index(schema.CUSTOMER_ID).sort_index()

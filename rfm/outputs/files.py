@@ -74,6 +74,8 @@ _RESERVED_SHEETS = {SUMMARY_SHEET.lower(), "history"}
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE, U+FFFF), dropped from workbook
 # text and sheet names: nothing a spreadsheet shows, and a lone surrogate cannot even be encoded.
+# A phone number as ad platforms take it: it starts with "+" but, made of digits and punctuation, calls nothing.
+_PLAIN_PHONE = re.compile(r"^\+[\d ().-]+$")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -93,10 +95,13 @@ def _is_text_dtype(dtype: Any) -> bool:
     return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
-def _neutralise_series(values: pd.Series) -> pd.Series:
-    """The series with every text cell neutralised; non-text cells (numbers in an object column, NA) kept."""
+def _neutralise_series(values: pd.Series, safe: re.Pattern | None = None) -> pd.Series:
+    """The series with every text cell neutralised; non-text cells (numbers in an object column, NA) and text
+    matching ``safe`` kept."""
     risky = np.fromiter(
-        (isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in values), dtype=bool, count=len(values)
+        (isinstance(v, str) and v.startswith(FORMULA_PREFIXES) and not (safe and safe.match(v)) for v in values),
+        dtype=bool,
+        count=len(values),
     )
     if not risky.any():
         return values
@@ -118,12 +123,15 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame of the same shape, dtypes and order: text starting with ``= + - @``, tab or carriage return
-    prefixed with ``'``. Numbers (negative ones too), dates, booleans and NA are left as they are.
+    prefixed with ``'``. Numbers (negative ones too), dates, booleans and NA are left as they are, and so is an
+    international phone number in the ``phone`` column (``+44 7700 900123``: digits, spaces and ``( ) - .`` only,
+    which can call no function), which ad platforms expect with its ``+``.
     """
     out = frame.copy()
     for position, dtype in enumerate(frame.dtypes):
         if _is_text_dtype(dtype):
-            out.isetitem(position, _neutralise_series(frame.iloc[:, position]))
+            safe = _PLAIN_PHONE if frame.columns[position] == schema.PHONE else None
+            out.isetitem(position, _neutralise_series(frame.iloc[:, position], safe))
     if not isinstance(frame.index, pd.MultiIndex) and _is_text_dtype(frame.index.dtype):
         ids = _neutralise_series(pd.Series(frame.index, dtype=frame.index.dtype))
         out.index = pd.Index(ids, name=frame.index.name)
@@ -434,6 +442,12 @@ def _cell_values(values: pd.Series) -> list[Any]:
     return [_excel_object(v) for v in values.astype(object).tolist()]
 
 
+def _phone_cells(values: pd.Series) -> list[Any]:
+    """Cells of the phone column: an international number keeps its leading ``+`` (see :func:`neutralise_frame`);
+    anything else is made safe as any text."""
+    return [v if isinstance(v, str) and _PLAIN_PHONE.match(v) else _excel_object(v) for v in values.astype(object).tolist()]
+
+
 def _excel_object(value: Any) -> Any:
     """One cell of a text (object) column: text made safe, numbers and dates kept, anything else as text."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -492,7 +506,8 @@ def _frame_columns(frame: pd.DataFrame, index: str) -> list[_Column]:
     columns = []
     for position, name in enumerate(frame.columns):
         values = frame.iloc[:, position]
-        columns.append(_Column(str(name), _cell_values(values), _number_format(str(name), values.dtype)))
+        cells = _phone_cells(values) if name == schema.PHONE else _cell_values(values)
+        columns.append(_Column(str(name), cells, _number_format(str(name), values.dtype)))
     if index == "ids":
         ids = [None if pd.isna(v) else _excel_text(str(v)) for v in frame.index]
         return [_Column(schema.CUSTOMER_ID, ids, XLSX_TEXT_FORMAT), *columns]

@@ -1,5 +1,5 @@
-"""The labelled customer list: one row per customer with scores, segments, cluster, action, lifecycle stage, tier and
-country.
+"""The labelled customer list: one row per customer with email and phone (when the file has them), scores,
+segments, cluster, action, lifecycle stage, tier and country.
 
 This is the table every download is cut from (CSV per segment, workbook, CLI ``segment``), so its column
 names and order are defined here, once.
@@ -14,10 +14,12 @@ from rfm.schema import (
     ACTION,
     CLUSTER,
     COUNTRY,
+    EMAIL,
     F_SCORE,
     LIFECYCLE_STAGE,
     M_SCORE,
     OUTLIER_TIER,
+    PHONE,
     R_SCORE,
     RFM_ACTION,
     RFM_CELL,
@@ -29,6 +31,8 @@ from rfm.schema import (
 
 #: Every column a labelled list can hold, in the order files show them (the index, customer_id, comes first).
 LABELLED_COLUMNS: tuple[str, ...] = (
+    EMAIL,
+    PHONE,
     schema.RECENCY,
     schema.FREQUENCY,
     schema.MONETARY,
@@ -71,6 +75,8 @@ COLUMN_LABELS: dict[str, str] = {
     LIFECYCLE_STAGE: "Lifecycle stage",
     OUTLIER_TIER: "Outlier tier",
     COUNTRY: "Country",
+    EMAIL: "Email",
+    PHONE: "Phone",
     RFM_ACTION: "RFM segment action",
     **schema.VALUE_LABELS,
     **schema.CHURN_LABELS,
@@ -82,6 +88,7 @@ def labelled_customers(
     clusters: pd.DataFrame | None = None,
     countries: pd.Series | None = None,
     segment_info: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Join everything known about each customer into one list.
 
@@ -98,6 +105,10 @@ def labelled_customers(
         when ``None`` (the file had no country column).
     segment_info : DataFrame, optional
         :attr:`rfm.scoring.classic.Segmentation.info` (``action`` per segment), for ``rfm_action``.
+    contacts : DataFrame, optional
+        Each customer's ``email`` and/or ``phone`` (:attr:`rfm.cleaning.analyse.Analysis.customer_contacts`), shown
+        right after the customer id; a customer without one gets ``<NA>``. Left out when ``None`` (the file had
+        neither column).
 
     Returns
     -------
@@ -118,6 +129,11 @@ def labelled_customers(
             out[ACTION] = out[RFM_ACTION]
     if countries is not None:
         out[COUNTRY] = countries.reindex(out.index)
+    if contacts is not None:
+        aligned = contacts.set_axis(contacts.index.astype("str")).reindex(out.index.astype("str"))
+        for column in (EMAIL, PHONE):
+            if column in aligned.columns:
+                out[column] = aligned[column].set_axis(out.index)
     out.index = out.index.astype("str").rename(schema.CUSTOMER_ID)
     return out[[column for column in LABELLED_COLUMNS if column in out.columns]]
 

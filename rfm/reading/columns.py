@@ -48,7 +48,23 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "stockcode", "product", "productid", "productcode", "sku", "itemcode", "item", "itemid",
         "article", "description", "productname", "itemname", "itemdescription",
     ),
+    schema.EMAIL: (
+        "email", "emailaddress", "mail", "customeremail", "emailid", "contactemail", "buyeremail", "clientemail",
+        "useremail", "billingemail", "mailaddress",
+    ),
+    schema.PHONE: (
+        "phone", "phonenumber", "telephone", "tel", "mobile", "mobilenumber", "mobilephone", "cell", "cellphone",
+        "customerphone", "contactphone", "telephonenumber", "telno", "phoneno", "billingphone", "msisdn",
+    ),
 }
+
+# An email: one @, something before it, and a dot inside the domain after it.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# A phone: digits with + ( ) - . and spaces; 7 to 15 digits (E.164's longest) are counted separately.
+_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+# What tells a phone from a bare number or an amount with spaces: a leading "+" (a country code) or an area code
+# in brackets.
+_PHONE_MARKS = re.compile(r"^\+|\(")
 
 _SAMPLE = 2000
 _ROW_SAMPLE = 20_000
@@ -87,6 +103,21 @@ class _Profile:
     distinct_share: float
     alpha_share: float
     number_date_share: float = 0.0  # numbers that read as Excel serials or yyyymmdd: dates only under a date header
+    email_share: float = 0.0
+    phone_share: float = 0.0
+    phone_marked_share: float = 0.0  # phones with a "+" country code or a (bracketed) area code: bare digits may be anything
+
+
+def _contact_shares(text: pd.Series) -> tuple[float, float, float]:
+    """Shares of (stripped) texts that read as an email, as a phone, and as a phone with a "+" or brackets."""
+    text = text.str.strip()
+    digits = text.str.count(r"\d")
+    phone = text.str.match(_PHONE) & digits.between(7, 15)
+    return (
+        float(text.str.match(_EMAIL).mean()),
+        float(phone.mean()),
+        float((phone & text.str.contains(_PHONE_MARKS)).mean()),
+    )
 
 
 def profile_column(values: pd.Series) -> _Profile:
@@ -102,6 +133,7 @@ def profile_column(values: pd.Series) -> _Profile:
     finite = numbers[np.isfinite(numbers)]
     numeric_share = len(finite) / len(sample)
     text = sample.astype(str)
+    email_share, phone_share, phone_marked_share = _contact_shares(text)
     return _Profile(
         date_share=looks_like_dates(sample),
         numeric_share=numeric_share,
@@ -110,6 +142,9 @@ def profile_column(values: pd.Series) -> _Profile:
         distinct_share=sample.nunique() / len(sample),
         alpha_share=float(text.str.contains(r"[A-Za-z]", regex=True).mean()),
         number_date_share=float(parse_dates(pd.Series(numbers))[0].notna().mean()),
+        email_share=email_share,
+        phone_share=phone_share,
+        phone_marked_share=phone_marked_share,
     )
 
 
@@ -131,7 +166,26 @@ def _values_fit(field: str, p: _Profile) -> float:
         return repeats * max(id_like, 0.3)
     if field in (schema.COUNTRY, schema.PRODUCT):
         return max(p.alpha_share, 0.3 if field == schema.PRODUCT else 0.0)
+    if field == schema.EMAIL:
+        return p.email_share
+    if field == schema.PHONE:
+        return p.phone_share
     return 0.0
+
+
+def _values_only(field: str, p: _Profile) -> tuple[float, str] | None:
+    """A field recognised from a column's values alone, whatever its header: its fit, and what the values are.
+
+    Dates, emails, and phones written with a "+" country code or a bracketed area code; bare digits could be an id
+    or an amount.
+    """
+    if field == schema.INVOICE_DATE and p.date_share > 0.9:
+        return p.date_share, "dates"
+    if field == schema.EMAIL and p.email_share > 0.9:
+        return p.email_share, "email addresses"
+    if field == schema.PHONE and p.phone_marked_share > 0.9 and p.date_share <= 0.8:
+        return p.phone_marked_share, "phone numbers"
+    return None
 
 
 def _header_score(field: str, column: object) -> float:
@@ -176,11 +230,13 @@ def detect_mapping(frame: pd.DataFrame) -> MappingGuess:
             fit = _values_fit(field, profiles[column])
             if header and field == schema.INVOICE_DATE:
                 fit = max(fit, profiles[column].number_date_share)  # "InvoiceDate" holding 40513 (2010-12-01)
+            if header < 0.9 and fit < 0.5 and field in (schema.EMAIL, schema.PHONE):
+                header = 0.0  # "Mail Order No": a partial name alone would put order numbers in a mailing list
             if header:
                 score = header * (0.35 + 0.65 * fit)
                 reason = f"header {column!r}" + ("" if fit > 0.5 else ", but the values look unlike it")
-            elif field in (schema.INVOICE_DATE,) and fit > 0.9:
-                score, reason = 0.45 * fit, f"values of {column!r} are dates"
+            elif values := _values_only(field, profiles[column]):
+                score, reason = 0.45 * values[0], f"values of {column!r} are {values[1]}"
             else:
                 continue
             candidates.append((score, field, column, reason))
@@ -191,9 +247,22 @@ def detect_mapping(frame: pd.DataFrame) -> MappingGuess:
             continue
         chosen[field] = (column, round(score, 2), reason)
         used.add(column)
+    _email_as_customer_id(chosen, candidates)
     mapping = ColumnMapping(**{field: column for field, (column, _, _) in chosen.items()})
     return MappingGuess(
         mapping=mapping,
         confidence=tuple((field, conf) for field, (_, conf, _) in chosen.items()),
         reasons=tuple((field, reason) for field, (_, _, reason) in chosen.items()),
     )
+
+
+def _email_as_customer_id(chosen: dict[str, tuple[str, float, str]], candidates: list[tuple[float, str, str, str]]) -> None:
+    """A file whose only customer column is an email ("Customer Email") identifies customers by it: the column
+    is then the customer id as well as the email (each column otherwise serves one field)."""
+    if schema.CUSTOMER_ID in chosen or schema.EMAIL not in chosen:
+        return
+    email_column = chosen[schema.EMAIL][0]
+    for score, field, column, reason in sorted(candidates, key=lambda c: -c[0]):
+        if field == schema.CUSTOMER_ID and column == email_column and score >= 0.2:
+            chosen[schema.CUSTOMER_ID] = (column, round(score, 2), reason)
+            return

@@ -198,14 +198,16 @@ def flow_list(migration: Migration, source: str, target: str, labelled: pd.DataF
     """One flow's customers with the columns a campaign needs: both states, R/F/M at both dates, the orders in
     between and, when ``labelled`` (:func:`rfm.outputs.lists.labelled_customers`) is given, each customer's country,
     segment names as of the analysis date and, when it holds them (:func:`rfm.outputs.lists.with_values`), their
-    predicted value: what the customers of a move are worth."""
-    from rfm.schema import ACTION, COUNTRY, RFM_SEGMENT, SEGMENT_NAME
+    predicted value: what the customers of a move are worth. A customer's email and phone, when the labelled list
+    has them, come first, right after the customer id, as in every other customer list."""
+    from rfm.schema import ACTION, COUNTRY, EMAIL, PHONE, RFM_SEGMENT, SEGMENT_NAME
 
     chosen = migration.flow_customers(source, target)
     if labelled is not None:
+        contacts = [column for column in (EMAIL, PHONE) if column in labelled.columns]
         wanted = (COUNTRY, SEGMENT_NAME, ACTION, RFM_SEGMENT, *schema.VALUE_COLUMNS)
         extra = [column for column in wanted if column in labelled.columns]
-        chosen = chosen.join(labelled[extra], how="left")
+        chosen = labelled[contacts].join(chosen, how="right").join(labelled[extra], how="left")
     return chosen
 
 

@@ -99,6 +99,14 @@ def test_mapping_change_is_applied():
     assert metric_values(at)["Customers"] == "2"
 
 
+def test_the_demo_maps_email_and_phone_in_the_mapping_form():
+    at = app_test().run()
+    at.button(key="demo").click().run()
+    assert not at.exception and not at.error
+    shown = {box.label: box.value for box in at.selectbox if str(box.key).startswith("map_")}
+    assert (shown["Email"], shown["Phone"]) == ("Email", "Phone")
+
+
 def test_apply_mapping_without_changes_changes_nothing():
     """For every readable file of the corpus, two public shapes and the real workbook, one after the other in one
     session: pressing *Apply mapping* without touching the form leaves every figure of the Data page as it was."""

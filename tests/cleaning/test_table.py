@@ -53,3 +53,54 @@ def test_historical_clv_formula():
     table = _table(margin=0.2)
     assert table.loc["A", schema.HISTORICAL_CLV] == pytest.approx(15 * 0.2 / 0.5)
     assert table.loc["B", schema.HISTORICAL_CLV] == pytest.approx(20 * 0.2 / 0.5)
+
+
+# --- email and phone per customer -------------------------------------------------------------------
+
+# A buys on 03-01 (email a-old), 03-08 (no email: it does not erase the older one) and 03-05 (a-mid, later in the
+# file but earlier in time); the most recent purchase with an email is 03-05. B's only email is malformed and
+# padded: kept as it is, trimmed. C has no email at all and two phones on the same day: the later row wins.
+CONTACTS = """Invoice,Customer ID,InvoiceDate,Quantity,Price,Email,Phone
+1,A,2024-03-01 10:00,2,5,a-old@example.com,+44 7700 900001
+2,A,2024-03-08 16:00,3,1,,
+3,A,2024-03-05 12:00,1,1,a-mid@example.com ,
+4,B,2024-03-10 09:30,1,20,  not-an-email ,n/a phone
+5,C,2024-03-09 09:00,1,4,,+44 7700 900003
+6,C,2024-03-09 09:00,1,4,,+44 7700 900004
+"""
+
+
+@pytest.mark.parametrize("scanned", [False, True], ids=["in-memory", "scanned"])
+def test_contacts_come_from_each_customers_latest_purchase_that_has_one(scanned):
+    from rfm.cleaning.analyse import analyse, analyse_file
+
+    analysis = analyse_file(CONTACTS.encode(), "c.csv") if scanned else analyse(read_transactions(CONTACTS.encode(), "c.csv"))
+    assert analysis.report.rows_clean == 6  # a missing or malformed email or phone removes no purchase
+    contacts = analysis.customer_contacts
+    assert list(contacts.columns) == [schema.EMAIL, schema.PHONE]
+    assert contacts.index.name == schema.CUSTOMER_ID
+    assert contacts[schema.EMAIL].dropna().to_dict() == {"A": "a-mid@example.com", "B": "not-an-email"}
+    assert contacts[schema.PHONE].dropna().to_dict() == {"A": "+44 7700 900001", "B": "n/a phone", "C": "+44 7700 900004"}
+
+
+def test_contacts_are_none_without_either_column():
+    from rfm.cleaning.analyse import analyse
+
+    plain = analyse(read_transactions(TEXT.encode(), "t.csv"))
+    assert plain.customer_contacts is None
+    assert plain.preview[[schema.EMAIL, schema.PHONE]].isna().all().all()
+
+
+def test_only_the_mapped_contact_field_is_a_column():
+    from rfm.cleaning.analyse import analyse
+
+    analysis = analyse(read_transactions(CONTACTS.encode(), "c.csv"), overrides={"phone": None})
+    assert list(analysis.customer_contacts.columns) == [schema.EMAIL]
+    pd.testing.assert_frame_equal(analysis.customers, _contacts_dropped().customers)
+
+
+def _contacts_dropped():
+    from rfm.cleaning.analyse import analyse
+
+    text = "\n".join(line.rsplit(",", 2)[0] for line in CONTACTS.splitlines()) + "\n"
+    return analyse(read_transactions(text.encode(), "c.csv"))

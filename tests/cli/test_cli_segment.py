@@ -25,6 +25,10 @@ def runs(tmp_path_factory, cli):
             "auto": ["segment", DEMO_PATH, "--out", folder / "auto"],
             "k3": ["segment", DEMO_PATH, "--k", "3", "--bins", "4", "--out", folder / "k3"],
             "bad_k": ["segment", DEMO_PATH, "--k", "99", "--out", folder / "bad"],
+            "mapped": [
+                "segment", _work_email_file(folder / "work.csv"), "--map", "email=Work address", "--map", "phone=",
+                "--k", "2", "--out", folder / "mapped",
+            ],
         }
     )
     model = folder / "auto" / "model.json"
@@ -55,6 +59,16 @@ def _wholesale_file(path) -> None:
         for order in range(5)
     ]
     pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def _work_email_file(path):
+    """A small demo as CSV with a second email column, "Work address", that detection does not choose."""
+    from rfm.demo import generate_demo_transactions
+
+    frame = generate_demo_transactions(n_customers=150, seed=3)
+    frame["Work address"] = frame["Email"].str.replace("@example.com", "@work.example.com")
+    frame.to_csv(path, index=False)
+    return path
 
 
 def _csv(path) -> pd.DataFrame:
@@ -242,3 +256,35 @@ def test_the_smallest_cluster_share_is_read_as_a_percentage_or_a_share(command, 
     option = [] if given is None else ["--min-cluster-share", given]
     args = build_parser().parse_args([command, "file.csv", *extra, "--algorithm", "hdbscan", *option, "--out", "out"])
     assert args.min_cluster_share == pytest.approx(share)
+
+
+def test_customer_lists_carry_the_demo_email_and_phone_after_the_id(runs):
+    from rfm.demo import demo_email
+
+    folder, _ = runs
+    out = folder / "auto"
+    for path in [out / "customers.csv", *sorted((out / "segments").glob("*.csv"))]:
+        assert list(_csv(path).columns)[:3] == ["email", "phone", "recency_days"], path.name
+    customers = _csv(out / "customers.csv")
+    expected = pd.Series([demo_email(int(cid)) for cid in customers.index], index=customers.index)
+    assert customers["email"].fillna("").tolist() == expected.fillna("").tolist()
+    assert customers["phone"].str.startswith("+").mean() > 0.85
+    header = next(openpyxl.load_workbook(out / "segments.xlsx", read_only=True).worksheets[1].iter_rows(values_only=True))
+    assert header[:3] == ("customer_id", "email", "phone")
+
+
+def test_map_picks_the_email_column_and_unmaps_the_phone(runs):
+    folder, results = runs
+    assert results["mapped"].returncode == 0, results["mapped"].stderr
+    customers = _csv(folder / "mapped" / "customers.csv")
+    assert "phone" not in customers.columns and customers.columns[0] == "email"
+    assert customers["email"].dropna().str.endswith("@work.example.com").all()
+    assert json.loads((folder / "mapped" / "summary.json").read_text())["mapping"]["email"] == "Work address"
+
+
+def test_a_file_without_email_or_phone_gives_lists_without_them(runs):
+    folder, results = runs
+    assert results["score_wholesale"].returncode == 0, results["score_wholesale"].stderr
+    customers = _csv(folder / "score_wholesale" / "customers.csv")
+    assert "email" not in customers.columns and "phone" not in customers.columns
+    assert customers.columns[0] == "recency_days"

@@ -681,3 +681,33 @@ def test_workbook_summary_counts_customers_and_revenue_per_lifecycle_stage():
     header = [cell.value for cell in sheet[1]]
     assert schema.LIFECYCLE_STAGE in header and sheet.cell(2, header.index(schema.LIFECYCLE_STAGE) + 1).value == "Active"
     assert "Lifecycle stages (all customers)" not in [row[0] for row in sheet_rows(read_workbook(workbook_bytes(TINY))["Summary"])]
+
+
+# --------------------------------------------------------------------------------------------- email and phone
+
+CONTACT_LIST = TINY.assign(
+    **{
+        schema.EMAIL: pd.array(["a@example.com", pd.NA, "=c@example.com", "d@example.com"], dtype="string"),
+        schema.PHONE: pd.array(["+44 7700 900123", "(020) 7946 0018", pd.NA, "+1 =cmd|' /C calc'!A0"], dtype="string"),
+    }
+)[[schema.EMAIL, schema.PHONE, *TINY.columns]]
+
+
+def test_csv_keeps_email_and_phone_after_the_id_and_the_plus_of_a_phone():
+    back = read_csv(csv_bytes(CONTACT_LIST))
+    assert list(back.columns)[:3] == [schema.CUSTOMER_ID, schema.EMAIL, schema.PHONE]
+    assert back[schema.EMAIL].tolist() == ["a@example.com", "", "'=c@example.com", "d@example.com"]
+    # A phone made of digits and punctuation keeps its "+" (ad platforms want it); anything else is neutralised.
+    assert back[schema.PHONE].tolist() == ["+44 7700 900123", "(020) 7946 0018", "", "'+1 =cmd|' /C calc'!A0"]
+
+
+def test_segment_files_and_workbook_carry_email_and_phone_first():
+    files = segment_files(CONTACT_LIST, analysis_date=ANALYSIS_DATE)
+    for data in files.values():
+        assert list(read_csv(data).columns)[:3] == [schema.CUSTOMER_ID, schema.EMAIL, schema.PHONE]
+    book = read_workbook(workbook_bytes(CONTACT_LIST, analysis_date=ANALYSIS_DATE))
+    rows = sheet_rows(book["Zürich fans"])
+    assert rows[0][:3] == [schema.CUSTOMER_ID, schema.EMAIL, schema.PHONE]
+    assert rows[1][:3] == ["007", "'=c@example.com", None]
+    assert rows[2][:3] == ["A-9", "d@example.com", "'+1 =cmd|' /C calc'!A0"]
+    assert sheet_rows(book["=1+1"])[1][:3] == ["00123", "a@example.com", "+44 7700 900123"]

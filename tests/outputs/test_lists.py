@@ -94,7 +94,8 @@ def test_labelled_customers_without_clusters_take_the_rfm_segment():
 def test_labelled_customers_with_clusters_and_countries():
     out = labelled_customers(SEGMENTED, CLUSTERS, COUNTRIES, INFO)
     assert list(out.columns) == [
-        *LABELLED_COLUMNS[: LABELLED_COLUMNS.index(RFM_SEGMENT) + 1], CLUSTER, SEGMENT_NAME, ACTION, OUTLIER_TIER,
+        *LABELLED_COLUMNS[LABELLED_COLUMNS.index(schema.RECENCY) : LABELLED_COLUMNS.index(RFM_SEGMENT) + 1],
+        CLUSTER, SEGMENT_NAME, ACTION, OUTLIER_TIER,
         COUNTRY, RFM_ACTION,
     ]
     # Clusters are aligned by id; the customer without a cluster keeps their row with empty cluster fields.
@@ -185,3 +186,38 @@ def test_the_lifecycle_stage_goes_with_the_segment_columns():
     columns = list(out.columns)
     assert columns.index(ACTION) + 1 == columns.index(schema.LIFECYCLE_STAGE) == columns.index(OUTLIER_TIER) - 1
     assert schema.LIFECYCLE_STAGE in DEFAULT_COLUMNS  # a campaign list carries it unless the user leaves it out
+
+
+# --------------------------------------------------------------------------------------------- email and phone
+
+# Contacts for three of the four customers ("7" has none), in another order; "b" has an email but no phone.
+CONTACTS = pd.DataFrame(
+    {
+        schema.EMAIL: pd.array(["c@example.com", "a@example.com", "b@example.com"], dtype="string"),
+        schema.PHONE: pd.array(["+33 6 39 98 00 01", "+44 7700 900123", pd.NA], dtype="string"),
+    },
+    index=pd.Index(["c", "00123", "b"], name=schema.CUSTOMER_ID),
+)
+
+
+def test_email_and_phone_come_right_after_the_customer_id_and_are_on_by_default():
+    assert LABELLED_COLUMNS[:2] == DEFAULT_COLUMNS[:2] == (schema.EMAIL, schema.PHONE)
+    out = labelled_customers(SEGMENTED, CLUSTERS, COUNTRIES, INFO, CONTACTS)
+    assert list(out.columns)[:3] == [schema.EMAIL, schema.PHONE, schema.RECENCY]
+    assert out[schema.EMAIL].tolist()[0] == "a@example.com" and out.loc["c", schema.PHONE] == "+33 6 39 98 00 01"
+    assert pd.isna(out.loc["7", schema.EMAIL]) and pd.isna(out.loc["b", schema.PHONE])
+    # Nothing else changes: the list without contacts is the same list minus the two columns.
+    pd.testing.assert_frame_equal(
+        out.drop(columns=[schema.EMAIL, schema.PHONE]), labelled_customers(SEGMENTED, CLUSTERS, COUNTRIES, INFO)
+    )
+
+
+def test_a_file_with_only_emails_gives_only_the_email_column():
+    out = labelled_customers(SEGMENTED, contacts=CONTACTS[[schema.EMAIL]], segment_info=INFO)
+    assert schema.EMAIL in out.columns and schema.PHONE not in out.columns
+    assert out.columns[0] == schema.EMAIL
+
+
+def test_without_contacts_there_is_no_email_or_phone_column():
+    out = labelled_customers(SEGMENTED, CLUSTERS, COUNTRIES, INFO)
+    assert schema.EMAIL not in out.columns and schema.PHONE not in out.columns

@@ -179,3 +179,62 @@ def test_a_date_header_over_excel_serials_is_the_date(serials):
     assert guess.mapping.invoice_date == "InvoiceDate"
     assert guess.mapping.invoice_id is None
     assert guess.confidence_of("invoice_date") >= 0.9
+
+
+# --- email and phone ---------------------------------------------------------------------------------
+
+
+EMAILS = ["ann@example.com", "ann@example.com", "bob@shop.co.uk", "cy@example.org"]
+PHONES = ["+44 7700 900123", "+44 7700 900123", "(020) 7946-0018", "+33 6 39 98 12 34"]
+
+
+@pytest.mark.parametrize(
+    ("email_header", "phone_header"),
+    [("Email", "Phone"), ("E-mail Address", "Mobile"), ("customer_email", "Tel"), ("Mail", "Telephone Number")],
+)
+def test_email_and_phone_by_header(email_header, phone_header):
+    frame = uci_frame({}).assign(**{email_header: EMAILS, phone_header: PHONES})
+    mapping = mapped(frame)
+    assert (mapping["email"], mapping["phone"]) == (email_header, phone_header)
+    assert mapping["customer_id"] == "Customer ID"
+
+
+def test_email_and_phone_by_values_whatever_the_header():
+    frame = uci_frame({}).assign(Contact=EMAILS, Reach=PHONES)
+    guess = detect_mapping(frame)
+    assert (guess.mapping.email, guess.mapping.phone) == ("Contact", "Reach")
+    assert guess.reason_of("email") == "values of 'Contact' are email addresses"
+    assert guess.confidence_of("email") < 0.5  # no header backs it
+
+
+def test_bare_numbers_and_malformed_addresses_are_neither():
+    frame = uci_frame({}).assign(Code=["7700900123", "7700900124", "7700900125", "7700900126"],
+                                 Note=["ann@", "a@b", "x y@example.com", "@example.com"])
+    mapping = mapped(frame)
+    assert "email" not in mapping and "phone" not in mapping
+
+
+def test_an_id_column_of_emails_stays_the_customer_id():
+    frame = uci_frame({}).assign(**{"Customer ID": EMAILS})
+    mapping = mapped(frame)
+    assert mapping["customer_id"] == "Customer ID"
+    assert "email" not in mapping
+
+
+def test_a_file_without_contacts_maps_neither():
+    mapping = detect_mapping(uci_frame({})).mapping
+    assert (mapping.email, mapping.phone) == (None, None)
+
+
+def test_a_customer_email_column_alone_is_both_the_customer_id_and_the_email():
+    frame = uci_frame({}).drop(columns="Customer ID").assign(**{"Customer Email": EMAILS})
+    mapping = mapped(frame)
+    assert mapping["customer_id"] == mapping["email"] == "Customer Email"
+
+
+def test_a_partial_header_needs_values_that_fit_to_be_an_email_or_phone():
+    frame = uci_frame({}).assign(**{"Mail Order": ["M1", "M2", "M3", "M4"], "Cell Notes": ["a", "b", "c", "d"]})
+    mapping = mapped(frame)
+    assert "email" not in mapping and "phone" not in mapping
+    with_values = uci_frame({}).assign(**{"Mail Contact": EMAILS})
+    assert mapped(with_values)["email"] == "Mail Contact"

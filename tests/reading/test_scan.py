@@ -35,6 +35,10 @@ def _assert_same(scanned, read) -> None:
         assert scanned.customer_country is None
     else:
         pd.testing.assert_series_equal(scanned.customer_country, read.customer_country)
+    if read.customer_contacts is None:
+        assert scanned.customer_contacts is None
+    else:
+        pd.testing.assert_frame_equal(scanned.customer_contacts, read.customer_contacts)
     assert scanned.guess == read.guess
     assert scanned.read_info.describe() == read.read_info.describe()
 

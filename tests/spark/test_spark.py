@@ -45,6 +45,8 @@ def _same(duck, spark) -> None:
     assert spark.countries == duck.countries
     if duck.customer_country is not None:
         pd.testing.assert_series_equal(spark.customer_country, duck.customer_country)
+    if duck.customer_contacts is not None:
+        pd.testing.assert_frame_equal(spark.customer_contacts, duck.customer_contacts)
 
 
 @pytest.mark.parametrize("name", ["plain.csv", "semicolon_comma_decimal.csv", "cp1252.csv", "no_invoice.csv"])
@@ -97,3 +99,13 @@ def test_the_cli_with_a_spark_master_writes_what_duckdb_writes(tmp_path, cli):
     for run in runs.values():
         assert run.returncode == 0, run.stderr
     assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "duckdb.csv").read_bytes()
+
+
+def test_email_and_phone_are_the_same_on_spark(tmp_path):
+    from tests.cleaning.test_table import CONTACTS
+
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS)
+    duck, spark = analyse_file(path), analyse_file(path, backend="spark")
+    _same(duck, spark)
+    assert duck.customer_contacts is not None and duck.customer_contacts.loc["A", "email"] == "a-mid@example.com"

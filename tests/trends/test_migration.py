@@ -25,7 +25,7 @@ from rfm.demo import DEMO_PATH
 from rfm.errors import RFMInputError
 from rfm.segment_run import segment_kpis, segment_run
 from rfm.trends.kpis import TOTAL, campaign_kpis
-from rfm.trends.migration import NEW, Migration, flow_label, migrate, migration_files
+from rfm.trends.migration import NEW, Migration, flow_label, flow_list, migrate, migration_files
 from rfm.trends.timeline import (
     LEFT,
     default_dates,
@@ -710,3 +710,17 @@ def test_stage_counts_over_time_use_the_same_thresholds(analysis, staged_run):
     assert sizes.loc[TO_DATE].to_dict() == {"New": 0, "Active": 5, "At risk": 1, "Lapsed": 2, "Lost": 2}
     labelled = labelled_as_of(analysis.orders, staged_run.bundle, TO_DATE, schema.LIFECYCLE_STAGE)
     assert labelled["state"].value_counts().to_dict() == {"Active": 5, "Lapsed": 2, "Lost": 2, "At risk": 1}
+
+
+def test_flow_lists_carry_email_and_phone_first_when_the_labelled_list_has_them(moves, run):
+    source, target = moves.flows["from"].iloc[0], moves.flows["to"].iloc[0]
+    plain = flow_list(moves, source, target, run.labelled)
+    ids = plain.index
+    contacts = pd.DataFrame(
+        {schema.EMAIL: [f"c{i}@example.com" for i in range(len(ids))], schema.PHONE: pd.NA}, index=ids
+    )
+    labelled = pd.concat([contacts.reindex(run.labelled.index), run.labelled], axis=1)
+    listed = flow_list(moves, source, target, labelled)
+    assert list(listed.columns) == [schema.EMAIL, schema.PHONE, *plain.columns]
+    assert listed.index.tolist() == ids.tolist()
+    assert listed[schema.EMAIL].tolist() == contacts[schema.EMAIL].tolist()
