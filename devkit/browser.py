@@ -55,9 +55,10 @@ def healthy(url: str) -> bool:
         return False
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
-    """``streamlit run streamlit_app.py`` on 127.0.0.1:PORT, headless, no proxy, its own process group."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+def start_server(port: int, log_path: Path, environ: dict[str, str] | None = None) -> subprocess.Popen:
+    """``streamlit run streamlit_app.py`` on 127.0.0.1:PORT, headless, no proxy, its own process group; ``environ``
+    adds to (or replaces in) this process's environment, e.g. a workspace of its own."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES} | (environ or {})
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",

@@ -1,18 +1,72 @@
 """Export page: the customer lists a marketer takes to a campaign tool, the workbook, the report and the model."""
 
+import os
+
 import streamlit as st
 
 import ui
+from rfm import schema
 from rfm.outputs.files import export_file_name
 from rfm.outputs.lists import with_values
 from rfm.outputs.report import html_report, report_file_name
 from rfm.schema import SEGMENT_NAME
+from rfm.workspace.movement import DIRECTION_LABELS, movement_counts
+from rfm.workspace.tables import DIRECTION, PREVIOUS_SEGMENT
+
+
+def publish_section(run, published) -> None:
+    """Publish the run to the shared workspace under a name, and say how customers moved since the previous run."""
+    from rfm.errors import RFMInputError
+    from rfm.workspace import describe_url, workspace_url
+
+    st.markdown("#### Publish for the marketing team")
+    try:  # a workspace that cannot be opened is said here; the lists below stay downloadable
+        ui.open_workspace().close()
+    except RFMInputError as error:
+        st.warning(f"Publishing is not available: {error}")
+        return
+    st.caption(
+        f"Workspace: {describe_url(workspace_url())}. A published run is kept (never overwritten) with its customers, "
+        "values and model, so that a marketer can take its lists later without redoing this analysis, and the next run "
+        "of the same name says who moved."
+    )
+    with st.form("publish"):
+        name_column, by_column = st.columns(2)
+        default = run.analysis.read_info.file_name.rsplit(".", 1)[0]
+        name = name_column.text_input("Name (a series of runs, e.g. 'Monthly UK')", value=default, key="publish_name")
+        by = by_column.text_input("Published by", value=os.environ.get("USER", ""), key="publish_by")
+        if st.form_submit_button("Publish", icon=":material/publish:"):
+            try:
+                ui.publish_current_run(name.strip(), by.strip() or "unknown")
+            except RFMInputError as error:
+                st.error(str(error))
+            else:
+                st.rerun()  # the lists below carry the movement from now on
+    if published is None:
+        return
+    info, previous = published.info, published.previous
+    st.success(
+        f"Published **{info.name}** on {info.published_at:%Y-%m-%d %H:%M} UTC: {info.customers:,} customers."
+        + ("" if previous is None else f" Compared with the run of {previous.published_at:%Y-%m-%d %H:%M} by {previous.published_by}.")
+    )
+    counts = movement_counts(published.customers)
+    for column, (direction, customers) in zip(st.columns(len(counts)), counts.items()):
+        column.metric(DIRECTION_LABELS[direction], f"{customers:,}")
+    if previous is not None:
+        flows = published.customers[published.customers[DIRECTION].isin(["up", "down"])]
+        table = flows.groupby([PREVIOUS_SEGMENT, schema.SEGMENT_NAME]).size().rename("customers").sort_values(ascending=False)
+        st.dataframe(table.head(10).reset_index(), hide_index=True, width="stretch", key="published_flows")
+    st.caption("The lists below now carry each customer's previous segment, the date it changed, the direction and the change in P(alive).")
+
 
 ui.require_router()
 st.title("Export")
 with st.spinner("Preparing the customer lists…"):
     run = ui.current_run()
-labelled, day = with_values(run.labelled, ui.current_values()), run.analysis.report.analysis_date
+published = ui.published_run()
+day = run.analysis.report.analysis_date
+# Once published, every list carries how each customer moved since the previous run of that name.
+labelled = published.customers if published is not None else with_values(run.labelled, ui.current_values())
 st.caption(
     f"{len(labelled):,} customers of {run.analysis.read_info.file_name}, analysis date {day}, segmented with "
     f"{run.clusters.method()}; change the segments on the Clusters and Segments pages. Files are safe "
@@ -20,12 +74,21 @@ st.caption(
 )
 for warning in run.clusters.warnings:
     st.warning(warning)
+publish_section(run, published)
 split, chosen, columns = ui.choose_lists(labelled, "export")
 kpis = ui.current_kpis(split)
 report_kpis = kpis if split == SEGMENT_NAME else ui.current_kpis(SEGMENT_NAME)
 ui.download_lists(
     labelled, split, columns, day, chosen, "export", ui.run_token(), profiles=run.profiles, ledger=run.analysis.report.ledger_frame(), kpis=kpis
 )
+
+st.markdown("#### For an ad or email platform")
+st.caption(
+    f"The chosen segments ({', '.join(chosen)}) in a platform's import format: Klaviyo and Mailchimp take the email "
+    "first with the segment and values as properties; Meta Custom Audience and Google Customer Match take SHA-256 "
+    "hashes of the normalised email and phone (Meta also a value column, the predicted CLV, for value-based lookalikes)."
+)
+ui.platform_download(labelled, split, chosen, day, "export")
 
 st.markdown("#### Report and model")
 report_column, model_column = st.columns(2)

@@ -11,9 +11,24 @@ Markers (``make check`` runs none of them; ``make test`` and CI run everything):
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.builders import encrypted_xlsx_bytes, ods_bytes, run_cli_all, xls_bytes, xlsx_bytes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _workspace_of_the_tests(tmp_path_factory):
+    """No test publishes to the user's workspace (``workspace/rfm.duckdb``): the app pages, the commands and anything
+    else that opens the default workspace get a file of this test session's own."""
+    previous = os.environ.get("RFM_WORKSPACE")
+    os.environ["RFM_WORKSPACE"] = str(tmp_path_factory.mktemp("workspace") / "rfm.duckdb")
+    yield
+    if previous is None:
+        os.environ.pop("RFM_WORKSPACE", None)
+    else:
+        os.environ["RFM_WORKSPACE"] = previous
 
 
 @pytest.fixture(scope="session")

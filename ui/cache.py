@@ -14,6 +14,7 @@ from ui.errors import guarded
 from ui.state import (
     CLUSTER_PICK,
     PERIOD,
+    PUBLISHED,
     Choices,
     Dataset,
     current_choices,
@@ -450,3 +451,39 @@ def current_backtest(holdout_days: int):
     k, algorithm = st.session_state.get(CLUSTER_PICK, (None, "kmeans"))
     settings = BacktestSettings(holdout_days, current_segment_settings(), current_cluster_settings(), k, algorithm)
     return _backtest(dataset.digest, dataset.name, choices, settings, dataset.data)
+
+
+def open_workspace():
+    """The workspace (``RFM_WORKSPACE_URL``, ``RFM_WORKSPACE``, else ``workspace/rfm.duckdb``), opened for one use
+    (close it: ``with ui.open_workspace() as workspace``). Not shared between sessions: each use opens its own
+    connections (DuckDB shares one database per process itself).
+
+    Raises
+    ------
+    RFMInputError
+        When it cannot be opened (one sentence: which workspace, and why).
+    """
+    from rfm.workspace import Workspace, workspace_url
+
+    return Workspace.open(workspace_url())
+
+
+def publish_current_run(name: str, published_by: str):
+    """Publish the session's run with its predicted values under ``name`` (:func:`rfm.workspace.publish.publish_run`),
+    and keep the result for this run; an :class:`RFMInputError` (the workspace refused) is left to the page to say."""
+    from rfm.workspace.publish import publish_run
+
+    with open_workspace() as workspace:
+        published = publish_run(
+            workspace, name, current_run(), published_by=published_by, source_digest=current_dataset().digest,
+            values=current_values(),
+        )
+    st.session_state[PUBLISHED] = (run_token(), published)
+    return published
+
+
+def published_run():
+    """The session's run as it was last published (:class:`rfm.workspace.publish.Published`), or ``None`` when this
+    run (these data and choices) has not been published."""
+    stored = st.session_state.get(PUBLISHED)
+    return stored[1] if stored is not None and stored[0] == run_token() else None

@@ -49,6 +49,7 @@ PERIOD = "period"  # (file digest, first date, second date): the Trends page's d
 WORKBOOK = "workbook"  # (digest of what it lists, bytes): the last big workbook built, offered again until the lists change
 
 
+PUBLISHED = "published"  # (run token, rfm.workspace.publish.Published): the session's run as last published
 SCORES_RESET = "scores_reset"  # (note, previous SegmentSettings) after a new number of scores reset the user's own
 
 

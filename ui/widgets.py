@@ -109,13 +109,16 @@ def choose_lists(labelled, prefix: str):
     Returns ``(split, chosen segments, columns)``.
     """
     from rfm.outputs.lists import COLUMN_LABELS, DEFAULT_COLUMNS, SPLITS, segment_sizes
+    from rfm.workspace.tables import MOVEMENT_COLUMNS
 
     split = st.radio("Split the lists by", list(SPLITS), format_func=SPLITS.get, horizontal=True, key=f"{prefix}_split")
     sizes = segment_sizes(labelled, split)
     chosen = st.multiselect("Segments to export", list(sizes["name"]), default=list(sizes["name"]), key=f"{prefix}_segments_{split}")
     columns = st.multiselect(
-        "Columns", list(labelled.columns), default=[c for c in DEFAULT_COLUMNS if c in labelled.columns],
-        format_func=lambda column: COLUMN_LABELS.get(column, column), key=f"{prefix}_columns",
+        "Columns", list(labelled.columns), default=[c for c in (*DEFAULT_COLUMNS, *MOVEMENT_COLUMNS) if c in labelled.columns],
+        format_func=lambda column: COLUMN_LABELS.get(column, column),
+        # A list that gains the movement columns (once published) offers them chosen: a widget of its own.
+        key=f"{prefix}_columns" + ("_moved" if any(c in labelled.columns for c in MOVEMENT_COLUMNS) else ""),
         help="The customer id is always the first column.",
     )
     if not chosen:
@@ -168,6 +171,33 @@ def download_lists(labelled, split: str, columns, day, chosen, prefix: str, run_
             export.workbook_cells(labelled, split, columns, chosen), export.export_file_name("segments", day, "xlsx"),
             prefix, (run_token, split, tuple(chosen), tuple(columns)),
         )
+
+
+def platform_download(labelled, split: str, chosen, day, prefix: str) -> None:
+    """A download of the chosen segments' customers in an ad or email platform's import format (Klaviyo, Mailchimp,
+    Meta Custom Audience, Google Customer Match): emails and phones normalised and hashed where the platform wants,
+    with what was left out and the platform's minimum said above the button."""
+    from rfm.audiences.formats import FORMATS, audience_file
+    from rfm.errors import RFMInputError
+    from rfm.outputs.files import export_file_name
+
+    platforms = [key for key in FORMATS if key != "csv"]
+    format = st.selectbox("Platform", platforms, format_func=FORMATS.get, key=f"{prefix}_platform")
+    audience = labelled[labelled[split].isin(chosen)]
+    try:
+        result = audience_file(audience, format)
+    except RFMInputError as error:
+        st.info(str(error))
+        return
+    for warning in result.warnings:
+        st.warning(warning)
+    st.download_button(
+        f"{FORMATS[format]}: {len(result.table):,} of {result.customers:,} customers",
+        data=result.to_csv, file_name=export_file_name(f"audience-{format}", day, "csv"), mime="text/csv",
+        on_click="ignore", icon=":material/campaign:", key=f"{prefix}_platform_file",
+        help="UTF-8 CSV in the platform's import columns. Meta and Google files hold SHA-256 hashes of the normalised "
+        "email and phone (and Meta's country), never the addresses themselves.",
+    )
 
 
 #: Below this many cells a workbook is built when its download button is clicked (well under a second).

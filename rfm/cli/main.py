@@ -9,6 +9,8 @@
     rfm clv FILE [--horizon-days N] [--months N] [--discount-rate R] [--holdout-days N] --out DIR
     rfm cohorts FILE [same options] --out DIR
     rfm backtest FILE [same options] [--holdout-days N] [--k N|auto] [--algorithm NAME] [--json]
+    rfm publish FILE --name N [--workspace W] [--k N|auto | --model model.json] [--by WHO] [same options]
+    rfm runs [--workspace W] [--name N] [--all] [--json]
     rfm sql --dialect bigquery|snowflake|databricks|postgres|duckdb [--table NAME] [--map field=COLUMN ...] [--ledger]
     rfm demo [--seed N]
 
@@ -23,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfm.cli import backtest, clv, cohorts, demo, inspect, migrate, segment, sql, table
+from rfm.cli import backtest, clv, cohorts, demo, inspect, migrate, segment, sql, table, workspace
 from rfm.cli.options import EXIT_BAD_INPUT, EXIT_OK
 from rfm.errors import RFMInputError
 
@@ -44,6 +46,8 @@ COMMANDS: dict[str, Command] = {
     "score": Command(segment.SCORE_HELP, segment.add_score_arguments, segment.run_score),
     "migrate": Command(migrate.HELP, migrate.add_arguments, migrate.run),
     "clv": Command(clv.HELP, clv.add_arguments, clv.run),
+    "publish": Command(workspace.PUBLISH_HELP, workspace.add_publish_arguments, workspace.run_publish),
+    "runs": Command(workspace.RUNS_HELP, workspace.add_runs_arguments, workspace.run_runs),
     "cohorts": Command(cohorts.HELP, cohorts.add_arguments, cohorts.run),
     "backtest": Command(backtest.HELP, backtest.add_arguments, backtest.run),
     "sql": Command(sql.HELP, sql.add_arguments, sql.run),

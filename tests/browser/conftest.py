@@ -64,8 +64,10 @@ def served_app(tmp_path_factory: pytest.TempPathFactory):
     """Start the app on a free port, yield its URL once healthy, stop it after (a generator for fixtures)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    server = start_server(port, log_path)
+    folder = tmp_path_factory.mktemp("streamlit")
+    log_path = folder / "server.log"
+    # A workspace of its own: a DuckDB file admits one process, and the tests' own process may hold theirs.
+    server = start_server(port, log_path, {"RFM_WORKSPACE": str(folder / "workspace.duckdb")})
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         while not healthy(url):

@@ -453,6 +453,53 @@ def test_a_parquet_export_is_scanned_by_duckdb_in_the_browser(browser, app_url: 
         context.close()
 
 
+def test_publish_the_demo_then_download_a_meta_audience(browser, app_url: str, tmp_path: Path) -> None:
+    """The marketer's hand-off on the demo data: the Export page publishes the run under a name (the server's own
+    workspace), then the Meta Custom Audience file downloads: every identifier is a 64-character SHA-256, one row per
+    customer with an email or a phone, and as many email hashes as customers with an email."""
+    import pandas as pd
+    from playwright.sync_api import expect
+
+    from rfm.cleaning.analyse import analyse_file
+    from rfm.demo import DEMO_PATH
+
+    contacts = analyse_file(DEMO_PATH).customer_contacts
+    with_email = int(contacts["email"].notna().sum())
+    reachable = int((contacts["email"].notna() | contacts["phone"].notna()).sum())
+    context = browser.new_context(viewport={"width": 1400, "height": 2000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="Demo data: demo_online_retail.xlsx")).to_be_visible(timeout=WAIT_MS)
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Export").click()
+        expect(page.get_by_role("heading", name="Export", exact=True)).to_be_visible(timeout=WAIT_MS)
+        name = live(page, ".st-key-publish_name").locator("input")
+        expect(name).to_be_visible(timeout=WAIT_MS)
+        name.fill("Monthly demo")
+        page.get_by_role("button", name="Publish").click()
+        expect(live(page).get_by_test_id("stAlertContentSuccess")).to_contain_text("Published Monthly demo", timeout=WAIT_MS)
+        expect(metric_value(page, "New")).to_have_text("2,999", timeout=WAIT_MS)
+
+        live(page, ".st-key-export_platform").get_by_role("combobox").click()
+        page.get_by_role("option", name="Meta Custom Audience", exact=True).click()
+        button = live(page, ".st-key-export_platform_file").get_by_role("button")
+        expect(button).to_contain_text(f"Meta Custom Audience: {reachable:,} of 2,999 customers", timeout=WAIT_MS)
+        with page.expect_download() as download:
+            button.click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        audience = pd.read_csv(path, dtype=str)
+        assert list(audience.columns) == ["email", "phone", "country", "value"] and len(audience) == reachable
+        for column in ("email", "phone", "country"):
+            assert audience[column].dropna().str.fullmatch(r"[0-9a-f]{64}").all(), column
+        assert int(audience["email"].notna().sum()) == with_email
+        assert_no_exception(page)
+        page.screenshot(path=tmp_path / "publish-and-meta.png")
+    finally:
+        context.close()
+
+
 def test_mapping_apply_and_a_density_fit_on_a_file_of_20000_customers(browser, app_url: str, tmp_path: Path) -> None:
     """Issue 14, in a real browser: the mapping form shows the current file's columns and an unchanged *Apply*
     changes nothing (the browser keeps a widget's last value, which AppTest does not show); then HDBSCAN on

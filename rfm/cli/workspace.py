@@ -1,0 +1,119 @@
+"""``rfm publish FILE --name N`` (fit, or score with ``--model``, and publish to the workspace) and ``rfm runs``
+(the published runs). The workspace is ``--workspace`` (a DuckDB file or a ``postgresql://`` URL), else
+``RFM_WORKSPACE_URL``, ``RFM_WORKSPACE``, else ``workspace/rfm.duckdb``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import glob
+import hashlib
+import json
+from pathlib import Path
+
+from rfm.cli.options import (
+    EXIT_OK,
+    add_cluster_options,
+    add_file_options,
+    add_score_options,
+    analysed_file,
+    cleaning_settings,
+    load_model,
+    say,
+    warn,
+)
+
+PUBLISH_HELP = "fit segments (or score with a saved model) and publish the run to the workspace under a name"
+RUNS_HELP = "list the runs published to the workspace, newest first"
+
+
+def _add_workspace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace", metavar="W",
+        help="a DuckDB file or a postgresql:// URL (default: RFM_WORKSPACE_URL, RFM_WORKSPACE, else workspace/rfm.duckdb)",
+    )
+
+
+def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+    add_file_options(parser)
+    add_score_options(parser)
+    add_cluster_options(parser)
+    _add_workspace(parser)
+    parser.add_argument("--name", required=True, metavar="N", help="the run's name: runs of one name are compared with each other")
+    parser.add_argument("--model", metavar="MODEL.json", help="score with this saved model instead of fitting (not with --k)")
+    parser.add_argument("--by", metavar="WHO", help="who publishes (default: the login name)")
+
+
+def add_runs_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_workspace(parser)
+    parser.add_argument("--name", metavar="N", help="only the runs of this name")
+    parser.add_argument("--all", action="store_true", help="archived runs too")
+    parser.add_argument("--json", action="store_true", help="print one JSON array instead of a table")
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from rfm.cli.segment import fitted_run, scored_run
+    from rfm.errors import RFMInputError
+    from rfm.segment_run import values_or_warn
+    from rfm.workspace import Workspace, describe_url, workspace_url
+    from rfm.workspace.movement import movement_counts
+    from rfm.workspace.publish import publish_run
+
+    if args.model and args.k is not None:
+        raise RFMInputError("Give --model (score with a saved model) or --k (fit), not both.")
+    url = workspace_url(args.workspace)
+    with Workspace.open(url) as workspace:  # refused before the (possibly long) read when it cannot be opened
+        if args.model:
+            model = load_model(args.model)
+            run = scored_run(model, analysed_file(args, cleaning_settings(args, model), profit_margin=model.profit_margin, with_orders=True))
+        else:
+            run = fitted_run(args)
+        published = publish_run(
+            workspace, args.name, run, published_by=args.by or _login(), source_digest=file_digest(args.file),
+            values=values_or_warn(run.analysis, warn),
+        )
+    counts = ", ".join(f"{direction} {customers:,}" for direction, customers in movement_counts(published.customers).items())
+    since = "first run of this name" if published.previous is None else f"since {published.previous.published_at:%Y-%m-%d %H:%M} UTC"
+    say(f"published {published.info.name!r} (run {published.info.run_id}) to {describe_url(url)}: "
+        f"{published.info.customers:,} customers; {since}: {counts}")
+    return EXIT_OK
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from rfm.workspace import Workspace, workspace_url
+
+    with Workspace.open(workspace_url(args.workspace)) as workspace:
+        runs = workspace.runs(args.name, include_archived=args.all)
+    if args.json:
+        records = [
+            {**row, "published_at": row["published_at"].isoformat(), "customers": int(row["customers"]),
+             "revenue": round(float(row["revenue"]), 2), "archived": bool(row["archived"])}
+            for row in runs.to_dict("records")
+        ]
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        print("no runs published yet" if runs.empty else runs.to_string(index=False))
+    return EXIT_OK
+
+
+def file_digest(source: str) -> str:
+    """``sha256:`` and the digest of the file's bytes (of each file's name and bytes, in name order, for a folder or
+    glob of Parquet files): two runs of the same data have the same digest."""
+    path = Path(source)
+    found = path.rglob("*") if path.is_dir() else (Path(name) for name in glob.glob(source))
+    files = [path] if path.is_file() else sorted(p for p in found if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        if len(files) > 1:
+            digest.update(file.name.encode("utf-8"))
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
