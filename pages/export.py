@@ -52,10 +52,16 @@ def publish_section(run, published) -> None:
     counts = movement_counts(published.customers)
     for column, (direction, customers) in zip(st.columns(len(counts)), counts.items()):
         column.metric(DIRECTION_LABELS[direction], f"{customers:,}")
-    if previous is not None:
-        flows = published.customers[published.customers[DIRECTION].isin(["up", "down"])]
+    flows = published.customers[published.customers[DIRECTION].isin(["up", "down"])]
+    if previous is not None and flows.empty:
+        st.caption("Nobody moved up or down since the previous run.")
+    elif previous is not None:
         table = flows.groupby([PREVIOUS_SEGMENT, schema.SEGMENT_NAME]).size().rename("customers").sort_values(ascending=False)
-        st.dataframe(table.head(10).reset_index(), hide_index=True, width="stretch", key="published_flows")
+        st.caption("The largest moves since the previous run:")
+        st.dataframe(
+            table.head(10).reset_index().rename(columns={PREVIOUS_SEGMENT: "from", schema.SEGMENT_NAME: "to"}),
+            hide_index=True, width="stretch", key="published_flows",
+        )
     st.caption("The lists below now carry each customer's previous segment, the date it changed, the direction and the change in P(alive).")
 
 

@@ -109,14 +109,14 @@ def choose_lists(labelled, prefix: str):
     Returns ``(split, chosen segments, columns)``.
     """
     from rfm.outputs.lists import COLUMN_LABELS, DEFAULT_COLUMNS, SPLITS, segment_sizes
-    from rfm.workspace.tables import MOVEMENT_COLUMNS
+    from rfm.workspace.tables import MOVEMENT_COLUMNS, MOVEMENT_LABELS
 
     split = st.radio("Split the lists by", list(SPLITS), format_func=SPLITS.get, horizontal=True, key=f"{prefix}_split")
     sizes = segment_sizes(labelled, split)
     chosen = st.multiselect("Segments to export", list(sizes["name"]), default=list(sizes["name"]), key=f"{prefix}_segments_{split}")
     columns = st.multiselect(
         "Columns", list(labelled.columns), default=[c for c in (*DEFAULT_COLUMNS, *MOVEMENT_COLUMNS) if c in labelled.columns],
-        format_func=lambda column: COLUMN_LABELS.get(column, column),
+        format_func=lambda column: COLUMN_LABELS.get(column) or MOVEMENT_LABELS.get(column, column),
         # A list that gains the movement columns (once published) offers them chosen: a widget of its own.
         key=f"{prefix}_columns" + ("_moved" if any(c in labelled.columns for c in MOVEMENT_COLUMNS) else ""),
         help="The customer id is always the first column.",

@@ -34,6 +34,13 @@ SEGMENT_CHANGED_ON = "segment_changed_on"
 DIRECTION = "direction"
 P_ALIVE_CHANGE = "p_alive_change"
 MOVEMENT_COLUMNS: tuple[str, ...] = (PREVIOUS_SEGMENT, SEGMENT_CHANGED_ON, DIRECTION, P_ALIVE_CHANGE)
+#: How lists and pages name them.
+MOVEMENT_LABELS: dict[str, str] = {
+    PREVIOUS_SEGMENT: "Previous segment",
+    SEGMENT_CHANGED_ON: "Segment changed on",
+    DIRECTION: "Direction",
+    P_ALIVE_CHANGE: "Change in P(alive)",
+}
 
 #: The type of every per-customer column that is not text. Every labelled column is named here or in TEXT_COLUMNS
 #: (a test checks it), so that a new column is stored as what it is.

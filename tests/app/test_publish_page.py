@@ -64,3 +64,25 @@ def test_the_export_page_offers_each_platform_file():
     assert 2_600 < kept < 2_800 and labels["mailchimp"].endswith("of 2,999 customers")  # Mailchimp needs the email
     assert any(f"{2_999 - kept:,} of 2,999 customers have no usable email and are left out of the Mailchimp file" in w for w in warnings["mailchimp"])
     assert warnings["meta"] == []  # 2,999 people: above Meta's advised 100, and nobody left out
+
+
+def test_a_second_run_with_nobody_moving_says_so():
+    name = f"Steady {uuid.uuid4().hex[:6]}"
+    at = _publish(_publish(open_page("pages/export.py"), name), name)
+    assert not at.exception and not at.error
+    assert any(caption.value == "Nobody moved up or down since the previous run." for caption in at.caption)
+    assert not [df for df in at.dataframe if "from" in df.value.columns]
+
+
+def test_after_a_refit_the_largest_moves_are_listed():
+    name = f"Refit {uuid.uuid4().hex[:6]}"
+    at = _publish(open_page("pages/export.py"), name)
+    at.switch_page("pages/clusters.py").run()
+    at.slider(key="k").set_value(5).run()
+    at = _publish(at.switch_page("pages/export.py").run(), name)
+    assert not at.exception and not at.error
+    metrics = _metrics(at)
+    moved = int(metrics["Moved up"].replace(",", "")) + int(metrics["Moved down"].replace(",", ""))
+    flows = next(df.value for df in at.dataframe if "from" in df.value.columns)
+    assert moved > 0 and list(flows.columns) == ["from", "to", "customers"]
+    assert flows["customers"].is_monotonic_decreasing and flows["customers"].sum() <= moved
