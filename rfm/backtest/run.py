@@ -177,7 +177,7 @@ def backtest(orders: pd.DataFrame, last_day: dt.date, settings: BacktestSettings
             f"Only {len(table):,} customers had ordered by the cut ({cut}); a backtest needs at least "
             f"{MIN_CUSTOMERS_AT_CUT} {more_needed(MIN_CUSTOMERS_AT_CUT, len(table))}. Choose fewer holdout days."
         )
-    bought, revenue = _outcome(orders, table.index, cut, last_day)
+    bought, revenue = outcome_after(orders, table.index, cut, last_day)
     segmentation = segment_customers(table, settings.segments or SegmentSettings())
     clusters, k, warnings = _cluster_names(segmentation, settings)
     scores, model_warnings = _orderings(orders, segmentation.customers, cut, settings.holdout_days)
@@ -212,7 +212,7 @@ def cut_day(orders: pd.DataFrame, last_day: dt.date, holdout_days: int) -> dt.da
     return cut
 
 
-def _outcome(orders: pd.DataFrame, customers: pd.Index, cut: dt.date, last_day: dt.date) -> tuple[pd.Series, pd.Series]:
+def outcome_after(orders: pd.DataFrame, customers: pd.Index, cut: dt.date, last_day: dt.date) -> tuple[pd.Series, pd.Series]:
     """Per customer at the cut: whether they ordered after it (up to ``last_day``), and their revenue then."""
     start, end = pd.Timestamp(cut) + pd.Timedelta(days=1), pd.Timestamp(last_day) + pd.Timedelta(days=1)
     after = orders[(orders[DATE] >= start) & (orders[DATE] < end)]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from rfm.backtest.run import DEFAULT_HOLDOUT_DAYS, _outcome, cut_day
+from rfm.backtest.run import DEFAULT_HOLDOUT_DAYS, cut_day, outcome_after
 from rfm.errors import RFMInputError
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def predictive_separation(
     cut = cut_day(orders, last_day, holdout_days)
     table = rfm_as_of(orders, cut)
     customers = segment_customers(table, segments or SegmentSettings()).customers
-    bought, _ = _outcome(orders, customers.index, cut, last_day)
+    bought, _ = outcome_after(orders, customers.index, cut, last_day)
     population = fit_population(customers, clustering)
     matrix = scaled_features(customers, clustering)
     outcome = bought[population].to_numpy(dtype=bool)

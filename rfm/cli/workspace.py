@@ -97,8 +97,8 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def file_digest(source: str) -> str:
-    """``sha256:`` and the digest of the file's bytes (of each file's name and bytes, in name order, for a folder or
-    glob of Parquet files): two runs of the same data have the same digest."""
+    """The SHA-256 of the file's bytes in hex, as the app digests an upload (of each file's name and bytes, in name
+    order, for a folder or glob of Parquet files): the same file has the same digest, published from either."""
     path = Path(source)
     found = path.rglob("*") if path.is_dir() else (Path(name) for name in glob.glob(source))
     files = [path] if path.is_file() else sorted(p for p in found if p.is_file())
@@ -109,7 +109,7 @@ def file_digest(source: str) -> str:
         with open(file, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
+    return digest.hexdigest()
 
 
 def _login() -> str:
