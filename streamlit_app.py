@@ -19,6 +19,7 @@ navigation = st.navigation(
             st.Page("pages/backtest.py", title="Backtest", icon=":material/query_stats:"),
         ],
         "Act": [
+            st.Page("pages/audiences.py", title="Audiences", icon=":material/campaign:"),
             st.Page("pages/export.py", title="Export", icon=":material/download:"),
             st.Page("pages/whatif.py", title="What if", icon=":material/tune:"),
             st.Page("pages/score.py", title="Score", icon=":material/calculate:"),

@@ -101,9 +101,26 @@ def bench_store(label: str, url: str, sizes: list[int], path: Path | None = None
             back = timed(f"{label}: customers(run_id), {customers:,} rows back", lambda: workspace.customers(info.run_id))
             assert len(back) == customers  # the bench measures a working store, not a broken one
             timed(f"{label}: runs() listing", workspace.runs)
+            bench_audience(label, workspace, info, back)
         if path is not None:
             workspace.close()
             print(f"{label}: file size after all runs {path.stat().st_size / 1e6:,.1f} MB")
+
+
+def bench_audience(label: str, workspace, info, customers) -> None:
+    """An audience of every customer with a 10% control group: the draw, storing it, and the comparison with a later
+    run (here the same run again, read back from the store)."""
+    from rfm.audiences.campaign import HeldBack, save_with_control
+    from rfm.audiences.control import compare_groups, hold_out
+
+    size = len(customers)
+    timed(f"{label}: hold_out 10% of {size:,} (seeded draw)", lambda: hold_out(customers.index, 0.1, seed=1))
+    made: HeldBack = timed(f"{label}: save the audience with its control group, {size:,}", lambda: save_with_control(
+        workspace, info, customers, share=0.1, seed=1, label="bench", created_by="bench", by="segment_name",
+        segments=[], movement="all",
+    ))
+    members = timed(f"{label}: audience_members back, {size:,}", lambda: workspace.audience_members(made.info.audience_id))
+    timed(f"{label}: compare contacted with held back, {size:,}", lambda: compare_groups(members, customers, customers, info.published_at.date()))
 
 
 def main(argv: list[str] | None = None) -> None:

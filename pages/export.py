@@ -94,7 +94,7 @@ st.caption(
     "first with the segment and values as properties; Meta Custom Audience and Google Customer Match take SHA-256 "
     "hashes of the normalised email and phone (Meta also a value column, the predicted CLV, for value-based lookalikes)."
 )
-ui.platform_download(labelled, split, chosen, day, "export")
+ui.platform_download(labelled[labelled[split].isin(chosen)], day, "export")
 
 st.markdown("#### Report and model")
 report_column, model_column = st.columns(2)

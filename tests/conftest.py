@@ -16,6 +16,7 @@ import os
 import pytest
 
 from tests.support.builders import encrypted_xlsx_bytes, ods_bytes, run_cli_all, xls_bytes, xlsx_bytes
+from tests.support.stores import postgres_url, store_url  # noqa: F401 (fixtures: a workspace on DuckDB, on PostgreSQL)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -468,6 +468,22 @@ def open_workspace():
     return Workspace.open(workspace_url())
 
 
+def published_customers(run_id: str):
+    """A published run's customers as the workspace stores them (cached by workspace and run: a run never changes once
+    published). Raises :class:`RFMInputError` when the workspace cannot be read."""
+    from rfm.workspace import workspace_url
+
+    return _published_customers(workspace_url().render_as_string(hide_password=False), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _published_customers(url: str, run_id: str):
+    from rfm.workspace import Workspace
+
+    with Workspace.open(url) as workspace:
+        return workspace.customers(run_id)
+
+
 def publish_current_run(name: str, published_by: str):
     """Publish the session's run with its predicted values under ``name`` (:func:`rfm.workspace.publish.publish_run`),
     and keep the result for this run; an :class:`RFMInputError` (the workspace refused) is left to the page to say."""
@@ -476,7 +492,7 @@ def publish_current_run(name: str, published_by: str):
     with open_workspace() as workspace:
         published = publish_run(
             workspace, name, current_run(), published_by=published_by, source_digest=current_dataset().digest,
-            values=current_values(),
+            values=current_values(), value_settings=current_value_settings(),
         )
     st.session_state[PUBLISHED] = (run_token(), published)
     return published

@@ -173,17 +173,17 @@ def download_lists(labelled, split: str, columns, day, chosen, prefix: str, run_
         )
 
 
-def platform_download(labelled, split: str, chosen, day, prefix: str) -> None:
-    """A download of the chosen segments' customers in an ad or email platform's import format (Klaviyo, Mailchimp,
-    Meta Custom Audience, Google Customer Match): emails and phones normalised and hashed where the platform wants,
-    with what was left out and the platform's minimum said above the button."""
+def platform_download(audience, day, prefix: str, *, name: str = "audience", plain_csv: bool = False) -> None:
+    """A download of ``audience`` (customers of a labelled list) in an ad or email platform's import format (Klaviyo,
+    Mailchimp, Meta Custom Audience, Google Customer Match; the plain CSV too when ``plain_csv``): emails and phones
+    normalised and hashed where the platform wants, with what was left out and the platform's minimum said above the
+    button. ``name`` starts the file's name."""
     from rfm.audiences.formats import FORMATS, audience_file
     from rfm.errors import RFMInputError
     from rfm.outputs.files import export_file_name
 
-    platforms = [key for key in FORMATS if key != "csv"]
-    format = st.selectbox("Platform", platforms, format_func=FORMATS.get, key=f"{prefix}_platform")
-    audience = labelled[labelled[split].isin(chosen)]
+    formats = [key for key in FORMATS if plain_csv or key != "csv"]
+    format = st.selectbox("Format" if plain_csv else "Platform", formats, format_func=FORMATS.get, key=f"{prefix}_platform")
     try:
         result = audience_file(audience, format)
     except RFMInputError as error:
@@ -193,7 +193,7 @@ def platform_download(labelled, split: str, chosen, day, prefix: str) -> None:
         st.warning(warning)
     st.download_button(
         f"{FORMATS[format]}: {len(result.table):,} of {result.customers:,} customers",
-        data=result.to_csv, file_name=export_file_name(f"audience-{format}", day, "csv"), mime="text/csv",
+        data=result.to_csv, file_name=export_file_name(f"{name}-{format}", day, "csv"), mime="text/csv",
         on_click="ignore", icon=":material/campaign:", key=f"{prefix}_platform_file",
         help="UTF-8 CSV in the platform's import columns. Meta and Google files hold SHA-256 hashes of the normalised "
         "email and phone (and Meta's country), never the addresses themselves.",

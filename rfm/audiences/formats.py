@@ -72,10 +72,13 @@ class AudienceFile:
 
     def to_csv(self) -> bytes:
         """The file as the platform imports it: UTF-8 without a byte-order mark (an importer would read one into the
-        first header), comma-separated, a missing value as an empty cell. The plain CSV keeps the BOM every list of
-        the app has, so that Excel opens it right."""
-        text = self.table.to_csv(index=False, lineterminator="\n")
-        return ("\ufeff" + text if self.format == "csv" else text).encode("utf-8")
+        first header), comma-separated, a missing value as an empty cell. The plain CSV is every list of the app
+        (:func:`rfm.outputs.files.csv_bytes`: a BOM and neutralised text, so that Excel opens it right)."""
+        if self.format == "csv":
+            from rfm.outputs.files import csv_bytes
+
+            return csv_bytes(self.table.set_index(schema.CUSTOMER_ID))
+        return self.table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def audience_file(customers: pd.DataFrame, format: str) -> AudienceFile:

@@ -10,7 +10,11 @@
     rfm cohorts FILE [same options] --out DIR
     rfm backtest FILE [same options] [--holdout-days N] [--k N|auto] [--algorithm NAME] [--json]
     rfm publish FILE --name N [--workspace W] [--k N|auto | --model model.json] [--by WHO] [same options]
+    rfm refresh FILE --name N [--workspace W] [--out DIR] [--by WHO] [same options]
     rfm runs [--workspace W] [--name N] [--all] [--json]
+    rfm audience [--workspace W] [--run N|latest] [--segment S ...] [--movement M] [--format csv|klaviyo|mailchimp|meta|google]
+        [--control SHARE [--seed N]] --out DIR
+    rfm audiences [--workspace W] [--name N] [--json]
     rfm sql --dialect bigquery|snowflake|databricks|postgres|duckdb [--table NAME] [--map field=COLUMN ...] [--ledger]
     rfm demo [--seed N]
 
@@ -25,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfm.cli import backtest, clv, cohorts, demo, inspect, migrate, segment, sql, table, workspace
+from rfm.cli import audience, backtest, clv, cohorts, demo, inspect, migrate, refresh, segment, sql, table, workspace
 from rfm.cli.options import EXIT_BAD_INPUT, EXIT_OK
 from rfm.errors import RFMInputError
 
@@ -47,7 +51,10 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command(migrate.HELP, migrate.add_arguments, migrate.run),
     "clv": Command(clv.HELP, clv.add_arguments, clv.run),
     "publish": Command(workspace.PUBLISH_HELP, workspace.add_publish_arguments, workspace.run_publish),
+    "refresh": Command(refresh.HELP, refresh.add_arguments, refresh.run),
     "runs": Command(workspace.RUNS_HELP, workspace.add_runs_arguments, workspace.run_runs),
+    "audience": Command(audience.HELP, audience.add_arguments, audience.run),
+    "audiences": Command(audience.LIST_HELP, audience.add_list_arguments, audience.run_list),
     "cohorts": Command(cohorts.HELP, cohorts.add_arguments, cohorts.run),
     "backtest": Command(backtest.HELP, backtest.add_arguments, backtest.run),
     "sql": Command(sql.HELP, sql.add_arguments, sql.run),

@@ -20,14 +20,14 @@ PATH_VARIABLE = "RFM_WORKSPACE"
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "duckdb": "duckdb"}
 
 
-def workspace_url(workspace: str | Path | None = None, environ: Mapping[str, str] | None = None) -> URL:
+def workspace_url(workspace: str | Path | URL | None = None, environ: Mapping[str, str] | None = None) -> URL:
     """The SQLAlchemy URL of the workspace.
 
     Parameters
     ----------
-    workspace : str or Path, optional
-        A database URL (``postgresql://user:password@host/db``, ``duckdb:///path``) or a file path, as given to
-        ``--workspace``. When ``None``, ``RFM_WORKSPACE_URL``, then ``RFM_WORKSPACE``, then
+    workspace : str, Path or URL, optional
+        A database URL (``postgresql://user:password@host/db``, ``duckdb:///path``, or a URL this function returned)
+        or a file path, as given to ``--workspace``. When ``None``, ``RFM_WORKSPACE_URL``, then ``RFM_WORKSPACE``, then
         :data:`DEFAULT_PATH`.
     environ : mapping, optional
         The environment to read (``os.environ`` when ``None``).
@@ -45,7 +45,8 @@ def workspace_url(workspace: str | Path | None = None, environ: Mapping[str, str
     """
     env = os.environ if environ is None else environ
     given = workspace if workspace is not None else env.get(URL_VARIABLE) or env.get(PATH_VARIABLE) or DEFAULT_PATH
-    text = str(given)
+    # A URL object prints its password as ***: render it in full to read it back.
+    text = given.render_as_string(hide_password=False) if isinstance(given, URL) else str(given)
     if "://" not in text:
         return _file_url(Path(text))
     try:

@@ -114,6 +114,31 @@ def _directions(current: pd.DataFrame, was: pd.DataFrame, held: np.ndarray, meri
     return direction
 
 
+#: The lifecycle stages a customer slips from into "At risk" (a Lapsed or Lost customer cannot become At risk
+#: without buying, which makes them Active).
+_BEFORE_AT_RISK = (schema.STAGE_NEW, schema.STAGE_ACTIVE)
+
+
+def newly_at_risk(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:
+    """Whether each of ``current``'s customers is newly at risk: their lifecycle stage is "At risk" now and was
+    "Active" or "New" in ``previous`` (the previous run's customers). All ``False`` for the first run of a name, or when
+    either run has no lifecycle stage.
+
+    Examples
+    --------
+    >>> now = pd.DataFrame({"lifecycle_stage": ["At risk", "At risk", "Active"]}, index=["a", "b", "c"])
+    >>> then = pd.DataFrame({"lifecycle_stage": ["Active", "At risk", "Active"]}, index=["a", "b", "c"])
+    >>> newly_at_risk(now, then).tolist()
+    [True, False, False]
+    """
+    stage = schema.LIFECYCLE_STAGE
+    if previous is None or stage not in current.columns or stage not in previous.columns:
+        return pd.Series(False, index=current.index, dtype="bool")
+    before = previous[stage].astype("object").reindex(current.index.astype(str)).to_numpy()
+    now = current[stage].astype("object").to_numpy()
+    return pd.Series((now == schema.STAGE_AT_RISK) & pd.Series(before).isin(_BEFORE_AT_RISK).to_numpy(), index=current.index)
+
+
 def movement_counts(moved: pd.DataFrame) -> pd.Series:
     """Customers per direction, in :data:`DIRECTIONS` order (0 for none)."""
     return moved[DIRECTION].value_counts().reindex(list(DIRECTIONS), fill_value=0).astype("int64")

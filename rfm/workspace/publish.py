@@ -3,13 +3,14 @@ the previous run of the same name, in one transaction (:meth:`rfm.workspace.stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from rfm import schema
 from rfm.outputs.lists import with_values
+from rfm.value.predict import ValueSettings
 from rfm.workspace.movement import movement, segment_merits
 from rfm.workspace.store import RunInfo, Workspace
 
@@ -35,6 +36,7 @@ def publish_run(
     published_by: str,
     source_digest: str,
     values: pd.DataFrame | None = None,
+    value_settings: ValueSettings | None = None,
 ) -> Published:
     """Publish ``run`` under ``name``: compare it with the newest run of that name, then store it as a new run.
 
@@ -51,6 +53,9 @@ def publish_run(
         The file's digest (SHA-256 of its bytes), so that two runs of the same file can be told apart from two files.
     values : DataFrame, optional
         Predicted value and churn per customer (:func:`rfm.value.predict.customer_value`), stored with the labels.
+    value_settings : ValueSettings, optional
+        The settings ``values`` were predicted with (horizon, discount, margin), recorded with the run so that its
+        predicted CLV is described as it was made; the defaults when ``None``.
 
     Raises
     ------
@@ -72,18 +77,22 @@ def publish_run(
     info = workspace.publish(
         name, customers, published_by=published_by, source_file=run.analysis.read_info.file_name,
         source_digest=source_digest, rows_read=run.analysis.report.rows_read,
-        revenue=float(labelled[schema.MONETARY].sum()), settings=run_settings(run),
+        revenue=float(labelled[schema.MONETARY].sum()), settings=run_settings(run, None if values is None else value_settings or ValueSettings()),
         ledger=run.analysis.report.ledger_frame().to_dict("records"), model_json=model_json,
     )
     return Published(info, previous, customers)
 
 
-def run_settings(run: SegmentRun) -> dict[str, Any]:
-    """What the run was made with, in words and numbers: the model, k, the analysis date."""
-    return {
+def run_settings(run: SegmentRun, value_settings: ValueSettings | None = None) -> dict[str, Any]:
+    """What the run was made with, in words and numbers: the model, k, the analysis date, and how its values were
+    predicted (``values``, when it has them: the settings' fields and ``described``, the same in words)."""
+    settings: dict[str, Any] = {
         "model": run.bundle.describe(),
         "k": run.k,
         "algorithm": run.bundle.algorithm,
         "analysis_date": run.analysis.report.analysis_date.isoformat(),
         "fitted": run.clusters is not None,
     }
+    if value_settings is not None:
+        settings["values"] = {**asdict(value_settings), "described": value_settings.describe()}
+    return settings

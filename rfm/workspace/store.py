@@ -31,6 +31,8 @@ from rfm.workspace.tables import (
     CUSTOMER_COLUMNS,
     SCHEMA_VERSION,
     VERSION_KEY,
+    audience_members,
+    audiences,
     meta,
     metadata,
     run_customers,
@@ -76,6 +78,31 @@ class RunInfo:
     def ledger(self) -> list[Any] | dict[str, Any]:
         """The cleaning ledger: every rule and the rows it removed."""
         return json.loads(self.ledger_json)
+
+
+@dataclass(frozen=True)
+class AudienceInfo:
+    """An audience saved with a random control group: the run its customers were chosen from, how they were chosen
+    (the split, the segments, the movement), the control group's share and seed, and how many were held back."""
+
+    audience_id: str
+    run_id: str
+    label: str
+    created_at: dt.datetime  # UTC, timezone-aware
+    created_by: str
+    split: str
+    segments: tuple[str, ...]
+    movement: str
+    control_share: float
+    seed: int
+    customers: int
+    held_back: int
+
+
+#: The columns of :meth:`Workspace.audiences`, in order.
+AUDIENCE_LIST_COLUMNS: tuple[str, ...] = (
+    "audience_id", "run_id", "name", "label", "created_at", "created_by", "customers", "held_back", "control_share",
+)
 
 
 class Workspace:
@@ -297,6 +324,105 @@ class Workspace:
         return self.run(run_id)
 
 
+    def save_audience(
+        self,
+        run_id: str,
+        held_back: pd.Series,
+        *,
+        label: str,
+        created_by: str,
+        split: str,
+        segments: Sequence[str],
+        movement: str,
+        control_share: float,
+        seed: int,
+        created_at: dt.datetime | None = None,
+    ) -> AudienceInfo:
+        """Store an audience of the run ``run_id`` with its control group, in one transaction.
+
+        Parameters
+        ----------
+        held_back : Series of bool
+            Every customer of the audience (index: customer id) and whether they are held back
+            (:func:`rfm.audiences.control.hold_out`).
+        label, created_by : str
+            The audience's label (e.g. "Win-back December") and who made it.
+        split, segments, movement : str, sequence of str, str
+            How the customers were chosen (:func:`rfm.audiences.selection.select_audience`).
+        control_share, seed : float, int
+            The share held back and the seed of the draw.
+
+        Raises
+        ------
+        RFMInputError
+            No run has this id, or the database refused the audience (then nothing of it is stored).
+        """
+        run = self.run(run_id)
+        info = AudienceInfo(
+            audience_id=uuid.uuid4().hex, run_id=run.run_id, label=str(label).strip() or run.name, created_at=_utc(created_at),
+            created_by=str(created_by), split=str(split), segments=tuple(map(str, segments)), movement=str(movement),
+            control_share=float(control_share), seed=int(seed), customers=len(held_back), held_back=int(held_back.sum()),
+        )
+        row = {field.name: getattr(info, field.name) for field in fields(info) if field.name != "segments"}
+        row["created_at"] = info.created_at.replace(tzinfo=None)
+        row["segments_json"] = json.dumps(list(info.segments))
+        members = pd.DataFrame(
+            {"audience_id": info.audience_id, schema.CUSTOMER_ID: held_back.index.astype("str"), "held_back": held_back.to_numpy(dtype="bool")}
+        )
+        with self._failing_as(f"Saving the audience {info.label!r}"), self.engine.begin() as connection:
+            connection.execute(audiences.insert().values(row))
+            _bulk_insert(
+                connection, audience_members.name, list(members.columns), frame=lambda: members,
+                rows=lambda: list(members.itertuples(index=False, name=None)),
+            )
+        return info
+
+    def audiences(self, name: str | None = None) -> pd.DataFrame:
+        """The saved audiences, newest first (:data:`AUDIENCE_LIST_COLUMNS`; ``name`` is their run's name), of the runs
+        of one name or of all."""
+        query = (
+            select(*(audiences.c[c] if c != "name" else runs.c.name for c in AUDIENCE_LIST_COLUMNS))
+            .select_from(audiences.join(runs, audiences.c.run_id == runs.c.run_id))
+            .order_by(audiences.c.created_at.desc(), audiences.c.audience_id)
+        )
+        if name is not None:
+            query = query.where(runs.c.name == name)
+        with self._failing_as("Listing the audiences"), self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=list(AUDIENCE_LIST_COLUMNS))
+        frame["created_at"] = pd.to_datetime(frame["created_at"]).astype("datetime64[us]").dt.tz_localize("UTC")
+        return frame.astype({"customers": "int64", "held_back": "int64", "control_share": "float64"})
+
+    def audience(self, audience_id: str) -> AudienceInfo:
+        """One saved audience.
+
+        Raises
+        ------
+        RFMInputError
+            No audience has this id.
+        """
+        with self._failing_as("Reading the audiences"), self.engine.connect() as connection:
+            row = connection.execute(select(audiences).where(audiences.c.audience_id == audience_id)).mappings().first()
+        if row is None:
+            raise RFMInputError(f"The workspace {self.where} has no audience {audience_id!r}.")
+        values = {field.name: row[field.name] for field in fields(AudienceInfo) if field.name != "segments"}
+        values["created_at"] = values["created_at"].replace(tzinfo=dt.UTC)
+        values["segments"] = tuple(json.loads(row["segments_json"]))
+        return AudienceInfo(**values)
+
+    def audience_members(self, audience_id: str) -> pd.Series:
+        """Whether each of the audience's customers was held back (index: customer id, in id order)."""
+        query = (
+            select(audience_members.c[schema.CUSTOMER_ID], audience_members.c.held_back)
+            .where(audience_members.c.audience_id == audience_id)
+            .order_by(audience_members.c[schema.CUSTOMER_ID])
+        )
+        with self._failing_as("Reading the audience's customers"), self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        index = pd.Index([str(row[0]) for row in rows], name=schema.CUSTOMER_ID)
+        return pd.Series([bool(row[1]) for row in rows], index=index, name="held_back", dtype="bool")
+
+
 def _prepare(engine: Engine, where: str) -> None:
     """Check the schema version, then create what is missing; a newer version is refused before anything is written."""
     try:
@@ -307,8 +433,8 @@ def _prepare(engine: Engine, where: str) -> None:
                 f"This workspace ({where}) was written by a newer RFM Studio (schema version {version}; this version "
                 f"reads up to {SCHEMA_VERSION}): update RFM Studio, the workspace is left unchanged."
             )
-        if version is None:
-            _create(engine, where)
+        if version is None or version < SCHEMA_VERSION:
+            _create(engine, where)  # a new workspace, or an older one gaining the tables added since
     except (DBAPIError, OSError) as error:
         raise RFMInputError(f"The workspace {where} cannot be opened: {_cause(error)}.") from None
 
@@ -318,21 +444,25 @@ _CREATE_ATTEMPTS = 6
 
 
 def _create(engine: Engine, where: str) -> None:
-    """Create the tables and write the version. Sessions opening a new workspace at the same moment (two browser
-    users, two threads, two processes) conflict on the catalogue: the losers wait a little and find the tables made."""
+    """Create the missing tables and write the version, in one transaction (an older workspace gains the tables added
+    since and keeps its runs). Sessions opening a workspace at the same moment (two browser users, two threads, two
+    processes) conflict on the catalogue: the losers wait a little and find the tables made."""
     for attempt in range(1, _CREATE_ATTEMPTS + 1):
         try:
             with engine.begin() as connection:
                 metadata.create_all(connection)
-                if _stored_version(connection, where) is None:
+                version = _stored_version(connection, where)
+                if version is None:
                     connection.execute(meta.insert().values(key=VERSION_KEY, value=str(SCHEMA_VERSION)))
+                elif version < SCHEMA_VERSION:
+                    connection.execute(update(meta).where(meta.c.key == VERSION_KEY).values(value=str(SCHEMA_VERSION)))
             return
         except DBAPIError:
             if attempt == _CREATE_ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt * (1 + random.random()))
             with engine.connect() as connection:
-                if _stored_version(connection, where) is not None:
+                if _stored_version(connection, where) == SCHEMA_VERSION:
                     return
 
 
@@ -391,23 +521,34 @@ def _customer_rows(labelled: pd.DataFrame, columns: Sequence[str]) -> list[tuple
 
 
 def _insert_customers(connection: Connection, labelled: pd.DataFrame, columns: Sequence[str], run_id: str) -> None:
-    """Insert the customers on the publish transaction's own connection.
+    """Insert the customers on the publish transaction's own connection (:func:`_bulk_insert`)."""
+    names = ["run_id", schema.CUSTOMER_ID, *columns]
+    _bulk_insert(
+        connection, run_customers.name, names,
+        frame=lambda: _load_frame(labelled, columns, run_id),
+        rows=lambda: [(run_id, *row) for row in _customer_rows(labelled, columns)],
+    )
 
-    The tables and every query are SQLAlchemy Core; only this bulk load takes the driver's native path (DuckDB scans
-    the frame in place; PostgreSQL takes COPY), because SQLAlchemy's executemany is many times slower at a large list
-    (bench/bench_workspace.py). Both run inside the same transaction, so a failure still leaves nothing.
+
+def _bulk_insert(connection: Connection, table: str, names: Sequence[str], *, frame: Any, rows: Any) -> None:
+    """Insert many rows into ``table`` inside the caller's transaction.
+
+    The tables and every query are SQLAlchemy Core; only a bulk load takes the driver's native path (DuckDB scans
+    ``frame()``, every column of the table in order, in place; PostgreSQL takes COPY of ``rows()``, tuples of
+    ``names``), because SQLAlchemy's executemany is many times slower at a large list (bench/bench_workspace.py). Both
+    run inside the same transaction, so a failure still leaves nothing.
     """
-    driver = connection.connection.driver_connection
-    names = [schema.CUSTOMER_ID, *columns]
+    driver: Any = connection.connection.driver_connection
     if connection.dialect.name == "duckdb":
-        _duckdb_insert(driver, _load_frame(labelled, columns, run_id))
+        # A relation over the frame, inserted on this connection: no view to register and clean up after a failure.
+        driver.from_df(frame()).insert_into(table)
     elif connection.dialect.name == "postgresql":
-        _postgres_copy(driver, _customer_rows(labelled, columns), ["run_id", *names], run_id)
+        _postgres_copy(driver, table, names, rows())
     else:
-        rows = _customer_rows(labelled, columns)
-        for start in range(0, len(rows), CHUNK_ROWS):
-            batch = [{"run_id": run_id, **dict(zip(names, row, strict=True))} for row in rows[start : start + CHUNK_ROWS]]
-            connection.execute(run_customers.insert(), batch)
+        every = rows()
+        for start in range(0, len(every), CHUNK_ROWS):
+            batch = [dict(zip(names, row, strict=True)) for row in every[start : start + CHUNK_ROWS]]
+            connection.execute(metadata.tables[table].insert(), batch)
 
 
 def _load_frame(labelled: pd.DataFrame, columns: Sequence[str], run_id: str) -> pd.DataFrame:
@@ -424,20 +565,13 @@ def _load_frame(labelled: pd.DataFrame, columns: Sequence[str], run_id: str) -> 
     return pd.DataFrame(data, columns=list(run_customers.c.keys()))
 
 
-def _duckdb_insert(driver: Any, frame: pd.DataFrame) -> None:
-    # A relation over the frame, inserted on this connection: no view to register and clean up after a failure.
-    driver.from_df(frame).insert_into(run_customers.name)
-
-
-def _postgres_copy(driver: Any, rows: list[tuple[Any, ...]], names: Sequence[str], run_id: str) -> None:
+def _postgres_copy(driver: Any, table: str, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     from psycopg import sql  # only with PostgreSQL
 
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(run_customers.name), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names)))
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row((run_id, *row))
+            copy.write_row(row)
 
 
 def _run_row(info: RunInfo) -> dict[str, Any]:

@@ -2,7 +2,11 @@
 
 ``rfm_meta`` holds the schema version; ``runs`` one row per published run; ``run_customers`` one row per customer of
 each run, with every column a labelled list can hold (:data:`rfm.outputs.lists.LABELLED_COLUMNS`) and the four
-movement columns a later step fills. A table change is a new :data:`SCHEMA_VERSION`.
+movement columns; ``audiences`` one row per audience saved with a random control group, and ``audience_members``
+which of its customers were contacted and which held back. A table change is a new :data:`SCHEMA_VERSION`:
+
+- 1: ``runs`` and ``run_customers``;
+- 2: ``audiences`` and ``audience_members`` added (a version-1 workspace gains them when opened; nothing else changes).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from rfm import schema
 from rfm.outputs.lists import LABELLED_COLUMNS
 
 #: The version of the tables this code writes, and the newest it reads.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERSION_KEY = "schema_version"
 
 # Movement since the previous run of the same name (filled by a later step; stored as given).
@@ -112,4 +116,29 @@ run_customers = Table(
     Column("run_id", Text, primary_key=True),
     Column(schema.CUSTOMER_ID, Text, primary_key=True),
     *(Column(name, COLUMN_TYPES.get(name, Text)) for name in CUSTOMER_COLUMNS),
+)
+
+audiences = Table(
+    "audiences",
+    metadata,
+    Column("audience_id", Text, primary_key=True),
+    Column("run_id", Text, nullable=False, index=True),  # the run its customers were chosen from
+    Column("label", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),  # UTC
+    Column("created_by", Text, nullable=False),
+    Column("split", Text, nullable=False),  # the column the segments name (segment_name, rfm_segment)
+    Column("segments_json", Text, nullable=False),  # the segments chosen ([] = every segment)
+    Column("movement", Text, nullable=False),  # rfm.audiences.selection.MOVEMENTS
+    Column("control_share", Double, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("customers", BigInteger, nullable=False),  # contacted + held back
+    Column("held_back", BigInteger, nullable=False),
+)
+
+audience_members = Table(
+    "audience_members",
+    metadata,
+    Column("audience_id", Text, primary_key=True),
+    Column(schema.CUSTOMER_ID, Text, primary_key=True),
+    Column("held_back", Boolean, nullable=False),
 )

@@ -47,6 +47,9 @@ def test_publishing_twice_says_who_moved_and_the_lists_carry_it():
         stored = workspace.customers(runs["run_id"].iloc[0])
         assert (stored["direction"] == "same").all() and (stored["previous_segment"] == stored["segment_name"]).all()
         assert stored["predicted_clv"].notna().all()  # the values are published with the labels
+        terms = workspace.run(runs["run_id"].iloc[0]).settings["values"]  # and how they were predicted
+        assert (terms["months"], terms["annual_discount_rate"], terms["margin"]) == (12, 0.10, 0.10)  # the app's default margin
+        assert terms["described"].endswith("CLV: profit at a 10% margin over the next 12 months, discounted at 10% a year")
 
 
 def test_the_export_page_offers_each_platform_file():

@@ -456,7 +456,9 @@ def test_a_parquet_export_is_scanned_by_duckdb_in_the_browser(browser, app_url: 
 def test_publish_the_demo_then_download_a_meta_audience(browser, app_url: str, tmp_path: Path) -> None:
     """The marketer's hand-off on the demo data: the Export page publishes the run under a name (the server's own
     workspace), then the Meta Custom Audience file downloads: every identifier is a 64-character SHA-256, one row per
-    customer with an email or a phone, and as many email hashes as customers with an email."""
+    customer with an email or a phone, and as many email hashes as customers with an email. Then the Audiences page,
+    as a marketer opens it: the run just published, one segment chosen, its plain list and its Meta file, whose rows
+    are that segment's reachable customers and whose email hashes are those of the list's emails."""
     import pandas as pd
     from playwright.sync_api import expect
 
@@ -496,8 +498,48 @@ def test_publish_the_demo_then_download_a_meta_audience(browser, app_url: str, t
         assert int(audience["email"].notna().sum()) == with_email
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "publish-and-meta.png")
+        _audiences_page_meta_file(page, tmp_path)
     finally:
         context.close()
+
+
+def _download(page, key: str, folder: Path) -> Path:
+    with page.expect_download() as download:
+        live(page, f".st-key-{key}").get_by_role("button").click()
+    path = folder / download.value.suggested_filename
+    download.value.save_as(path)
+    return path
+
+
+def _audiences_page_meta_file(page, folder: Path) -> None:
+    import hashlib
+
+    import pandas as pd
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Audiences").click()
+    expect(page.get_by_role("heading", name="Audiences", exact=True)).to_be_visible(timeout=WAIT_MS)
+    expect(live(page, ".st-key-audience_run").get_by_role("combobox")).to_have_value(re.compile("^Monthly demo — "), timeout=WAIT_MS)
+    live(page, ".st-key-audience_segments_segment_name").get_by_role("combobox").click()
+    option = page.get_by_role("option").filter(has_not_text="Select all").first
+    segment = option.inner_text().strip()
+    option.click()
+    page.keyboard.press("Escape")
+    settled(page)
+    plain = pd.read_csv(_download(page, "audience_platform_file", folder), dtype=str, encoding="utf-8-sig")
+    assert len(plain) > 0 and (plain["segment_name"] == segment).all(), segment
+    live(page, ".st-key-audience_platform").get_by_role("combobox").click()
+    page.get_by_role("option", name="Meta Custom Audience", exact=True).click()
+    settled(page)
+    meta = pd.read_csv(_download(page, "audience_platform_file", folder), dtype=str)
+    reachable = plain["email"].notna() | plain["phone"].notna()
+    assert len(meta) == int(reachable.sum()), (len(meta), int(reachable.sum()))
+    for column in ("email", "phone", "country"):
+        assert meta[column].dropna().str.fullmatch(r"[0-9a-f]{64}").all(), column
+    emails = {hashlib.sha256(email.strip().lower().encode()).hexdigest() for email in plain["email"].dropna()}
+    assert int(meta["email"].notna().sum()) == int(plain["email"].notna().sum()) and set(meta["email"].dropna()) == emails
+    assert_no_exception(page)
+    page.screenshot(path=folder / "audiences-meta.png")
 
 
 def test_mapping_apply_and_a_density_fit_on_a_file_of_20000_customers(browser, app_url: str, tmp_path: Path) -> None:

@@ -37,3 +37,9 @@ def test_the_option_wins_over_the_environment(tmp_path):
 def test_another_database_is_refused():
     with pytest.raises(RFMInputError, match="names 'mysql': RFM Studio stores runs in DuckDB or PostgreSQL"):
         workspace_url("mysql://db/rfm")
+
+
+def test_a_url_given_back_keeps_its_password():
+    url = workspace_url("postgresql://rfm:s3cret@127.0.0.1:5432/rfm", environ={})
+    assert workspace_url(url, environ={}).password == "s3cret"
+    assert describe_url(workspace_url(url, environ={})) == "postgresql+psycopg://rfm:***@127.0.0.1:5432/rfm"

@@ -210,11 +210,33 @@ def test_a_newer_schema_version_is_refused_and_left_unchanged(store_url):
     engine.dispose()
     path = Path(workspace_url(store_url).database) if store_url.startswith("duckdb") else None
     before = _snapshot(store_url, path)
-    refusal = r"newer RFM Studio \(schema version 2; this version reads up to 1\): update RFM Studio, the workspace is left unchanged"
+    refusal = (
+        rf"newer RFM Studio \(schema version {SCHEMA_VERSION + 1}; this version reads up to {SCHEMA_VERSION}\): "
+        "update RFM Studio, the workspace is left unchanged"
+    )
     with pytest.raises(RFMInputError, match=refusal) as raised:
         Workspace.open(store_url)
     assert one_sentence(str(raised.value))
     assert _snapshot(store_url, path) == before
+
+
+def test_a_version_1_workspace_gains_the_audience_tables_and_keeps_its_runs(store_url):
+    with Workspace.open(store_url) as workspace:
+        info = publish(workspace, "Spring", labelled_frame(7))
+    engine = create_engine(workspace_url(store_url))
+    with engine.begin() as connection:  # as version 1 left it: no audience tables
+        connection.execute(text("DROP TABLE audience_members"))
+        connection.execute(text("DROP TABLE audiences"))
+        connection.execute(update(meta).values(value="1"))
+    engine.dispose()
+    with Workspace.open(store_url) as workspace:
+        assert workspace.runs()["run_id"].tolist() == [info.run_id]
+        assert workspace.audiences().empty
+    engine = create_engine(workspace_url(store_url))
+    with engine.connect() as connection:
+        assert {"audiences", "audience_members"} <= set(inspect(connection).get_table_names())
+        assert connection.execute(select(meta.c.value)).scalars().all() == [str(SCHEMA_VERSION)]
+    engine.dispose()
 
 
 def test_reopening_keeps_the_runs(store_url):
@@ -277,3 +299,30 @@ def test_money_and_probabilities_keep_every_digit(workspace):
     back = workspace.customers(info.run_id)
     assert back[schema.MONETARY].tolist() == [1_279_533.03, 0.1 + 0.2]
     assert back[schema.P_ALIVE].tolist() == [0.123456789012345, 1e-12]
+
+
+def test_an_audience_and_its_control_group_are_stored_and_read_back(store_url):
+    from rfm.audiences.control import hold_out
+
+    with Workspace.open(store_url) as workspace:
+        info = publish(workspace, "Spring", labelled_frame(50))
+        held = hold_out(workspace.customers(info.run_id).index, 0.2, seed=9)
+        audience = workspace.save_audience(
+            info.run_id, held, label="Win-back", created_by="mark@example.com", split=schema.SEGMENT_NAME,
+            segments=["At risk", "Champions"], movement="entered", control_share=0.2, seed=9,
+        )
+        assert (audience.customers, audience.held_back) == (50, 10)
+        listed = workspace.audiences()
+        assert listed.to_dict("records")[0] | {"created_at": None} == {
+            "audience_id": audience.audience_id, "run_id": info.run_id, "name": "Spring", "label": "Win-back",
+            "created_at": None, "created_by": "mark@example.com", "customers": 50, "held_back": 10, "control_share": 0.2,
+        }
+        assert workspace.audiences("Autumn").empty
+        assert workspace.audience(audience.audience_id) == audience
+        assert workspace.audience_members(audience.audience_id).equals(held.sort_index())
+        with pytest.raises(RFMInputError, match="has no audience 'nope'"):
+            workspace.audience("nope")
+        with pytest.raises(RFMInputError, match="has no run 'nope'"):
+            workspace.save_audience("nope", held, label="x", created_by="x", split="x", segments=[], movement="all",
+                                    control_share=0.2, seed=1)
+        assert len(workspace.audiences()) == 1

@@ -1,4 +1,5 @@
-"""The stores every workspace test runs on: a DuckDB file in the test's folder, and a real PostgreSQL server.
+"""The stores every workspace test (tests/workspace, the workspace commands) runs on, as fixtures the root conftest
+registers: a DuckDB file in the test's folder, and a real PostgreSQL server.
 
 PostgreSQL is ``RFM_TEST_POSTGRES_URL`` (default ``postgresql://rfm:rfm@127.0.0.1:5432/rfm``); each test gets a
 schema of its own (through ``search_path``), dropped afterwards. Without a server the PostgreSQL tests skip with the
