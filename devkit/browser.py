@@ -55,9 +55,12 @@ def healthy(url: str) -> bool:
         return False
 
 
-def start_server(port: int, log_path: Path, environ: dict[str, str] | None = None) -> subprocess.Popen:
+def start_server(
+    port: int, log_path: Path, environ: dict[str, str] | None = None, secrets_file: Path | None = None
+) -> subprocess.Popen:
     """``streamlit run streamlit_app.py`` on 127.0.0.1:PORT, headless, no proxy, its own process group; ``environ``
-    adds to (or replaces in) this process's environment, e.g. a workspace of its own."""
+    adds to (or replaces in) this process's environment, e.g. a workspace of its own; ``secrets_file`` is read
+    instead of .streamlit/secrets.toml (e.g. sign-in against a provider on loopback)."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES} | (environ or {})
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     command = [
@@ -68,6 +71,8 @@ def start_server(port: int, log_path: Path, environ: dict[str, str] | None = Non
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
+    if secrets_file is not None:
+        command += ["--secrets.files", str(secrets_file)]
     with open(log_path, "wb") as log:
         return subprocess.Popen(
             command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True

@@ -23,14 +23,16 @@ from rfm.workspace.movement import DIRECTION_LABELS
 SAVED = "audience_saved"  # (the audience's choices, rfm.audiences.campaign.HeldBack): the control group last saved
 
 
-CONTROL_COLUMNS = {
-    "customers": st.column_config.NumberColumn("customers", format="localized"),
-    "in_later_run": st.column_config.NumberColumn("in the later run", format="localized"),
-    "bought_again": st.column_config.NumberColumn("bought again", format="localized"),
-    "bought_again_rate": st.column_config.NumberColumn("bought-again rate", format="percent"),
-    "spend_since": st.column_config.NumberColumn("spend since", format="%.2f"),
-    "spend_since_per_customer": st.column_config.NumberColumn("spend since per customer", format="%.2f"),
-}
+def control_columns() -> dict:
+    """How the control-group table names and formats its columns."""
+    return {
+        "customers": st.column_config.NumberColumn("customers", format="localized"),
+        "in_later_run": st.column_config.NumberColumn("in the later run", format="localized"),
+        "bought_again": st.column_config.NumberColumn("bought again", format="localized"),
+        "bought_again_rate": st.column_config.NumberColumn("bought-again rate", format="percent"),
+        "spend_since": st.column_config.NumberColumn("spend since", format="%.2f"),
+        "spend_since_per_customer": st.column_config.NumberColumn("spend since per customer", format="%.2f"),
+    }
 #: What the audience preview shows, when the run has it.
 PREVIEW_COLUMNS = (
     schema.EMAIL, schema.SEGMENT_NAME, "previous_segment", "direction", schema.LIFECYCLE_STAGE, schema.RECENCY,
@@ -38,8 +40,11 @@ PREVIEW_COLUMNS = (
 )
 
 
-def run_label(row) -> str:
-    return f"{row.name} — {row.published_at:%Y-%m-%d %H:%M} UTC by {row.published_by} ({row.customers:,} customers)"
+def choose_run(runs) -> str:
+    """The published run to work on (the latest first and by default): its id."""
+    labels = {row.run_id: f"{row.name} — {row.published_at:%Y-%m-%d %H:%M} UTC by {row.published_by} ({row.customers:,} customers)"
+              for row in runs.itertuples()}
+    return st.selectbox("Published run", list(labels), format_func=labels.get, key="audience_run", help="The latest first.")
 
 
 def run_overview(info, digest) -> None:
@@ -125,7 +130,8 @@ def control_section(info, audience, choice):
             with ui.open_workspace() as workspace:
                 made = save_with_control(
                     workspace, info, audience, share=share, seed=seed, label=label,
-                    created_by=os.environ.get("USER", "") or "unknown", by=choice[1], segments=choice[2], movement=choice[3],
+                    created_by=ui.signed_in_email() or os.environ.get("USER", "") or "unknown", by=choice[1],
+                    segments=choice[2], movement=choice[3],
                 )
         except RFMInputError as error:
             st.error(str(error))
@@ -164,7 +170,7 @@ def control_results_section(info) -> None:
                 continue
             st.markdown(result.comparison.summary())
             table = result.comparison.table.loc[[CONTACTED, HELD_BACK]]
-            st.dataframe(table, width="stretch", key=f"control_{audience.audience_id}", column_config=CONTROL_COLUMNS)
+            st.dataframe(table, width="stretch", key=f"control_{audience.audience_id}", column_config=control_columns())
             for note in result.comparison.notes:
                 st.caption(note)
 
@@ -184,8 +190,7 @@ st.caption(
 if runs.empty:
     st.info("Nothing has been published yet. An analyst publishes a run on the Export page (or with `rfm publish`).")
     st.stop()
-labels = {row.run_id: run_label(row) for row in runs.itertuples()}
-run_id = st.selectbox("Published run", list(labels), format_func=labels.get, key="audience_run", help="The latest first.")
+run_id = choose_run(runs)
 try:
     with ui.open_workspace() as workspace:
         info = workspace.run(run_id)

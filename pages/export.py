@@ -34,7 +34,11 @@ def publish_section(run, published) -> None:
         name_column, by_column = st.columns(2)
         default = run.analysis.read_info.file_name.rsplit(".", 1)[0]
         name = name_column.text_input("Name (a series of runs, e.g. 'Monthly UK')", value=default, key="publish_name")
-        by = by_column.text_input("Published by", value=os.environ.get("USER", ""), key="publish_by")
+        by = ui.signed_in_email()  # signed in: the run is published by that email, which nobody can type over
+        if by is None:
+            by = by_column.text_input("Published by", value=os.environ.get("USER", ""), key="publish_by")
+        else:
+            by_column.text_input("Published by", value=by, key="publish_by_signed_in", disabled=True)
         if st.form_submit_button("Publish", icon=":material/publish:"):
             try:
                 ui.publish_current_run(name.strip(), by.strip() or "unknown")

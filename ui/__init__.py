@@ -1,10 +1,21 @@
-"""The app's helper, split by concern: ``state`` (the session's file, choices and settings), ``cache`` (cached calls into
-``rfm``), ``errors`` (one message for bad input, an apology for a bug) and ``widgets`` (tables and downloads several
-pages share). Pages import ``ui`` and lay out what it returns; nothing here computes anything itself.
+"""The app's helper, split by concern: ``access`` (sign-in and roles: who may see which page), ``state`` (the
+session's file, choices and settings), ``cache`` (cached calls into ``rfm``), ``errors`` (one message for bad
+input, an apology for a bug) and ``widgets`` (tables and downloads several pages share).
+Pages import ``ui`` and lay out what it returns; nothing here computes anything itself.
 """
 
 from __future__ import annotations
 
+from ui.access import (
+    ANALYST,
+    MARKETER,
+    OPEN,
+    Entry,
+    show_gate,
+    sidebar_identity,
+    signed_in_email,
+    who_enters,
+)
 from ui.cache import (
     algorithm_comparison,
     analysis,
@@ -105,11 +116,14 @@ from ui.widgets import (
 )
 
 __all__ = [
+    "ANALYST",
     "CHOICES",
     "CLUSTERING",
     "CLUSTER_PICK",
     "DATASET",
+    "MARKETER",
     "MODEL",
+    "OPEN",
     "PERIOD",
     "QUICK_WORKBOOK_CELLS",
     "RENAMES",
@@ -121,6 +135,7 @@ __all__ = [
     "XLSX_MIME",
     "Choices",
     "Dataset",
+    "Entry",
     "SavedModel",
     "algorithm_comparison",
     "analysis",
@@ -185,7 +200,10 @@ __all__ = [
     "set_renames",
     "set_saved_model",
     "sheet_names",
+    "show_gate",
     "shown_or_none",
+    "sidebar_identity",
+    "signed_in_email",
     "state_key",
     "summary_columns",
     "trend_model",
@@ -195,4 +213,5 @@ __all__ = [
     "update_value_settings",
     "upload_limit_mb",
     "value_model_or_none",
+    "who_enters",
 ]
