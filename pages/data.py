@@ -7,16 +7,25 @@ import streamlit as st
 import ui
 from rfm import schema
 from rfm.cleaning.analyse import mapping_overrides
+from rfm.errors import RFMInputError
 from rfm.outputs.charts import ledger_waterfall
 from rfm.schema import DATE_ORDERS
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet"]
 NONE = "(none)"
+BUSY = "upload_refused"  # why the last upload was refused (the server's memory budget), shown once
 
 
 def _use_upload() -> None:
     uploaded = st.session_state.get("upload")
-    if uploaded is not None:
+    if uploaded is None:
+        return
+    try:  # refused with a sentence, never by running out of memory
+        busy = ui.server_busy(uploaded.name, uploaded.size)
+    except RFMInputError as error:  # a budget that is not a number: said, and the file is not read
+        busy = str(error)
+    st.session_state[BUSY] = busy
+    if busy is None:
         ui.set_dataset(ui.Dataset.from_bytes(uploaded.name, uploaded.getvalue()))
 
 
@@ -39,6 +48,8 @@ upload_column.file_uploader(
     on_change=_use_upload,
 )
 demo_column.button("Use demo data", key="demo", on_click=_use_demo, width="stretch")
+if st.session_state.get(BUSY):
+    st.error(st.session_state.pop(BUSY), icon=":material/memory:")
 
 dataset = ui.current_dataset()
 choices = ui.current_choices()
@@ -58,8 +69,8 @@ if len(sheets) > 1:
         on_change=lambda: ui.update_choices(sheets=tuple(st.session_state[sheets_key])),
     )
 
-raw = ui.guarded(lambda: ui.read_raw(dataset, choices))
-st.caption(f"Read as {raw.info.describe()}. {ui.reading_note(raw)}")
+described, held, _, file_columns = ui.guarded(lambda: ui.reading_summary(dataset, choices))
+st.caption(f"Read as {described}. {held}")
 
 # --- columns ------------------------------------------------------------------------------------
 guess = ui.mapping_guess(dataset, choices)
@@ -86,10 +97,10 @@ st.dataframe(
 
 with st.expander("Change the column mapping or the date order"), st.form("mapping"):
     # Keys change with the file and the applied choices: the form always starts from the current mapping.
-    options = [NONE] + raw.columns
+    options = [NONE, *file_columns]
     picked = {}
     for field, row in zip(schema.FIELDS, mapping_rows):
-        current = row["column"] if row["column"] in raw.columns else NONE
+        current = row["column"] if row["column"] in file_columns else NONE
         picked[field] = st.selectbox(schema.FIELD_LABELS[field], options, index=options.index(current), key=ui.choices_key(f"map_{field}"))
     date_order = st.radio(
         "Dates like 01/02/2010 are",

@@ -26,6 +26,10 @@ from ui.state import (
     saved_model,
 )
 
+#: After reading a file of this many rows, the freed memory is handed back to the system (see
+#: :func:`ui.state.release_freed_memory`).
+TRIM_AFTER_ROWS = 100_000
+
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
@@ -84,6 +88,20 @@ def read_raw(dataset: Dataset, choices: Choices):
     return _read(dataset.digest, dataset.name, choices.sheets, dataset.data)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _reading(digest: str, name: str, sheets: tuple[str, ...], _data: bytes) -> tuple[str, str, int, tuple[str, ...]]:
+    from ui.widgets import reading_note
+
+    raw = _read(digest, name, sheets, _data)
+    return raw.info.describe(), reading_note(raw), raw.n_rows, tuple(raw.columns)
+
+
+def reading_summary(dataset: Dataset, choices: Choices) -> tuple[str, str, int, tuple[str, ...]]:
+    """How the file was read, in words; how it is held; its rows; its columns (cached, and small: the Data page, which
+    only says how the file was read, does not take a copy of its rows from the cache on every run)."""
+    return _reading(dataset.digest, dataset.name, choices.sheets, dataset.data)
+
+
 def analysis(dataset: Dataset, choices: Choices):
     """The :class:`rfm.cleaning.analyse.Analysis` for the session's file and choices (cached)."""
     return _analyse(dataset.digest, dataset.name, choices, dataset.data)
@@ -102,13 +120,15 @@ def analysis_with_progress(dataset: Dataset, choices: Choices):
     with st.status(f"Reading {dataset.name}…", expanded=False) as status:
         bar = st.progress(0, text="Reading the file")
         try:
-            raw = read_raw(dataset, choices)
-            bar.progress(50, text=f"Read {raw.n_rows:,} rows; recognising columns, cleaning, computing RFM")
+            rows = reading_summary(dataset, choices)[2]
+            bar.progress(50, text=f"Read {rows:,} rows; recognising columns, cleaning, computing RFM")
             result = analysis(dataset, choices)
         except RFMInputError:
             status.update(label=f"{dataset.name} could not be used", state="error")
             raise
         bar.progress(100, text="Done")
+        if result.report.rows_read >= TRIM_AFTER_ROWS:
+            state.release_freed_memory()
         status.update(
             label=f"{dataset.name}: {result.report.rows_read:,} rows read, {result.report.customers:,} customers "
             f"({time.perf_counter() - started:.1f} s)",

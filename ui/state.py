@@ -97,6 +97,60 @@ def upload_limit_mb() -> int:
     return int(st.get_option("server.maxUploadSize"))
 
 
+def memory_budget_mb() -> float:
+    """The server's memory budget in MB: ``RFM_MEMORY_BUDGET_MB``, else three quarters of the machine's memory."""
+    import os
+
+    from rfm.errors import RFMInputError
+    from rfm.reading.memory import BUDGET_VARIABLE
+
+    text = os.environ.get(BUDGET_VARIABLE, "").strip()
+    if text:
+        try:
+            return float(text)
+        except ValueError:
+            raise RFMInputError(f"{BUDGET_VARIABLE}={text!r} is not a number of megabytes.") from None
+    return 0.75 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e6
+
+
+def server_memory_mb() -> float:
+    """What the server process holds now (resident memory, MB; every session's files and caches)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            import os
+
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:  # not Linux: the peak so far stands in (kilobytes on Linux, bytes on macOS)
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
+
+
+def release_freed_memory() -> None:
+    """Hand the memory a big read freed back to the system. Reading a workbook frees hundreds of MB that glibc's
+    allocator keeps for the thread that used them (each session runs in its own thread), so the server's resident
+    memory stays at its peak; ``malloc_trim`` returns it (bench/RESULTS.md). Elsewhere (not glibc) nothing is done."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is not None:
+        trim(0)
+
+
+def server_busy(file_name: str, size_bytes: int) -> str | None:
+    """Why the server cannot take this upload now (a big file over the memory budget), or ``None``."""
+    from rfm.reading.memory import busy_message
+
+    return busy_message(file_name, size_bytes, server_memory_mb(), memory_budget_mb())
+
+
 def demo_dataset() -> Dataset:
     from rfm.demo import DEMO_PATH
 

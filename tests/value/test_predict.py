@@ -485,6 +485,7 @@ def test_cli_clv_writes_the_library_values(clv_runs, real_model):
     np.testing.assert_allclose(saved["actual"], check.table["actual"], atol=1e-6)
 
 
+@pytest.mark.slow  # the command line in subprocesses (the clv_runs fixture)
 def test_cli_clv_without_room_for_a_holdout(clv_runs):
     folder, runs = clv_runs
     result = runs["no_holdout"]
@@ -496,6 +497,7 @@ def test_cli_clv_without_room_for_a_holdout(clv_runs):
     assert json.loads((out / "parameters.json").read_text(encoding="utf-8"))["holdout"] is None
 
 
+@pytest.mark.slow  # the command line in subprocesses (the clv_runs fixture)
 def test_cli_clv_on_three_customers(clv_runs):
     folder, runs = clv_runs
     result = runs["tiny"]

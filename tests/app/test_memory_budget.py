@@ -1,0 +1,40 @@
+"""A big upload over the server's memory budget is refused with one sentence, and the session keeps its file; under
+the budget, or small, a file is read as always; a budget that is not a number is said, not a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from rfm.reading import memory
+from tests.support.app import TINY, app_test, upload
+
+pytestmark = pytest.mark.slow
+
+
+def _errors(at) -> list[str]:
+    return [error.value for error in at.error]
+
+
+def test_a_big_upload_over_the_budget_is_refused_and_the_demo_stays(monkeypatch):
+    monkeypatch.setattr(memory, "BIG_UPLOAD_MB", 0.0)  # every file counts as big here
+    monkeypatch.setenv(memory.BUDGET_VARIABLE, "1")  # and the server is over a 1 MB budget already
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    assert not at.exception
+    [refusal] = _errors(at)
+    assert refusal.startswith("The server is busy: it holds ") and "tiny.csv needs about 0 MB more, over its budget of 1 MB" in refusal
+    assert "RFM_MEMORY_BUDGET_MB" in refusal and "python -m rfm inspect FILE" in refusal
+    assert at.subheader[0].value == "Demo data: demo_online_retail.xlsx"  # nothing was read
+
+
+def test_under_the_budget_or_small_the_file_is_read(monkeypatch):
+    monkeypatch.setenv(memory.BUDGET_VARIABLE, "1")  # over budget, but a small file is always read
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    assert not at.exception and not _errors(at)
+    assert at.subheader[0].value == "tiny.csv"
+
+
+def test_a_budget_that_is_not_a_number_is_said(monkeypatch):
+    monkeypatch.setenv(memory.BUDGET_VARIABLE, "lots")
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    assert not at.exception
+    assert _errors(at) == ["RFM_MEMORY_BUDGET_MB='lots' is not a number of megabytes."]
