@@ -8,7 +8,7 @@ import ui
 from rfm import schema
 from rfm.cleaning.analyse import mapping_overrides
 from rfm.errors import RFMInputError
-from rfm.outputs.charts import ledger_waterfall
+from rfm.outputs.charts import ledger_waterfall_spec
 from rfm.schema import DATE_ORDERS
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet"]
@@ -213,7 +213,8 @@ with st.expander("Example rows for each rule, as they are in the file"):
         if line.examples:
             st.markdown(f"**{line.rule}** ({'removed' if line.applied else 'would remove'} {line.rows:,} rows)")
             st.dataframe(line.example_dicts(), hide_index=True, width="stretch")
-st.plotly_chart(ledger_waterfall(report), width="stretch", key="waterfall")
+# Vega-Lite, drawn by Streamlit's own front end: the app opens without loading plotly in the browser (bench/RESULTS.md).
+st.vega_lite_chart(ledger_waterfall_spec(report), width="stretch")
 
 st.markdown("#### Clean transactions (first rows)")
 st.dataframe(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,54 @@ def ledger_waterfall(report: CleaningReport) -> go.Figure:
     )
     figure.update_yaxes(range=[0, report.rows_read * 1.15])
     return figure
+
+
+def ledger_waterfall_spec(report: CleaningReport) -> dict[str, Any]:
+    """The same waterfall as a Vega-Lite specification (plain data: the Data page draws it with Streamlit's own
+    Vega-Lite, so that opening the app does not load plotly in the browser or on the server).
+
+    Each step is a bar from ``start`` to ``end`` rows: rows read from 0, each rule down from the running total, rows
+    kept from 0; the label gives the rows and their share of the rows read.
+    """
+    steps = ledger_steps(report)
+    read = max(report.rows_read, 1)
+    records, total = [], 0
+    for step, rows, measure in steps.itertuples(index=False):
+        start, end = (0, int(rows)) if measure != "relative" else (total, total + int(rows))
+        total = end
+        kind = {"absolute": "read", "relative": "removed", "total": "kept"}[measure]
+        records.append({
+            "step": str(step), "start": start, "end": end, "top": max(start, end), "rows": abs(int(rows)), "kind": kind,
+            "label": f"{abs(int(rows)):,} ({abs(int(rows)) / read:.1%})",
+        })
+    x = {"field": "step", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0, "labelLimit": 140}}
+    return {
+        "title": "Cleaning ledger: where the rows went",
+        "height": 420,
+        "data": {"values": records},
+        "layer": [
+            {
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "x": x,
+                    "y": {
+                        "field": "start", "type": "quantitative", "title": "from", "axis": {"title": "rows"},
+                        "scale": {"domain": [0, report.rows_read * 1.15]},
+                    },
+                    "y2": {"field": "end", "title": "to"},
+                    "color": {
+                        "field": "kind", "type": "nominal", "legend": None,
+                        "scale": {"domain": ["read", "removed", "kept"], "range": [_READ_COLOUR, _REMOVED_COLOUR, _KEPT_COLOUR]},
+                    },
+                    "tooltip": [{"field": "step", "title": "step"}, {"field": "rows", "title": "rows", "format": ","}],
+                },
+            },
+            {
+                "mark": {"type": "text", "dy": -8, "fontSize": 11},
+                "encoding": {"x": x, "y": {"field": "top", "type": "quantitative"}, "text": {"field": "label"}},
+            },
+        ],
+    }
 
 
 def distribution_data(table: pd.DataFrame, column: str, log_scale: bool) -> pd.Series:

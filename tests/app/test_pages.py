@@ -38,7 +38,8 @@ def test_opens_on_demo_data():
     assert int(metrics["Customers"].replace(",", "")) > 2_000
     # The demo workbook's two sheets overlap, so the ledger merges repeated invoices.
     assert any("Rows read" in caption.value for caption in at.caption)
-    assert len(at.get("plotly_chart")) == 1
+    # The waterfall is Streamlit's own Vega-Lite: opening the app loads no plotly in the browser.
+    assert len(at.get("vega_lite_chart")) == 1 and not at.get("plotly_chart")
 
 
 def test_upload_a_csv_then_back_to_demo():
@@ -598,7 +599,7 @@ def test_an_unexpected_error_is_logged_with_a_reference_and_the_app_stays_usable
     def broken(*args, **kwargs):
         raise RuntimeError("boom in the waterfall")
 
-    monkeypatch.setattr(rfm.outputs.charts, "ledger_waterfall", broken)
+    monkeypatch.setattr(rfm.outputs.charts, "ledger_waterfall_spec", broken)
     at = app_test().run()
     assert not at.exception
     reference = _apology(at)

@@ -129,9 +129,9 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
             expect(row.locator('[aria-colindex="2"]')).to_have_text("removed")
             expect(row.locator('[aria-colindex="3"]')).to_have_text(str(rows))
 
-        waterfall = live(page, ".st-key-waterfall").get_by_test_id("stPlotlyChart").locator(".js-plotly-plot")
+        waterfall = live(page, ':has([data-testid="stVegaLiteChart"])').get_by_test_id("stVegaLiteChart")
         expect(waterfall).to_be_visible()
-        expect(waterfall.locator(".main-svg").first).to_be_visible()
+        expect(waterfall.locator("svg.marks").first).to_be_visible()
         for text in ["Rows read", "Rows kept", *LEDGER]:
             expect(waterfall).to_contain_text(text)
         assert_no_exception(page)

@@ -73,14 +73,19 @@ def provider(browser, tmp_path_factory: pytest.TempPathFactory):
     with open(log_path, "wb") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _discovered(f"{url}/.well-known/openid-configuration"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"oidc-provider-mock did not start; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
-            time.sleep(0.2)
+        _wait_for(lambda: _discovered(f"{url}/.well-known/openid-configuration"), server, log_path, "oidc-provider-mock")
         yield url
     finally:
         stop(server)
+
+
+def _wait_for(ready, server: subprocess.Popen, log_path: Path, what: str) -> None:
+    """Until ``ready()``; fail with the end of the log when the process exits or takes longer than the health timeout."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while not ready():
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{what} did not start; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +111,7 @@ marketers = ["mark@example.com"]
     log_path = folder / "server.log"
     server = start_server(port, log_path, {"RFM_WORKSPACE": str(folder / "workspace.duckdb")}, secrets_file=secrets)
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit server did not start; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
-            time.sleep(0.2)
+        _wait_for(lambda: healthy(url), server, log_path, "streamlit server")
         yield url
     finally:
         stop(server)

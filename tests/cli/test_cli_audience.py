@@ -11,17 +11,8 @@ import pytest
 
 from rfm.audiences.control import hold_out
 from rfm.workspace import Workspace, workspace_url
-from tests.workspace.test_store import ROWS
 
 pytestmark = pytest.mark.slow
-COLUMNS = ["Invoice", "Customer ID", "InvoiceDate", "Quantity", "Price", "Country", "Email"]
-
-
-@pytest.fixture(scope="module")
-def orders(tmp_path_factory):
-    path = tmp_path_factory.mktemp("orders") / "nine.csv"
-    pd.DataFrame(ROWS, columns=COLUMNS).to_csv(path, index=False)
-    return path
 
 
 def test_an_audience_with_a_control_group_then_its_comparison_in_the_next_run(tmp_path, orders, cli, store_url):

@@ -13,19 +13,10 @@ import pytest
 from rfm import schema
 from rfm.workspace import Workspace
 from rfm.workspace.movement import movement_counts, newly_at_risk
-from tests.workspace.test_store import ROWS
 
 pytestmark = pytest.mark.slow
 
 REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "online_retail_II_sample_nonUK.xlsx"
-
-
-@pytest.fixture(scope="module")
-def orders(tmp_path_factory):
-    path = tmp_path_factory.mktemp("orders") / "nine.csv"
-    frame = pd.DataFrame(ROWS, columns=["Invoice", "Customer ID", "InvoiceDate", "Quantity", "Price", "Country", "Email"])
-    frame.to_csv(path, index=False)
-    return path
 
 
 def agrees_with_the_workspace(record: dict, url: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:

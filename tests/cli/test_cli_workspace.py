@@ -6,21 +6,11 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from rfm.workspace import Workspace, workspace_url
-from tests.workspace.test_store import ROWS
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def orders(tmp_path_factory):
-    path = tmp_path_factory.mktemp("orders") / "nine.csv"
-    frame = pd.DataFrame(ROWS, columns=["Invoice", "Customer ID", "InvoiceDate", "Quantity", "Price", "Country", "Email"])
-    frame.to_csv(path, index=False)
-    return path
 
 
 def test_publish_twice_then_list_the_runs(tmp_path, orders, cli):

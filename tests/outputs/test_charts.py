@@ -5,7 +5,13 @@ import pytest
 
 from rfm import schema
 from rfm.cleaning.analyse import analyse
-from rfm.outputs.charts import distribution_data, distribution_figure, ledger_steps, ledger_waterfall
+from rfm.outputs.charts import (
+    distribution_data,
+    distribution_figure,
+    ledger_steps,
+    ledger_waterfall,
+    ledger_waterfall_spec,
+)
 from rfm.reading.files import read_transactions
 
 TEXT = b"""Invoice,Customer ID,InvoiceDate,Quantity,Price
@@ -31,6 +37,18 @@ def test_waterfall_figure_carries_the_steps():
     figure = ledger_waterfall(_analysis().report)
     assert list(figure.data[0].x) == ["Rows read", "missing customer id", "cancelled invoice", "Rows kept"]
     assert list(figure.data[0].y) == [4, -1, -1, 2]
+
+
+def test_the_data_pages_waterfall_spec_steps_down_from_rows_read_to_rows_kept():
+    spec = ledger_waterfall_spec(_analysis().report)
+    bars = spec["data"]["values"]
+    assert [(b["step"], b["start"], b["end"], b["kind"]) for b in bars] == [
+        ("Rows read", 0, 4, "read"), ("missing customer id", 4, 3, "removed"), ("cancelled invoice", 3, 2, "removed"),
+        ("Rows kept", 0, 2, "kept"),
+    ]
+    assert [b["label"] for b in bars] == ["4 (100.0%)", "1 (25.0%)", "1 (25.0%)", "2 (50.0%)"]
+    assert spec["title"] == "Cleaning ledger: where the rows went"
+    assert spec["layer"][0]["encoding"]["x"]["sort"] is None  # the ledger's order, not alphabetical
 
 
 def test_distribution_log_scale_uses_log1p_and_keeps_readable_ticks():
