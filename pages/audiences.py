@@ -30,8 +30,8 @@ def control_columns() -> dict:
         "in_later_run": st.column_config.NumberColumn("in the later run", format="localized"),
         "bought_again": st.column_config.NumberColumn("bought again", format="localized"),
         "bought_again_rate": st.column_config.NumberColumn("bought-again rate", format="percent"),
-        "spend_since": st.column_config.NumberColumn("spend since", format="%.2f"),
-        "spend_since_per_customer": st.column_config.NumberColumn("spend since per customer", format="%.2f"),
+        "spend_since": st.column_config.NumberColumn("spend since", format="localized"),
+        "spend_since_per_customer": st.column_config.NumberColumn("spend since per customer", format="localized"),
     }
 #: What the audience preview shows, when the run has it.
 PREVIEW_COLUMNS = (
@@ -169,7 +169,7 @@ def control_results_section(info) -> None:
                 st.caption("No later run of this name yet: publish the next one to compare the two groups.")
                 continue
             st.markdown(result.comparison.summary())
-            table = result.comparison.table.loc[[CONTACTED, HELD_BACK]]
+            table = result.comparison.table.loc[[CONTACTED, HELD_BACK]].round({"spend_since": 2, "spend_since_per_customer": 2})
             st.dataframe(table, width="stretch", key=f"control_{audience.audience_id}", column_config=control_columns())
             for note in result.comparison.notes:
                 st.caption(note)
