@@ -129,11 +129,16 @@ def server_memory_mb() -> float:
 
 
 def release_freed_memory() -> None:
-    """Hand the memory a big read freed back to the system. Reading a workbook frees hundreds of MB that glibc's
-    allocator keeps for the thread that used them (each session runs in its own thread), so the server's resident
-    memory stays at its peak; ``malloc_trim`` returns it (bench/RESULTS.md). Elsewhere (not glibc) nothing is done."""
+    """Hand the memory a big read freed back to the system. Reading a workbook frees hundreds of MB that the
+    allocators keep: Arrow's memory pool (mimalloc) and glibc's, per thread (each session runs in its own thread), so
+    the server's resident memory would stay at its peak; ``release_unused`` and ``malloc_trim`` return it
+    (bench/RESULTS.md). ``malloc_trim`` is glibc's: elsewhere only Arrow's pool is released."""
     import ctypes
     import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
     name = ctypes.util.find_library("c")
     try:
