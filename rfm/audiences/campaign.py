@@ -45,8 +45,16 @@ def find_run(workspace: Workspace, which: str) -> RunInfo:
 
 
 def analysis_date(info: RunInfo) -> dt.date:
-    """The run's analysis date (every purchase it counts is before it)."""
-    return dt.date.fromisoformat(str(info.settings["analysis_date"])[:10])
+    """The run's analysis date (every purchase it counts is on or before it).
+
+    Raises
+    ------
+    RFMInputError
+        The run does not record it (a run stored by hand, not by RFM Studio).
+    """
+    if info.analysis_date is None:
+        raise RFMInputError(f"The run {info.name!r} ({info.run_id}) does not record its analysis date.")
+    return info.analysis_date
 
 
 def run_audience(

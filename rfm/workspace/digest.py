@@ -45,11 +45,10 @@ class RunFacts:
     @classmethod
     def of(cls, info: RunInfo, customers: pd.DataFrame) -> RunFacts:
         """The facts of ``info``, its customers and revenue counted from ``customers`` (as the digest's tables are)."""
-        date_text = info.settings.get("analysis_date")
         return cls(
             run_id=info.run_id, name=info.name, published_at=info.published_at.astimezone(dt.UTC),
             published_by=info.published_by, source_file=info.source_file,
-            analysis_date=dt.date.fromisoformat(str(date_text)[:10]) if date_text else None,
+            analysis_date=info.analysis_date,
             customers=len(customers), revenue=_money_sum(customers[schema.MONETARY]),
             value_terms=(info.settings.get("values") or {}).get("described"),
         )

@@ -75,6 +75,12 @@ class RunInfo:
         return json.loads(self.settings_json)
 
     @property
+    def analysis_date(self) -> dt.date | None:
+        """The run's analysis date (every purchase it counts is on or before it), or ``None`` when not recorded."""
+        text = self.settings.get("analysis_date")
+        return dt.date.fromisoformat(str(text)[:10]) if text else None
+
+    @property
     def ledger(self) -> list[Any] | dict[str, Any]:
         """The cleaning ledger: every rule and the rows it removed."""
         return json.loads(self.ledger_json)
