@@ -52,7 +52,9 @@ TIMEOUT_MS = 300_000
 
 
 def server_rss_mib(pid: int) -> float:
-    return sum(rss_kib(p) for p in [pid, *descendants(pid)]) / 1024
+    """The server's resident memory: its process and every process below it (``descendants`` lists ``pid`` itself;
+    until issue 20 this also added ``pid`` once more, so the figures recorded before were the server counted twice)."""
+    return sum(rss_kib(p) for p in descendants(pid)) / 1024
 
 
 def timed(label: str, action, pid: int, rows: list) -> float:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "data" / "demo_online_retail.xlsx"
@@ -542,6 +541,8 @@ def _write_workbook(transactions: pd.DataFrame, path: Path) -> Path:
     """Write transactions to the UCI sheets at ``path`` and return ``path``."""
     # Not write_only: that mode omits the sheet dimension, which makes openpyxl
     # readers scan each sheet twice; reading back becomes a third slower.
+    import openpyxl
+
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     day = transactions["InvoiceDate"].dt.normalize()

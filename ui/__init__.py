@@ -42,7 +42,6 @@ from ui.cache import (
     publish_current_run,
     published_customers,
     published_run,
-    read_raw,
     reading_summary,
     run_token,
     saved_bundle,
@@ -115,7 +114,6 @@ from ui.widgets import (
     kpi_columns,
     money,
     platform_download,
-    reading_note,
     summary_columns,
 )
 
@@ -188,8 +186,6 @@ __all__ = [
     "publish_current_run",
     "published_customers",
     "published_run",
-    "read_raw",
-    "reading_note",
     "reading_summary",
     "require_router",
     "restore_segment_settings",

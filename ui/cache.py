@@ -31,12 +31,23 @@ from ui.state import (
 TRIM_AFTER_ROWS = 100_000
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
-    """A workbook read into memory, or a CSV/Parquet file scanned by DuckDB (only a sample in memory)."""
+    """A workbook read into memory, or a CSV/Parquet file scanned by DuckDB (only a sample in memory).
+
+    Read once per session and file and held by reference (:data:`ui.state.RAW`): the cached results built from it
+    (analysis, mapping, countries) are shared by every session, the rows themselves are not copied. Nothing
+    changes a table once read.
+    """
     from rfm.reading.scan import open_transactions
 
-    return open_transactions(_data, name, sheets=sheets or None, max_bytes=state.upload_limit_mb() * 1024**2)
+    key = (digest, sheets)
+    held = st.session_state.get(state.RAW)
+    if held is not None and held[0] == key:
+        return held[1]
+    st.session_state.pop(state.RAW, None)  # the previous file's rows go before the next file is read
+    raw = open_transactions(_data, name, sheets=sheets or None, max_bytes=state.upload_limit_mb() * 1024**2)
+    st.session_state[state.RAW] = (key, raw)
+    return raw
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -63,7 +74,26 @@ def _guess(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
 
 def mapping_guess(dataset: Dataset, choices: Choices):
     """The detected column mapping of the file (cached)."""
+    if shipped := _shipped(dataset, choices):
+        return shipped.guess
     return _guess(dataset.digest, dataset.name, choices.sheets, dataset.data)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _demo_summary(digest: str):
+    from rfm.cleaning.summary import read_summary, summary_path
+    from rfm.demo import DEMO_PATH
+
+    return read_summary(summary_path(DEMO_PATH), digest)
+
+
+def _shipped(dataset: Dataset, choices: Choices):
+    """What the Data page shows of the demo, from the summary written with it (:mod:`rfm.cleaning.summary`), while
+    the session shows the demo as it comes (every sheet, the detected columns, the default cleaning); else ``None``.
+    A new session opens from it without reading the workbook or starting the engine: the other pages read it."""
+    if not dataset.is_demo or (choices.sheets, choices.overrides, choices.settings) != (Choices.sheets, Choices.overrides, Choices.settings):
+        return None
+    return _demo_summary(dataset.digest)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -76,29 +106,30 @@ def _countries(digest: str, name: str, sheets: tuple[str, ...], overrides: tuple
 
 def country_options(dataset: Dataset, choices: Choices) -> tuple[str, ...]:
     """Every country in the file, most rows first (for the country filter)."""
+    if shipped := _shipped(dataset, choices):
+        return shipped.countries
     return guarded(lambda: _countries(dataset.digest, dataset.name, choices.sheets, choices.overrides, dataset.data))
 
 
 def sheet_names(dataset: Dataset) -> list[str]:
+    if shipped := _shipped(dataset, Choices()):
+        return list(shipped.sheets)
     return guarded(lambda: _sheet_names(dataset.digest, dataset.name, dataset.data))
-
-
-def read_raw(dataset: Dataset, choices: Choices):
-    """The file as read (cached on its bytes and the chosen sheets)."""
-    return _read(dataset.digest, dataset.name, choices.sheets, dataset.data)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _reading(digest: str, name: str, sheets: tuple[str, ...], _data: bytes) -> tuple[str, str, int, tuple[str, ...]]:
-    from ui.widgets import reading_note
+    from rfm.reading.scan import how_held
 
     raw = _read(digest, name, sheets, _data)
-    return raw.info.describe(), reading_note(raw), raw.n_rows, tuple(raw.columns)
+    return raw.info.describe(), how_held(raw), raw.n_rows, tuple(raw.columns)
 
 
 def reading_summary(dataset: Dataset, choices: Choices) -> tuple[str, str, int, tuple[str, ...]]:
     """How the file was read, in words; how it is held; its rows; its columns (cached, and small: the Data page, which
     only says how the file was read, does not take a copy of its rows from the cache on every run)."""
+    if shipped := _shipped(dataset, choices):
+        return shipped.described, shipped.held, shipped.rows, shipped.columns
     return _reading(dataset.digest, dataset.name, choices.sheets, dataset.data)
 
 
@@ -108,13 +139,21 @@ def analysis(dataset: Dataset, choices: Choices):
 
 
 def current_analysis():
-    """Analysis of the current dataset with the current choices; shows the error and stops on bad input."""
-    return guarded(lambda: analysis(current_dataset(), current_choices()))
+    """Analysis of the current dataset with the current choices; shows the error and stops on bad input. Reading and
+    cleaning a file takes seconds (the first page after the demo's Data page reads it): a spinner says so, shown only
+    when the call lasts over half a second, that is, when it was not cached."""
+    dataset = current_dataset()
+    with st.spinner(f"Reading and cleaning {dataset.name}…", show_time=True):
+        return guarded(lambda: analysis(dataset, current_choices()))
 
 
 def analysis_with_progress(dataset: Dataset, choices: Choices):
-    """Like :func:`analysis`, showing each long step in an ``st.status`` box with a progress bar."""
+    """What the Data page shows of the file (its ``report`` and ``preview``): like :func:`analysis`, showing each
+    long step in an ``st.status`` box with a progress bar; for the demo as it comes, its shipped summary."""
     import time
+
+    if shipped := _shipped(dataset, choices):
+        return shipped
 
     started = time.perf_counter()
     with st.status(f"Reading {dataset.name}…", expanded=False) as status:

@@ -17,6 +17,9 @@ from rfm.scoring.scores import SCORE_LETTERS
 
 # Session keys.
 DATASET = "dataset"
+#: ((digest, sheets), table): the session's file as read, held by reference, one per session. Not in st.cache_data,
+#: which would keep a pickled copy (109 MB for a 1M-row workbook) and unpickle another on every use.
+RAW = "raw_table"
 
 
 CHOICES = "choices"
@@ -173,6 +176,7 @@ def set_dataset(dataset: Dataset) -> None:
     """Work on another file: its choices start afresh (its widgets too: see :func:`file_key`)."""
     st.session_state[DATASET] = dataset
     st.session_state[CHOICES] = Choices()
+    st.session_state.pop(RAW, None)  # the previous file's rows are not held for a file no longer shown
 
 
 def file_key(name: str) -> str:

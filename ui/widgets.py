@@ -24,20 +24,6 @@ def apply_or_explain(build: Callable, apply: Callable) -> None:
         st.rerun()
 
 
-def reading_note(raw) -> str:
-    """How the file is held: scanned by DuckDB (a sample in memory) or read into memory."""
-    from rfm.reading.scan import ScannedTable
-
-    if isinstance(raw, ScannedTable):
-        if len(raw.sample) >= raw.n_rows:
-            return f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; the file is small, so all of them are also held in memory."
-        return (
-            f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; only a sample of "
-            f"{len(raw.sample):,} rows is held in memory."
-        )
-    return f"All {raw.n_rows:,} rows are held in memory (workbooks, and text split on runs of spaces, are read whole)."
-
-
 def kpi_columns() -> dict:
     """Column formats of the campaign KPI table."""
     from rfm.trends.kpis import KPI_HELP, KPI_LABELS

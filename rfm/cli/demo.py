@@ -1,4 +1,5 @@
-"""``rfm demo``: regenerate the demo workbook (in ``data/`` of a checkout, else where ``--out`` says)."""
+"""``rfm demo``: regenerate the demo workbook (in ``data/`` of a checkout, else where ``--out`` says), and beside it
+the summary the app opens with (:mod:`rfm.cleaning.summary`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from rfm.cli.options import EXIT_OK
 
-HELP = "regenerate the demo workbook (data/demo_online_retail.xlsx in a checkout)"
+HELP = "regenerate the demo workbook (data/demo_online_retail.xlsx in a checkout) and its summary"
 
 
 def default_path() -> Path:
@@ -21,12 +22,21 @@ def default_path() -> Path:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the one the committed file uses)")
     parser.add_argument("--out", type=Path, default=None, help="where to write the workbook (default: data/ in a checkout, else the working directory)")
+    parser.add_argument(
+        "--summary-only", action="store_true",
+        help="keep the workbook as it is and write its summary again (after a change to reading or cleaning)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from rfm import demo
+    from rfm.cleaning.summary import summarise, summary_path, write_summary
 
-    seed = {"seed": args.seed} if args.seed is not None else {}
-    path = demo.write_demo_workbook(args.out or default_path(), **seed)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    path = args.out or default_path()
+    if not args.summary_only:
+        seed = {"seed": args.seed} if args.seed is not None else {}
+        demo.write_demo_workbook(path, **seed)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    summary = write_summary(summarise(path.read_bytes(), path.name), summary_path(path))
+    print(f"wrote {summary} (what the app's Data page shows of it, so that the app opens without reading it)")
     return EXIT_OK

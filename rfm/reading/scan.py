@@ -134,6 +134,15 @@ def _display(value: object) -> str:
     return str(value)
 
 
+def how_held(raw: RawTable | ScannedTable) -> str:
+    """How a file's rows are held, in words: scanned by DuckDB (a sample in memory) or read into memory."""
+    if isinstance(raw, ScannedTable):
+        if len(raw.sample) >= raw.n_rows:
+            return f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; the file is small, so all of them are also held in memory."
+        return f"{raw.n_rows:,} rows scanned by DuckDB straight from the file; only a sample of {len(raw.sample):,} rows is held in memory."
+    return f"All {raw.n_rows:,} rows are held in memory (workbooks, and text split on runs of spaces, are read whole)."
+
+
 # --- opening a file ---------------------------------------------------------------------------
 
 
