@@ -265,3 +265,6 @@ if stages_tab.open:
         if st.button("Reset to this store's figures", key="reset_lifecycle", disabled=settings.lifecycle is None):
             ui.update_segment_settings(lifecycle=None)
             st.rerun()
+
+# Clusters comes next: its libraries load in the background while this page is read.
+ui.preload_clustering()

@@ -90,7 +90,8 @@ if segments_tab.open:
             "change of segment is a change in the customer, not in the rules. Pick the dates, see who moved where, and "
             "download the customers of any move."
         )
-        run = ui.current_run()
+        with st.spinner("Fitting the clusters and labelling every customer…"):  # the k-sweep and fit, if not made yet
+            run = ui.current_run()
         analysis = run.analysis
         first, last = date_range(analysis.orders)
         saved_from, saved_to = ui.current_period(analysis)

@@ -22,7 +22,8 @@ st.caption(
     "order, Gamma-Gamma (Fader & Hardie 2013). Together they give each customer's probability of being alive (and of "
     "having churned), expected purchases, the expected date of the next order and a predicted lifetime value."
 )
-run = ui.current_run()
+with st.spinner("Fitting the clusters and labelling every customer…"):  # the k-sweep and fit, if not made yet
+    run = ui.current_run()
 settings = ui.current_value_settings()
 
 model_column, horizon_column, months_column, discount_column, margin_column = st.columns([1.4, 1, 1, 1, 1])

@@ -20,7 +20,8 @@ st.caption(
     "would move them up."
 )
 
-run = ui.current_run()
+with st.spinner("Fitting the clusters and labelling every customer…"):  # the k-sweep and fit, if not made yet
+    run = ui.current_run()
 bundle, customers, model_key = run.bundle, run.analysis.customers, "session"
 saved = ui.saved_model()
 if saved is not None:

@@ -3,6 +3,8 @@ current session's ``current_*`` accessors that show a bad-input message and stop
 
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import replace
 
 import streamlit as st
@@ -281,6 +283,33 @@ def algorithm_comparison(k: int):
         rows.append(guarded(lambda algorithm=algorithm: _comparison(digest, name, choices, segments, clustering, k, algorithm, data)))
     bar.empty()
     return pd.concat(rows)
+
+
+PRELOAD_THREAD = "preload-clustering"
+
+
+def preload_clustering() -> None:
+    """Start importing what the Clusters page computes with (scikit-learn and SciPy: about 1.7 s of CPU on the 2-core
+    machine, most of a first visit's 3.5 s) in a background thread, once per process, so that the visit does not wait
+    for it. A page calls it last, once everything it shows has been sent; a visit that comes before the import ends
+    waits only for the rest of it (Python's import lock). No state of its own: the modules loaded, and the thread
+    running by its name, say whether it is done or under way (two sessions racing start two threads; the second
+    finds the modules imported)."""
+    if "sklearn.cluster" in sys.modules or any(thread.name == PRELOAD_THREAD for thread in threading.enumerate()):
+        return
+    threading.Thread(target=_import_clustering, name=PRELOAD_THREAD, daemon=True).start()
+
+
+def _import_clustering() -> None:
+    from importlib import import_module
+
+    from rfm.clustering.threads import limit_threads
+
+    # In the order the Clusters page imports them, so that the page's own imports wait on these, never cross them.
+    for module in ("rfm.clustering.fit", "rfm.backtest.separation", "rfm.trends.timeline"):
+        import_module(module)
+    with limit_threads(1):  # makes, once, the controller the fits use (it lists every loaded library)
+        pass
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -118,9 +118,10 @@ def _spread(matrix: np.ndarray, outcome: np.ndarray, k: int, random_state: int) 
     """(best - worst, best, worst) bought-again rate of K-Means' ``k`` clusters."""
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1), pywarnings.catch_warnings():
+    from rfm.clustering.threads import limit_threads
+
+    with limit_threads(1), pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct customers than k: still a partition
         labels = KMeans(n_clusters=k, n_init=SEPARATION_N_INIT, random_state=random_state).fit(matrix).labels_
     rates = np.bincount(labels, weights=outcome.astype("float64")) / np.maximum(np.bincount(labels), 1)

@@ -1,7 +1,8 @@
 """Clustering: the scored customers in; clusters with business names, profiles and a projection out.
 
 ``estimator.RFMClusterer`` is the scikit-learn estimator; ``sweep`` tries every k; ``profiles`` names and describes
-clusters; ``fit`` is the one call (settings, the fit, names, the comparison of algorithms). Uses: ``rfm.scoring``.
+clusters; ``fit`` is the one call (settings, the fit, names, the comparison of algorithms); ``threads`` holds them to
+one BLAS and OpenMP thread. Uses: ``rfm.scoring``.
 """
 
 from rfm._exports import lazy_exports

@@ -747,10 +747,10 @@ def _fitted_row(
     estimator: RFMClusterer, table: pd.DataFrame | ArrayLike, sample_size: int, random_state: RandomState
 ) -> dict:
     """Fit ``estimator`` on ``table`` on one thread, timed, and give its :func:`comparison_row`."""
-    from threadpoolctl import threadpool_limits
+    from rfm.clustering.threads import limit_threads
 
     started = time.perf_counter()
-    with threadpool_limits(1):  # one thread: two fight each other on a busy 2-core machine
+    with limit_threads(1):  # one thread: two fight each other on a busy 2-core machine
         estimator.fit(table)
     seconds = time.perf_counter() - started
     return comparison_row(estimator, table, seconds=seconds, sample_size=sample_size, random_state=random_state)
@@ -805,9 +805,8 @@ def _partition_scores(scaled: np.ndarray, labels: np.ndarray, sample_size: int, 
     :func:`~rfm.clustering.sweep.calinski_davies`), so that a comparison and a sweep score a partition alike:
     scikit-learn's values up to rounding (the tests check both against ``sklearn.metrics``), computed faster.
     """
-    from threadpoolctl import threadpool_limits
-
     from rfm.clustering.sweep import calinski_davies, silhouette_scores
+    from rfm.clustering.threads import limit_threads
 
     undefined = dict(silhouette=np.nan, calinski_harabasz=np.nan, davies_bouldin=np.nan)
     kept = labels != NOISE
@@ -824,7 +823,7 @@ def _partition_scores(scaled: np.ndarray, labels: np.ndarray, sample_size: int, 
     if len(labels) > sample_size:
         sample = stratified_sample_indices(labels, sample_size, random_state)
         notes.append(f"silhouette on a stratified sample of {len(sample):,} of {len(labels):,} customers")
-    with threadpool_limits(1):  # as for the fits: two threads fight each other on a busy 2-core machine
+    with limit_threads(1):  # as for the fits: two threads fight each other on a busy 2-core machine
         # Labels of the kept points are the cluster numbers 0..n_clusters-1, as silhouette_scores wants them.
         silhouette = silhouette_scores(points[sample], [labels[sample]])[0]
         calinski, davies = calinski_davies(points, labels)

@@ -339,14 +339,14 @@ def fit_clusters(
     RFMInputError
         For ``k`` above ``MAX_CLUSTERS`` or a setting out of range.
     """
-    from threadpoolctl import threadpool_limits
+    from rfm.clustering.threads import limit_threads
 
     if algorithm in CENTROID_ALGORITHMS and is_int(k) and k > MAX_CLUSTERS:
         raise RFMInputError(f"k={k} is more clusters than can be named and saved: choose k from 1 to {MAX_CLUSTERS}.")
     population = fit_population(customers, settings)
     n_fitted = int(population.sum())
     estimator = RFMClusterer(**clusterer_params(settings, k, algorithm, n_fitted))
-    with threadpool_limits(1):  # one thread: two fight each other on a busy 2-core machine
+    with limit_threads(1):  # one thread: two fight each other on a busy 2-core machine
         started = time.perf_counter()
         estimator.fit(customers[population])
         seconds = time.perf_counter() - started

@@ -249,7 +249,7 @@ def _usable_k_max(matrix: np.ndarray, k_min: int, k_max: int) -> tuple[int | Non
 def _sweep(matrix, ks, method, random_state, n_init, stability_runs, exact_silhouette_max, minibatch_above,
            stability_sample, warnings: list[str]) -> SweepResult:
     """The fits, metrics, stability and recommendation for ``ks``, on ``_THREADS`` threads."""
-    from threadpoolctl import threadpool_limits
+    from rfm.clustering.threads import limit_threads
 
     n_customers = matrix.shape[0]
     notes: list[str] = []
@@ -258,7 +258,7 @@ def _sweep(matrix, ks, method, random_state, n_init, stability_runs, exact_silho
             f"MiniBatchKMeans above {minibatch_above:,} customers ({n_customers:,} here): much faster than "
             "KMeans, with a slightly higher inertia."
         )
-    with threadpool_limits(limits=_THREADS):
+    with limit_threads(_THREADS):
         labels, inertia = _fit_all(matrix, ks, method, n_init, random_state, warnings)
         sample = _metric_sample(labels, exact_silhouette_max, random_state)
         points = matrix if sample is None else matrix[sample]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -389,11 +391,39 @@ def _no_data_figure(title: str, message: str):
     return figure
 
 
+@lru_cache(maxsize=8)
+def _grid_layout(rows: int, cols: int, titles: tuple[str, ...], horizontal_spacing: float, vertical_spacing: float | None) -> str:
+    """``make_subplots``' axes and subplot titles, as layout JSON (cached: ``make_subplots`` is slow, and the layout is the same for every figure of a grid)."""
+    from plotly.subplots import make_subplots
+
+    spacing = {} if vertical_spacing is None else {"vertical_spacing": vertical_spacing}
+    figure = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=horizontal_spacing, **spacing)
+    layout = figure.layout.to_plotly_json()
+    layout.pop("template", None)
+    return json.dumps(layout)
+
+
+def _grid(rows: int, cols: int, titles: Sequence[str], horizontal_spacing: float, vertical_spacing: float | None = None) -> dict:
+    """A fresh copy of :func:`_grid_layout`, to add to."""
+    return json.loads(_grid_layout(rows, cols, tuple(titles), horizontal_spacing, vertical_spacing))
+
+
+def _figure(data: list[dict], layout: dict):
+    """The figure of plain ``data`` and ``layout`` dicts, validated once: the same figure as one built call by call
+    (``add_scatter(row=, col=)``, ``add_vline``...), which validates at every call and took ten times longer."""
+    import plotly.graph_objects as go
+
+    return go.Figure({"data": data, "layout": layout})
+
+
+def _axis(n: int) -> str:
+    """The suffix of the n-th subplot's axes: ``""``, ``"2"``..."""
+    return "" if n == 1 else str(n)
+
+
 def sweep_figure(result: SweepResult) -> go.Figure:
     """The four sweep metrics against k (inertia with its elbow, silhouette, Calinski-Harabasz,
     Davies-Bouldin), the recommended k starred on each; a caption says when metrics were sampled."""
-    from plotly.subplots import make_subplots
-
     title = f"Choosing k ({result.method}, {result.n_customers:,} customers)"
     if not result.ks:
         return _no_data_figure(title, "No k could be tried: " + "; ".join(result.warnings))
@@ -403,30 +433,35 @@ def sweep_figure(result: SweepResult) -> go.Figure:
         ("calinski_harabasz", "Calinski–Harabasz: higher is better"),
         ("davies_bouldin", "Davies–Bouldin: lower is better"),
     )
-    figure = make_subplots(
-        rows=2, cols=2, subplot_titles=[t for _, t in panels], horizontal_spacing=0.12, vertical_spacing=0.18
-    )
+    layout = _grid(2, 2, [t for _, t in panels], 0.12, 0.18)
     ks = list(result.ks)
+    data = []
     for i, (metric, _) in enumerate(panels):
-        row, col = divmod(i, 2)
+        axes = {"xaxis": "x" + _axis(i + 1), "yaxis": "y" + _axis(i + 1)}
         values = list(getattr(result, metric))
-        figure.add_scatter(
-            x=ks, y=values, mode="lines+markers", name=metric, marker_color=_KEPT_COLOUR, showlegend=False,
-            hovertemplate="k=%{x}: %{y:,.3f}<extra>" + metric + "</extra>", row=row + 1, col=col + 1,
-        )
+        data.append({
+            "type": "scatter", "x": ks, "y": values, "mode": "lines+markers", "name": metric,
+            "marker": {"color": _KEPT_COLOUR}, "showlegend": False,
+            "hovertemplate": "k=%{x}: %{y:,.3f}<extra>" + metric + "</extra>", **axes,
+        })
         if result.recommended_k in ks:
             at = ks.index(result.recommended_k)
-            figure.add_scatter(
-                x=[result.recommended_k], y=[values[at]], mode="markers",
-                name=f"recommended k={result.recommended_k}", showlegend=i == 0,
-                marker={"symbol": "star", "size": 16, "color": _RECOMMENDED_COLOUR},
-                hovertemplate="recommended k=%{x}: %{y:,.3f}<extra></extra>", row=row + 1, col=col + 1,
-            )
-        figure.update_xaxes(title_text="k (clusters)", dtick=1, row=row + 1, col=col + 1)
-    if result.elbow_k is not None:
-        figure.add_vline(
-            x=result.elbow_k, line_dash="dot", line_color="#888888", annotation_text="elbow", row=1, col=1
-        )
+            data.append({
+                "type": "scatter", "x": [result.recommended_k], "y": [values[at]], "mode": "markers",
+                "name": f"recommended k={result.recommended_k}", "showlegend": i == 0,
+                "marker": {"symbol": "star", "size": 16, "color": _RECOMMENDED_COLOUR},
+                "hovertemplate": "recommended k=%{x}: %{y:,.3f}<extra></extra>", **axes,
+            })
+        layout["xaxis" + _axis(i + 1)].update(title={"text": "k (clusters)"}, dtick=1)
+    if result.elbow_k is not None:  # what add_vline(row=1, col=1, annotation_text="elbow") adds
+        layout["shapes"] = [{
+            "type": "line", "x0": result.elbow_k, "x1": result.elbow_k, "xref": "x", "y0": 0, "y1": 1,
+            "yref": "y domain", "line": {"color": "#888888", "dash": "dot"},
+        }]
+        layout["annotations"].append({
+            "text": "elbow", "showarrow": False, "x": result.elbow_k, "xanchor": "left", "xref": "x", "y": 1,
+            "yanchor": "top", "yref": "y domain",
+        })
     import textwrap
 
     caption = "<br>".join(textwrap.wrap(result.reason, 130))  # plotly does not wrap: a long reason would run off
@@ -435,85 +470,91 @@ def sweep_figure(result: SweepResult) -> go.Figure:
             f"<br>Silhouette, Calinski–Harabasz and Davies–Bouldin on a stratified sample of "
             f"{result.silhouette_sample:,} of {result.n_customers:,} customers; inertia on all of them."
         )
-    figure.add_annotation(
-        text=caption, showarrow=False, x=0, y=-0.2, xref="paper", yref="paper", xanchor="left", align="left"
-    )
-    figure.update_layout(
-        title=title,
+    layout["annotations"].append({
+        "text": caption, "showarrow": False, "x": 0, "y": -0.2, "xref": "paper", "yref": "paper", "xanchor": "left",
+        "align": "left",
+    })
+    layout.update(
+        title={"text": title},
         legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
         margin={"t": 90, "b": 90 + 18 * caption.count("<br>")},
         height=600 + 18 * caption.count("<br>"),
     )
-    return figure
+    return _figure(data, layout)
 
 
 def stability_figure(result: SweepResult) -> go.Figure:
     """Seed stability (mean adjusted Rand index between fits) per k, the 0.8 line and the recommended k."""
-    import plotly.graph_objects as go
-
     title = "Stability: do different seeds find the same clusters?"
     if not result.ks:
         return _no_data_figure(title, "No k could be tried: " + "; ".join(result.warnings))
     colours = [_RECOMMENDED_COLOUR if k == result.recommended_k else _KEPT_COLOUR for k in result.ks]
     lowest = min([0.0, *(v for v in result.stability if np.isfinite(v))])  # ARI can dip below 0
-    figure = go.Figure(
-        go.Bar(
-            x=list(result.ks), y=list(result.stability), marker_color=colours,
-            text=[f"{v:.2f}" for v in result.stability], textposition="outside",
-            hovertemplate="k=%{x}: mean ARI %{y:.3f}<extra></extra>",
-        )
-    )
-    figure.add_hline(
-        y=STABLE_ARI, line_dash="dash", line_color="#444444", annotation_text=f"stable ≥ {STABLE_ARI:g}"
-    )
-    figure.update_layout(
-        title=title,
-        xaxis={"title": "k (clusters)", "dtick": 1},
-        yaxis={"title": "mean adjusted Rand index between seeds", "range": [lowest, 1.1]},
-        margin={"t": 60},
-        height=360,
-    )
-    return figure
+    data = [{
+        "type": "bar", "x": list(result.ks), "y": list(result.stability), "marker": {"color": colours},
+        "text": [f"{v:.2f}" for v in result.stability], "textposition": "outside",
+        "hovertemplate": "k=%{x}: mean ARI %{y:.3f}<extra></extra>",
+    }]
+    layout = {  # the line and its label: what add_hline(annotation_text=...) adds
+        "shapes": [{
+            "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": STABLE_ARI, "y1": STABLE_ARI, "yref": "y",
+            "line": {"color": "#444444", "dash": "dash"},
+        }],
+        "annotations": [{
+            "text": f"stable ≥ {STABLE_ARI:g}", "showarrow": False, "x": 1, "xanchor": "right", "xref": "x domain",
+            "y": STABLE_ARI, "yanchor": "bottom", "yref": "y",
+        }],
+        "title": {"text": title},
+        "xaxis": {"title": {"text": "k (clusters)"}, "dtick": 1},
+        "yaxis": {"title": {"text": "mean adjusted Rand index between seeds"}, "range": [lowest, 1.1]},
+        "margin": {"t": 60},
+        "height": 360,
+    }
+    return _figure(data, layout)
 
 
 def actionability_figure(result: SweepResult) -> go.Figure:
     """Can a marketer act on each k? Left: the smallest and the largest cluster's share of the customers, against
     the 3% and 50% bounds the recommendation keeps to. Right: the predictive separation (the spread of the
     bought-again rate between the best and the worst cluster in a backtest), when it was measured."""
-    from plotly.subplots import make_subplots
-
     from rfm.clustering.sweep import LARGEST_SEGMENT_SHARE, SMALLEST_SEGMENT_SHARE
 
     title = "Segments to act on: sizes and what they predict"
     if not result.ks:
         return _no_data_figure(title, "No k could be tried: " + "; ".join(result.warnings))
-    figure = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.14,
-        subplot_titles=("Smallest and largest cluster (share of customers)", "Predictive separation (next 90 days)"),
-    )
+    layout: dict[str, Any] = _grid(1, 2, ("Smallest and largest cluster (share of customers)", "Predictive separation (next 90 days)"), 0.14)
     ks = list(result.ks)
     colours = [_RECOMMENDED_COLOUR if k == result.recommended_k else _KEPT_COLOUR for k in ks]
+    data: list[dict[str, Any]] = []
     for metric, symbol, label in (("smallest_share", "triangle-down", "smallest"), ("largest_share", "triangle-up", "largest")):
-        values = list(getattr(result, metric))
-        figure.add_scatter(
-            x=ks, y=values, mode="markers+lines", name=f"{label} cluster", marker={"symbol": symbol, "size": 11, "color": colours},
-            line={"color": "#B0B0B0", "dash": "dot"}, hovertemplate=f"k=%{{x}}: {label} cluster %{{y:.1%}}<extra></extra>",
-            row=1, col=1,
-        )
-    figure.add_hrect(y0=SMALLEST_SEGMENT_SHARE, y1=LARGEST_SEGMENT_SHARE, fillcolor="#2CA02C", opacity=0.08, line_width=0, row=1, col=1)
+        data.append({
+            "type": "scatter", "x": ks, "y": list(getattr(result, metric)), "mode": "markers+lines",
+            "name": f"{label} cluster", "marker": {"symbol": symbol, "size": 11, "color": colours},
+            "line": {"color": "#B0B0B0", "dash": "dot"}, "hovertemplate": f"k=%{{x}}: {label} cluster %{{y:.1%}}<extra></extra>",
+            "xaxis": "x", "yaxis": "y",
+        })
+    layout["shapes"] = [{  # what add_hrect(row=1, col=1) adds
+        "type": "rect", "x0": 0, "x1": 1, "xref": "x domain", "y0": SMALLEST_SEGMENT_SHARE, "y1": LARGEST_SEGMENT_SHARE,
+        "yref": "y", "fillcolor": "#2CA02C", "opacity": 0.08, "line": {"width": 0},
+    }]
     if result.separation_measured:
-        figure.add_bar(
-            x=ks, y=list(result.separation), marker_color=colours, name="separation", showlegend=False,
-            text=[f"{v:.0%}" if np.isfinite(v) else "" for v in result.separation], textposition="outside",
-            hovertemplate="k=%{x}: best minus worst cluster's bought-again rate %{y:.1%}<extra></extra>", row=1, col=2,
-        )
+        data.append({
+            "type": "bar", "x": ks, "y": list(result.separation), "marker": {"color": colours}, "name": "separation",
+            "showlegend": False, "text": [f"{v:.0%}" if np.isfinite(v) else "" for v in result.separation],
+            "textposition": "outside",
+            "hovertemplate": "k=%{x}: best minus worst cluster's bought-again rate %{y:.1%}<extra></extra>",
+            "xaxis": "x2", "yaxis": "y2",
+        })
     else:
-        figure.add_annotation(text="not measured (see the notes)", showarrow=False, xref="x2 domain", yref="y2 domain", x=0.5, y=0.5)
-    figure.update_xaxes(title_text="k (clusters)", dtick=1)
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(tickformat=".0%", range=[0, 1.1], row=1, col=2)
-    figure.update_layout(title=title, margin={"t": 80}, height=380, legend={"orientation": "h", "y": -0.25})
-    return figure
+        layout["annotations"].append(
+            {"text": "not measured (see the notes)", "showarrow": False, "xref": "x2 domain", "yref": "y2 domain", "x": 0.5, "y": 0.5}
+        )
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis].update(title={"text": "k (clusters)"}, dtick=1)
+    layout["yaxis"].update(tickformat=".0%", rangemode="tozero")
+    layout["yaxis2"].update(tickformat=".0%", range=[0, 1.1])
+    layout.update(title={"text": title}, margin={"t": 80}, height=380, legend={"orientation": "h", "y": -0.25})
+    return _figure(data, layout)
 
 
 def _shown_positions(labels: np.ndarray, max_points: int) -> np.ndarray:

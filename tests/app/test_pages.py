@@ -321,12 +321,18 @@ def test_clusters_page_recommends_k_and_fits():
     assert at.info[0].value.startswith("**Recommended k = ")
     recommended = int(at.info[0].value.split("=")[1].split(".")[0])
     assert at.slider(key="k").value == recommended
-    # The k-sweep metrics, the stability chart, and the sizes and predictive separation per k.
-    assert [chart.key for chart in at.get("plotly_chart")] == ["sweep", "stability", "actionability"]
+    # The k-sweep metrics, the stability chart, and the sizes and predictive separation per k: a tab each, drawn
+    # when open.
+    assert [chart.key for chart in at.get("plotly_chart")] == ["sweep"]
     assert len(at.metric) == recommended  # one size per fitted cluster
     # The demo's recommendation: 3 to 8 clusters, each holding 3% to 50% of the customers, the reason naming why.
     assert 3 <= recommended <= 8 and "whose clusters each hold 3%–50% of the customers" in at.info[0].value
+    at = open_tab(at, "sweep_tab", "Stability")
+    assert [chart.key for chart in at.get("plotly_chart")] == ["stability"] and not at.exception
+    at = open_tab(at, "sweep_tab", "Sizes and separation")
+    assert [chart.key for chart in at.get("plotly_chart")] == ["actionability"] and not at.exception
     assert any(caption.value.startswith("Predictive separation: clusters fitted on the") for caption in at.caption)
+    assert at.slider(key="k").value == recommended and len(at.metric) == recommended
 
 
 def test_k_slider_and_algorithm_switch_refit():

@@ -1,14 +1,19 @@
 """Cluster charts: each built from a result object on tiny, hand-made data."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.io as pio
+import pytest
 
 from rfm import schema
 from rfm.clustering.profiles import PCAProjection
 from rfm.clustering.sweep import SweepResult
 from rfm.outputs.charts import (
+    actionability_figure,
     centers_heatmap,
     cluster_colours,
     cluster_name,
@@ -195,3 +200,28 @@ def test_cluster_names_and_colours_give_noise_its_one_label():
     assert cluster_name({**names, schema.NOISE: "Outliers"}, schema.NOISE) == "Outliers"
     colours = cluster_colours([1, schema.NOISE, 0, 1])
     assert list(colours) == [0, 1, schema.NOISE] and colours[schema.NOISE] == "#9E9E9E"
+
+
+GOLDEN = Path(__file__).parent / "data" / "sweep_charts_golden.json"
+#: Sweeps whose charts were drawn by the call-by-call plotly code (``make_subplots``, ``add_scatter(row=, col=)``,
+#: ``add_vline``...) into ``GOLDEN``; the charts built from plain dicts must give the very same figures.
+GOLDEN_SWEEPS = {
+    "plain": _sweep,
+    "sampled_separation": lambda: _sweep(
+        n_customers=100_000, silhouette_sample=10_000, method="MiniBatchKMeans", elbow_k=None, recommended_k=4,
+        smallest_share=(0.2, 0.1, 0.02), largest_share=(0.6, 0.45, 0.4), separation=(0.05, math.nan, 0.12),
+        reason="k=4: " + "a long reason that wraps over the line " * 6,
+    ),
+    "not_recommended_in_ks": lambda: _sweep(
+        recommended_k=7, elbow_k=2, smallest_share=(0.2, 0.1, 0.02), largest_share=(0.6, 0.45, 0.4)
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_SWEEPS))
+@pytest.mark.parametrize("chart", [sweep_figure, stability_figure, actionability_figure], ids=lambda f: f.__name__)
+def test_sweep_charts_are_the_figures_plotly_built_call_by_call(case, chart):
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))[case][chart.__name__]
+    spec = json.loads(pio.to_json(chart(GOLDEN_SWEEPS[case]()), validate=False))
+    assert spec["layout"].pop("template")["layout"]  # the default template, as before
+    assert spec == golden
