@@ -28,7 +28,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_concurrency import descendants, rss_kib  # noqa: E402
 from devkit.browser import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -41,6 +40,7 @@ from devkit.browser import (  # noqa: E402
     start_server,
     stop,
 )
+from rfm.reading.memory import process_tree_rss_mb  # noqa: E402
 
 PAGES = ("RFM", "Clusters", "Segments", "Trends", "Value", "Export", "What if")
 #: The last element each page draws: a visit is over when it is on screen (and nothing is running or stale).
@@ -52,9 +52,9 @@ TIMEOUT_MS = 300_000
 
 
 def server_rss_mib(pid: int) -> float:
-    """The server's resident memory: its process and every process below it (``descendants`` lists ``pid`` itself;
-    until issue 20 this also added ``pid`` once more, so the figures recorded before were the server counted twice)."""
-    return sum(rss_kib(p) for p in descendants(pid)) / 1024
+    """The server's resident memory: its process and every process below it. Until issue 20 this added the server's
+    own process twice: the figures recorded before then are twice the server's."""
+    return process_tree_rss_mb(pid) * 1e6 / 2**20
 
 
 def timed(label: str, action, pid: int, rows: list) -> float:

@@ -89,3 +89,77 @@ def customer_ids(path: Path) -> set[str]:
 
     frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"customer_id": str})
     return {re.sub(r"\.0$", "", str(value)) for value in frame["customer_id"]}
+
+
+#: Rows of the real UCI Online Retail II workbook (both sheets), the size of bench/bench_pipeline.py's workbook.
+UCI_II_ROWS = 1_067_371
+
+
+def uci_shape_workbook_path(seed: int, rows: int = UCI_II_ROWS) -> Path:
+    """Where :func:`uci_shape_workbook` caches the workbook of ``seed`` (outside git; the seed is in the name)."""
+    from bench.bench_pipeline import CACHE
+
+    return CACHE / f"online_retail_ii_shape_{rows}r_seed{seed}.xlsx"
+
+
+def uci_shape_workbook(seed: int, rows: int = UCI_II_ROWS) -> tuple[Path, dict]:
+    """A two-sheet workbook in the UCI Online Retail II shape, like bench/bench_pipeline.py's (the same generator,
+    ``synthetic_transactions``, and the same two overlapping sheets), but drawn with ``seed`` and with customer ids
+    moved up by ``seed * 100,000``: workbooks of different seeds differ in bytes and share no customer id.
+
+    Generated once and cached (``$RFM_BENCH_CACHE`` or ``~/.cache/rfm-studio``) beside a ``.json`` of its figures:
+    ``{"rows", "customers" (ids with at least one kept line: id present, not cancelled, quantity and price > 0),
+    "first_id", "last_id", "sha256", "seconds" (generation time)}``. Returns ``(path, figures)``.
+    """
+    import hashlib
+    import json
+
+    from bench.bench_pipeline import SHEET_NAMES, synthetic_transactions
+
+    path = uci_shape_workbook_path(seed, rows)
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return path, json.loads(meta.read_text())
+    import xlsxwriter
+
+    started = time.perf_counter()
+    frame = synthetic_transactions(rows, seed=seed)
+    frame["Customer ID"] = frame["Customer ID"] + seed * 100_000
+    overlap = frame["InvoiceDate"].between("2010-12-01", "2010-12-09 23:59")
+    frame = frame.iloc[: rows - int(overlap.sum())]  # rows in the overlap are in both sheets: `rows` in all
+    dates = frame["InvoiceDate"]
+    parts = (frame[dates < "2010-12-10"], frame[dates >= "2010-12-01"])
+    kept = frame[frame["Customer ID"].notna() & ~frame["Invoice"].str.startswith("C") & (frame["Quantity"] > 0) & (frame["Price"] > 0)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{__import__('os').getpid()}.xlsx")
+    workbook = xlsxwriter.Workbook(tmp, {"constant_memory": True})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for name, part in zip(SHEET_NAMES, parts):
+        sheet = workbook.add_worksheet(name)
+        sheet.write_row(0, 0, list(part.columns))
+        columns = [part[c].to_numpy() for c in part.columns]
+        dates_py = part["InvoiceDate"].to_numpy().astype("datetime64[us]").tolist()
+        for row in range(len(part)):
+            invoice = columns[0][row]
+            sheet.write(row + 1, 0, int(invoice) if invoice[0] != "C" else invoice)
+            sheet.write_string(row + 1, 1, columns[1][row])
+            sheet.write_string(row + 1, 2, columns[2][row])
+            sheet.write_number(row + 1, 3, int(columns[3][row]))
+            sheet.write_datetime(row + 1, 4, dates_py[row], date_format)
+            sheet.write_number(row + 1, 5, float(columns[5][row]))
+            customer = columns[6][row]
+            if not np.isnan(customer):
+                sheet.write_number(row + 1, 6, float(customer))
+            sheet.write_string(row + 1, 7, columns[7][row])
+    workbook.close()
+    figures = {
+        "rows": sum(len(part) for part in parts),
+        "customers": int(kept["Customer ID"].nunique()),
+        "first_id": int(frame["Customer ID"].min()),
+        "last_id": int(frame["Customer ID"].max()),
+        "sha256": hashlib.sha256(tmp.read_bytes()).hexdigest(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    tmp.rename(path)
+    meta.write_text(json.dumps(figures, indent=1) + "\n")
+    return path, figures

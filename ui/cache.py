@@ -47,7 +47,11 @@ def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
     if held is not None and held[0] == key:
         return held[1]
     st.session_state.pop(state.RAW, None)  # the previous file's rows go before the next file is read
-    raw = open_transactions(_data, name, sheets=sheets or None, max_bytes=state.upload_limit_mb() * 1024**2)
+    try:
+        raw = open_transactions(_data, name, sheets=sheets or None, max_bytes=state.upload_limit_mb() * 1024**2)
+    except BaseException:  # not read: the memory promised to it is free again (read, it is freed once cleaned)
+        state.reading_done()
+        raise
     st.session_state[state.RAW] = (key, raw)
     return raw
 
@@ -167,6 +171,8 @@ def analysis_with_progress(dataset: Dataset, choices: Choices):
         except RFMInputError:
             status.update(label=f"{dataset.name} could not be used", state="error")
             raise
+        finally:
+            state.reading_done()
         bar.progress(100, text="Done")
         if result.report.rows_read >= TRIM_AFTER_ROWS:
             state.release_freed_memory()

@@ -20,6 +20,8 @@ DATASET = "dataset"
 #: ((digest, sheets), table): the session's file as read, held by reference, one per session. Not in st.cache_data,
 #: which would keep a pickled copy (109 MB for a 1M-row workbook) and unpickle another on every use.
 RAW = "raw_table"
+#: This session's key among the server's memory promises (rfm.reading.memory.ADMISSIONS).
+READER = "reader"
 
 
 CHOICES = "choices"
@@ -117,18 +119,11 @@ def memory_budget_mb() -> float:
 
 
 def server_memory_mb() -> float:
-    """What the server process holds now (resident memory, MB; every session's files and caches)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            import os
+    """What the server holds now (resident memory, MB; every session's files and caches, and the worker processes
+    reading sheets)."""
+    from rfm.reading.memory import process_tree_rss_mb
 
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except OSError:  # not Linux: the peak so far stands in (kilobytes on Linux, bytes on macOS)
-        import resource
-        import sys
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
+    return process_tree_rss_mb()
 
 
 def release_freed_memory() -> None:
@@ -153,10 +148,26 @@ def release_freed_memory() -> None:
 
 
 def server_busy(file_name: str, size_bytes: int) -> str | None:
-    """Why the server cannot take this upload now (a big file over the memory budget), or ``None``."""
-    from rfm.reading.memory import busy_message
+    """Why the server cannot take this upload now (a big file over the memory budget, counting the big files other
+    sessions are reading), or ``None``: then the memory the file needs is promised to this session until
+    :func:`reading_done`."""
+    from rfm.reading.memory import ADMISSIONS
 
-    return busy_message(file_name, size_bytes, server_memory_mb(), memory_budget_mb())
+    return ADMISSIONS.admit(_reader_key(), file_name, size_bytes, server_memory_mb(), memory_budget_mb())
+
+
+def reading_done() -> None:
+    """This session's file is read (or could not be): its memory is now measured, no longer promised."""
+    from rfm.reading.memory import ADMISSIONS
+
+    if READER in st.session_state:
+        ADMISSIONS.release(st.session_state[READER])
+
+
+def _reader_key() -> str:
+    import uuid
+
+    return st.session_state.setdefault(READER, uuid.uuid4().hex)
 
 
 def demo_dataset() -> Dataset:

@@ -33,6 +33,19 @@ def test_under_the_budget_or_small_the_file_is_read(monkeypatch):
     assert at.subheader[0].value == "tiny.csv"
 
 
+def test_a_big_upload_admitted_is_promised_its_memory_until_it_is_read(monkeypatch):
+    monkeypatch.setattr(memory, "BIG_UPLOAD_MB", 0.0)  # every file counts as big here
+    monkeypatch.setattr(memory, "ADMISSIONS", memory.Admissions())
+    monkeypatch.setenv(memory.BUDGET_VARIABLE, "1000000")
+    promised = []
+    release = memory.ADMISSIONS.release
+    monkeypatch.setattr(memory.ADMISSIONS, "release", lambda key: (promised.append(memory.ADMISSIONS.promised_mb()), release(key)))
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    assert not at.exception and at.subheader[0].value == "tiny.csv"
+    assert promised and promised[0] > 0  # held while the file was read and cleaned
+    assert memory.ADMISSIONS.promised_mb() == 0  # and released once it was
+
+
 def test_a_budget_that_is_not_a_number_is_said(monkeypatch):
     monkeypatch.setenv(memory.BUDGET_VARIABLE, "lots")
     at = upload(app_test().run(), "tiny.csv", TINY)
