@@ -47,6 +47,7 @@ def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
     if held is not None and held[0] == key:
         return held[1]
     st.session_state.pop(state.RAW, None)  # the previous file's rows go before the next file is read
+    preload_engine()  # cleaning needs it next
     try:
         raw = open_transactions(_data, name, sheets=sheets or None, max_bytes=state.upload_limit_mb() * 1024**2)
     except BaseException:  # not read: the memory promised to it is free again (read, it is freed once cleaned)
@@ -68,7 +69,8 @@ def _analyse(digest: str, name: str, choices: Choices, _data: bytes):
     from rfm.cleaning.analyse import analyse
 
     raw = _read(digest, name, choices.sheets, _data)
-    return analyse(raw, dict(choices.overrides), choices.settings, choices.profit_margin)
+    guess = _guess(digest, name, choices.sheets, _data)  # detected once per file, not again for each choice
+    return analyse(raw, dict(choices.overrides), choices.settings, choices.profit_margin, guess=guess)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -107,7 +109,7 @@ def _countries(digest: str, name: str, sheets: tuple[str, ...], overrides: tuple
     from rfm.cleaning.analyse import country_values, resolve_mapping
 
     raw = _read(digest, name, sheets, _data)
-    return country_values(raw, resolve_mapping(raw, dict(overrides))[1])
+    return country_values(raw, resolve_mapping(raw, dict(overrides), _guess(digest, name, sheets, _data))[1])
 
 
 def country_options(dataset: Dataset, choices: Choices) -> tuple[str, ...]:
@@ -291,19 +293,33 @@ def algorithm_comparison(k: int):
     return pd.concat(rows)
 
 
-PRELOAD_THREAD = "preload-clustering"
-
-
 def preload_clustering() -> None:
     """Start importing what the Clusters page computes with (scikit-learn and SciPy: about 1.7 s of CPU on the 2-core
     machine, most of a first visit's 3.5 s) in a background thread, once per process, so that the visit does not wait
     for it. A page calls it last, once everything it shows has been sent; a visit that comes before the import ends
-    waits only for the rest of it (Python's import lock). No state of its own: the modules loaded, and the thread
-    running by its name, say whether it is done or under way (two sessions racing start two threads; the second
-    finds the modules imported)."""
-    if "sklearn.cluster" in sys.modules or any(thread.name == PRELOAD_THREAD for thread in threading.enumerate()):
+    waits only for the rest of it (Python's import lock)."""
+    _in_background("preload-clustering", "sklearn.cluster", _import_clustering)
+
+
+def preload_engine() -> None:
+    """Start importing the engine (ibis and DuckDB, and a first connection: about half a second) in a background thread
+    while a file is being read: the app opens without it, and the first file should not wait for it after its read."""
+    _in_background("preload-engine", "ibis.backends.duckdb", _import_engine)
+
+
+def _in_background(name: str, module: str, target) -> None:
+    """``target`` in a daemon thread called ``name``, unless ``module`` is loaded or that thread is running. No state
+    of its own: the modules loaded, and the thread running by its name, say whether it is done or under way (two
+    sessions racing start two threads; the second finds the modules imported)."""
+    if module in sys.modules or any(thread.name == name for thread in threading.enumerate()):
         return
-    threading.Thread(target=_import_clustering, name=PRELOAD_THREAD, daemon=True).start()
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def _import_engine() -> None:
+    from rfm.cleaning import engine
+
+    engine.connect().disconnect()
 
 
 def _import_clustering() -> None:

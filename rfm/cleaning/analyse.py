@@ -52,9 +52,12 @@ class Analysis:
         }
 
 
-def resolve_mapping(raw: RawTable | ScannedTable, overrides: Mapping[str, str | None] | None = None) -> tuple[MappingGuess, ColumnMapping]:
-    """Detected mapping with the user's overrides applied (``None`` or ``""`` unmaps a field)."""
-    guess = detect_mapping(raw.sample)
+def resolve_mapping(
+    raw: RawTable | ScannedTable, overrides: Mapping[str, str | None] | None = None, guess: MappingGuess | None = None
+) -> tuple[MappingGuess, ColumnMapping]:
+    """Detected mapping with the user's overrides applied (``None`` or ``""`` unmaps a field). ``guess``: the file's
+    :func:`~rfm.reading.columns.detect_mapping`, when the caller has it already (a quarter of a second on 1M rows)."""
+    guess = guess if guess is not None else detect_mapping(raw.sample)
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
@@ -104,13 +107,15 @@ def analyse(
     settings: CleaningSettings = CleaningSettings(),
     profit_margin: float = DEFAULT_PROFIT_MARGIN,
     with_orders: bool = True,
+    guess: MappingGuess | None = None,
 ) -> Analysis:
     """Detect columns, clean and build the RFM table for a file already read.
 
     ``with_orders`` also keeps the order table (:func:`rfm.cleaning.orders.order_table`) that migration, CLV and the
-    campaign KPIs need; commands that only write the RFM table or segments skip that pass.
+    campaign KPIs need; commands that only write the RFM table or segments skip that pass. ``guess``: the file's
+    detected mapping, when the caller has it already (see :func:`resolve_mapping`).
     """
-    guess, mapping = resolve_mapping(raw, overrides)
+    guess, mapping = resolve_mapping(raw, overrides, guess)
     result = clean(raw, mapping, settings)
     return Analysis(
         read_info=raw.info,

@@ -94,3 +94,18 @@ def test_as_json_is_plain_json_with_the_read_and_the_ledger():
     assert json.loads(json.dumps(data)) == data
     assert data["file"] == "shop.csv" and data["format"] == "csv" and data["delimiter"] == ","
     assert set(data["confidence"]) <= set(schema.FIELDS)
+
+
+def test_a_mapping_detected_already_is_used_not_detected_again(monkeypatch):
+    """The app detects a file's columns once and hands the guess to every later analysis of it."""
+    import rfm.cleaning.analyse as module
+    from rfm.reading.columns import detect_mapping
+
+    raw = _raw()
+    guess = detect_mapping(raw.sample)
+    expected = analyse(raw, {"country": None})
+    monkeypatch.setattr(module, "detect_mapping", lambda sample: pytest.fail("detected again"))
+    given = analyse(raw, {"country": None}, guess=guess)
+    assert given.report == expected.report and given.guess == guess
+    assert given.customers.equals(expected.customers)
+    assert resolve_mapping(raw, {"country": None}, guess)[1] == expected.report.mapping
