@@ -225,5 +225,3 @@ st.dataframe(
 )
 st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon=":material/arrow_forward:")
 st.page_link("pages/score.py", label="Or score this file with a saved model (model.json)", icon=":material/calculate:")
-if not dataset.is_demo:  # a file of the user's: the Clusters page's libraries load while this page is read
-    ui.preload_clustering()
