@@ -71,28 +71,32 @@ def synthetic_transactions(n_rows: int, seed: int = 11) -> pd.DataFrame:
 
 def build_workbook(path: Path) -> None:
     """Two sheets that overlap on 2010-12-01..09 like the real workbook, TOTAL_ROWS rows in all."""
+    first, second = write_uci_workbook(path, synthetic_transactions(TOTAL_ROWS), TOTAL_ROWS)
+    print(f"built {path} ({len(first):,} + {len(second):,} = {len(first) + len(second):,} rows, {path.stat().st_size / 1e6:.1f} MB)")
+
+
+def write_uci_workbook(path: Path, frame: pd.DataFrame, rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``frame`` (``synthetic_transactions``' columns, in date order) as UCI's two sheets, which overlap on
+    2010-12-01..09, ``rows`` rows in all; returns the two sheets' rows. Written to a temporary name, then renamed."""
     import xlsxwriter
 
     # Rows dated in the overlap are written to both sheets. Rows are in date order, so trimming the
-    # tail by the overlap's size keeps the overlap intact and makes the two sheets TOTAL_ROWS rows.
-    frame = synthetic_transactions(TOTAL_ROWS)
+    # tail by the overlap's size keeps the overlap intact and makes the two sheets `rows` rows.
     overlap = frame["InvoiceDate"].between("2010-12-01", "2010-12-09 23:59")
-    frame = frame.iloc[: TOTAL_ROWS - int(overlap.sum())]
+    frame = frame.iloc[: rows - int(overlap.sum())]
     dates = frame["InvoiceDate"]
-    first = frame[dates < "2010-12-10"]
-    second = frame[dates >= "2010-12-01"]
+    parts = (frame[dates < "2010-12-10"], frame[dates >= "2010-12-01"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.xlsx")
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.xlsx")
     workbook = xlsxwriter.Workbook(tmp, {"constant_memory": True})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    for name, part in zip(SHEET_NAMES, (first, second)):
+    for name, part in zip(SHEET_NAMES, parts):
         sheet = workbook.add_worksheet(name)
         sheet.write_row(0, 0, list(part.columns))
-        invoices = part["Invoice"].to_numpy()
         columns = [part[c].to_numpy() for c in part.columns]
         dates_py = part["InvoiceDate"].to_numpy().astype("datetime64[us]").tolist()
         for row in range(len(part)):
-            invoice = invoices[row]
+            invoice = columns[0][row]
             sheet.write(row + 1, 0, int(invoice) if invoice[0] != "C" else invoice)
             sheet.write_string(row + 1, 1, columns[1][row])
             sheet.write_string(row + 1, 2, columns[2][row])
@@ -105,7 +109,7 @@ def build_workbook(path: Path) -> None:
             sheet.write_string(row + 1, 7, columns[7][row])
     workbook.close()
     tmp.rename(path)
-    print(f"built {path} ({len(first):,} + {len(second):,} = {len(first) + len(second):,} rows, {path.stat().st_size / 1e6:.1f} MB)")
+    return parts
 
 
 # --- the two approaches -----------------------------------------------------------------------------

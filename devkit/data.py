@@ -114,52 +114,25 @@ def uci_shape_workbook(seed: int, rows: int = UCI_II_ROWS) -> tuple[Path, dict]:
     import hashlib
     import json
 
-    from bench.bench_pipeline import SHEET_NAMES, synthetic_transactions
+    from bench.bench_pipeline import synthetic_transactions, write_uci_workbook
 
     path = uci_shape_workbook_path(seed, rows)
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists():
         return path, json.loads(meta.read_text())
-    import xlsxwriter
-
     started = time.perf_counter()
     frame = synthetic_transactions(rows, seed=seed)
     frame["Customer ID"] = frame["Customer ID"] + seed * 100_000
-    overlap = frame["InvoiceDate"].between("2010-12-01", "2010-12-09 23:59")
-    frame = frame.iloc[: rows - int(overlap.sum())]  # rows in the overlap are in both sheets: `rows` in all
-    dates = frame["InvoiceDate"]
-    parts = (frame[dates < "2010-12-10"], frame[dates >= "2010-12-01"])
+    parts = write_uci_workbook(path, frame, rows)
+    frame = pd.concat(parts)
     kept = frame[frame["Customer ID"].notna() & ~frame["Invoice"].str.startswith("C") & (frame["Quantity"] > 0) & (frame["Price"] > 0)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{__import__('os').getpid()}.xlsx")
-    workbook = xlsxwriter.Workbook(tmp, {"constant_memory": True})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    for name, part in zip(SHEET_NAMES, parts):
-        sheet = workbook.add_worksheet(name)
-        sheet.write_row(0, 0, list(part.columns))
-        columns = [part[c].to_numpy() for c in part.columns]
-        dates_py = part["InvoiceDate"].to_numpy().astype("datetime64[us]").tolist()
-        for row in range(len(part)):
-            invoice = columns[0][row]
-            sheet.write(row + 1, 0, int(invoice) if invoice[0] != "C" else invoice)
-            sheet.write_string(row + 1, 1, columns[1][row])
-            sheet.write_string(row + 1, 2, columns[2][row])
-            sheet.write_number(row + 1, 3, int(columns[3][row]))
-            sheet.write_datetime(row + 1, 4, dates_py[row], date_format)
-            sheet.write_number(row + 1, 5, float(columns[5][row]))
-            customer = columns[6][row]
-            if not np.isnan(customer):
-                sheet.write_number(row + 1, 6, float(customer))
-            sheet.write_string(row + 1, 7, columns[7][row])
-    workbook.close()
     figures = {
         "rows": sum(len(part) for part in parts),
         "customers": int(kept["Customer ID"].nunique()),
         "first_id": int(frame["Customer ID"].min()),
         "last_id": int(frame["Customer ID"].max()),
-        "sha256": hashlib.sha256(tmp.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    tmp.rename(path)
     meta.write_text(json.dumps(figures, indent=1) + "\n")
     return path, figures
