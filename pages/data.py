@@ -95,57 +95,63 @@ st.dataframe(
     column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="%.2f")},
 )
 
-with st.expander("Change the column mapping or the date order"), st.form("mapping"):
-    # Keys change with the file and the applied choices: the form always starts from the current mapping.
-    options = [NONE, *file_columns]
-    picked = {}
-    for field, row in zip(schema.FIELDS, mapping_rows):
-        current = row["column"] if row["column"] in file_columns else NONE
-        picked[field] = st.selectbox(schema.FIELD_LABELS[field], options, index=options.index(current), key=ui.choices_key(f"map_{field}"))
-    date_order = st.radio(
-        "Dates like 01/02/2010 are",
-        list(DATE_ORDERS),
-        index=list(DATE_ORDERS).index(choices.settings.date_order),
-        format_func=DATE_ORDERS.get,
-        horizontal=True,
-        key=ui.choices_key("date_order"),
-    )
-    if st.form_submit_button("Apply mapping"):
-        new_overrides = mapping_overrides(guess.mapping.as_dict(), {f: None if c == NONE else c for f, c in picked.items()})
-        if (new_overrides, date_order) != (choices.overrides, choices.settings.date_order):
-            ui.update_choices(overrides=new_overrides, settings=replace(choices.settings, date_order=date_order))
-            st.rerun()
+# The forms and the examples are drawn when opened: every widget costs the browser time on every visit (a new
+# session opened in 2.4 s instead of 2.9 s, bench/RESULTS.md).
+mapping_box = st.expander("Change the column mapping or the date order", key="mapping_open", on_change="rerun")
+if mapping_box.open:
+    with mapping_box, st.form("mapping"):
+        # Keys change with the file and the applied choices: the form always starts from the current mapping.
+        options = [NONE, *file_columns]
+        picked = {}
+        for field, row in zip(schema.FIELDS, mapping_rows):
+            current = row["column"] if row["column"] in file_columns else NONE
+            picked[field] = st.selectbox(schema.FIELD_LABELS[field], options, index=options.index(current), key=ui.choices_key(f"map_{field}"))
+        date_order = st.radio(
+            "Dates like 01/02/2010 are",
+            list(DATE_ORDERS),
+            index=list(DATE_ORDERS).index(choices.settings.date_order),
+            format_func=DATE_ORDERS.get,
+            horizontal=True,
+            key=ui.choices_key("date_order"),
+        )
+        if st.form_submit_button("Apply mapping"):
+            new_overrides = mapping_overrides(guess.mapping.as_dict(), {f: None if c == NONE else c for f, c in picked.items()})
+            if (new_overrides, date_order) != (choices.overrides, choices.settings.date_order):
+                ui.update_choices(overrides=new_overrides, settings=replace(choices.settings, date_order=date_order))
+                st.rerun()
 
 # --- cleaning options ---------------------------------------------------------------------------
-with st.expander("Cleaning options"), st.form("cleaning"):
-    settings = choices.settings
-    cancel_prefix = st.text_input(
-        "Cancelled invoices start with", settings.cancel_prefix, key=ui.choices_key("cancel_prefix"), help="Leave empty to keep every invoice."
-    )
-    drop_duplicates = st.checkbox("Remove exact duplicate rows", settings.drop_duplicates, key=ui.choices_key("drop_duplicates"))
-    window = st.date_input(
-        "Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d),
-        key=ui.choices_key("date_window"),
-    )
-    countries = st.multiselect(
-        "Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries),
-        key=ui.choices_key("countries"),
-    )
-    analysis_date = st.date_input("Analysis date (default: the latest purchase)", value=settings.analysis_date, key=ui.choices_key("analysis_date"))
-    if st.form_submit_button("Apply cleaning options"):
-        window = tuple(window) if isinstance(window, (tuple, list)) else (window,)
-        new_settings = replace(
-            settings,
-            cancel_prefix=cancel_prefix,
-            drop_duplicates=drop_duplicates,
-            date_from=window[0] if len(window) > 0 else None,
-            date_to=window[1] if len(window) > 1 else None,
-            countries=tuple(countries),
-            analysis_date=analysis_date,
+cleaning_box = st.expander("Cleaning options", key="cleaning_open", on_change="rerun")
+if cleaning_box.open:
+    with cleaning_box, st.form("cleaning"):
+        settings = choices.settings
+        cancel_prefix = st.text_input(
+            "Cancelled invoices start with", settings.cancel_prefix, key=ui.choices_key("cancel_prefix"), help="Leave empty to keep every invoice."
         )
-        if new_settings != settings:
-            ui.update_choices(settings=new_settings)
-            st.rerun()
+        drop_duplicates = st.checkbox("Remove exact duplicate rows", settings.drop_duplicates, key=ui.choices_key("drop_duplicates"))
+        window = st.date_input(
+            "Keep purchases in this date window (optional)", value=tuple(d for d in (settings.date_from, settings.date_to) if d),
+            key=ui.choices_key("date_window"),
+        )
+        countries = st.multiselect(
+            "Keep only these countries (optional)", ui.country_options(dataset, choices), default=list(settings.countries),
+            key=ui.choices_key("countries"),
+        )
+        analysis_date = st.date_input("Analysis date (default: the latest purchase)", value=settings.analysis_date, key=ui.choices_key("analysis_date"))
+        if st.form_submit_button("Apply cleaning options"):
+            window = tuple(window) if isinstance(window, (tuple, list)) else (window,)
+            new_settings = replace(
+                settings,
+                cancel_prefix=cancel_prefix,
+                drop_duplicates=drop_duplicates,
+                date_from=window[0] if len(window) > 0 else None,
+                date_to=window[1] if len(window) > 1 else None,
+                countries=tuple(countries),
+                analysis_date=analysis_date,
+            )
+            if new_settings != settings:
+                ui.update_choices(settings=new_settings)
+                st.rerun()
 
 # --- results ------------------------------------------------------------------------------------
 result = ui.guarded(lambda: ui.analysis_with_progress(dataset, choices))
@@ -208,11 +214,13 @@ st.dataframe(
     key="ledger",
 )
 st.caption(f"Rows read {report.rows_read:,} = rows kept {report.rows_clean:,} + removed {report.rows_removed:,}.")
-with st.expander("Example rows for each rule, as they are in the file"):
-    for line in (*report.ledger, *report.optional):
-        if line.examples:
-            st.markdown(f"**{line.rule}** ({'removed' if line.applied else 'would remove'} {line.rows:,} rows)")
-            st.dataframe(line.example_dicts(), hide_index=True, width="stretch")
+examples_box = st.expander("Example rows for each rule, as they are in the file", key="examples_open", on_change="rerun")
+if examples_box.open:
+    with examples_box:
+        for line in (*report.ledger, *report.optional):
+            if line.examples:
+                st.markdown(f"**{line.rule}** ({'removed' if line.applied else 'would remove'} {line.rows:,} rows)")
+                st.dataframe(line.example_dicts(), hide_index=True, width="stretch")
 # Vega-Lite, drawn by Streamlit's own front end: the app opens without loading plotly in the browser (bench/RESULTS.md).
 st.vega_lite_chart(ledger_waterfall_spec(report), width="stretch")
 

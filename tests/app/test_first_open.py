@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from rfm.cleaning.summary import read_summary, summary_path
 from rfm.demo import DEMO_PATH
+from tests.support.app import open_box
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("sklearn", "scipy", "plotly", "ibis", "duckdb", "pyspark", "openpyxl", "python_calamine")
@@ -50,6 +51,7 @@ def test_the_data_page_before_a_file_is_chosen_imports_no_engine_no_models_no_pl
 def test_a_changed_choice_on_the_demo_reads_the_workbook_and_agrees_with_the_summary():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     shipped = {m.label: m.value for m in at.metric}
+    at = open_box(at, "cleaning_open")
     [duplicates] = [box for box in at.checkbox if box.label == "Remove exact duplicate rows"]
     duplicates.check()  # a choice of the user's: the page must read and clean the workbook itself
     [apply] = [button for button in at.button if button.label == "Apply cleaning options"]

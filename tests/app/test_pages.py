@@ -19,6 +19,7 @@ from tests.support.app import (
     keyed,
     ledger_rows,
     metric_values,
+    open_box,
     open_page,
     open_tab,
     rfm_page,
@@ -88,14 +89,14 @@ def test_bad_file_shows_one_clear_error_and_the_app_stays_usable():
 
 
 def test_mapping_change_is_applied():
-    at = upload(app_test().run(), "tiny.csv", TINY)
+    at = open_box(upload(app_test().run(), "tiny.csv", TINY), "mapping_open")
     keyed(at.selectbox, "map_customer_id").set_value("(none)")
-    at.button[1].click().run()  # "Apply mapping" (the demo button is the first)
+    at.button(key="FormSubmitter:mapping-Apply mapping").click().run()
     assert not at.exception
     assert "could be recognised as customer_id" in at.error[0].value
     # The mapping form stays on screen: map the column back.
     keyed(at.selectbox, "map_customer_id").set_value("Customer ID")
-    at.button[1].click().run()
+    at.button(key="FormSubmitter:mapping-Apply mapping").click().run()
     assert not at.error
     assert metric_values(at)["Customers"] == "2"
 
@@ -104,6 +105,8 @@ def test_the_demo_maps_email_and_phone_in_the_mapping_form():
     at = app_test().run()
     at.button(key="demo").click().run()
     assert not at.exception and not at.error
+    assert not at.selectbox  # the form is drawn when opened
+    at = open_box(at, "mapping_open")
     shown = {box.label: box.value for box in at.selectbox if str(box.key).startswith("map_")}
     assert (shown["Email"], shown["Phone"]) == ("Email", "Phone")
 
@@ -111,7 +114,7 @@ def test_the_demo_maps_email_and_phone_in_the_mapping_form():
 def test_apply_mapping_without_changes_changes_nothing():
     """For every readable file of the corpus, two public shapes and the real workbook, one after the other in one
     session: pressing *Apply mapping* without touching the form leaves every figure of the Data page as it was."""
-    at = app_test().run()
+    at = open_box(app_test().run(), "mapping_open")  # stays open from one file to the next
     checked = 0
     for name, data in files_that_read():
         at = upload(at, name, data, "application/octet-stream")
@@ -126,7 +129,7 @@ def test_apply_mapping_without_changes_changes_nothing():
 
 
 def test_the_mapping_form_starts_from_the_current_files_mapping():
-    at = upload(app_test().run(), "sales_data_sample.csv", sales_file())
+    at = open_box(upload(app_test().run(), "sales_data_sample.csv", sales_file()), "mapping_open")
     shown = {box.label: box.value for box in at.selectbox if str(box.key).startswith("map_")}
     assert shown["Line amount (instead of quantity × price)"] == "SALES"
     assert shown["Customer ID"] == "CUSTOMERNAME"
@@ -151,9 +154,9 @@ def test_a_date_order_the_values_cannot_tell_is_asked_first():
 
 
 def test_cleaning_option_changes_the_ledger():
-    at = upload(app_test().run(), "tiny.csv", TINY)
+    at = open_box(upload(app_test().run(), "tiny.csv", TINY), "cleaning_open")
     keyed(at.text_input, "cancel_prefix").set_value("")
-    at.button[2].click().run()  # "Apply cleaning options"
+    at.button(key="FormSubmitter:cleaning-Apply cleaning options").click().run()
     assert not at.exception
     # Without the cancel rule the C-invoice line (quantity -1) falls to the quantity rule instead.
     assert metric_values(at)["Rows kept"] == "2"

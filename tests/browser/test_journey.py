@@ -233,6 +233,7 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         expect(recommendation).to_have_count(1, timeout=WAIT_MS)
         recommended = int(re.search(r"Recommended k = (\d+)", recommendation.inner_text()).group(1))
         expect(live(page, ".st-key-sweep").locator(".js-plotly-plot")).to_contain_text("silhouette", timeout=WAIT_MS)
+        page.get_by_role("tab", name="Sizes and separation").click()  # each chart in a tab, drawn when opened
         actionable = live(page, ".st-key-actionability").locator(".js-plotly-plot")
         expect(actionable).to_contain_text("Predictive separation", timeout=WAIT_MS)
         sizes = live(page).get_by_test_id("stMetric")

@@ -96,6 +96,12 @@ def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
     return at.run()
 
 
+def open_box(at: AppTest, key: str) -> AppTest:
+    """Open the expander keyed ``key`` (one drawn only when open: ``on_change="rerun"``), as a click does."""
+    at.session_state[key] = True
+    return at.run()
+
+
 def frame_with(at: AppTest, column: str):
     """The first st.dataframe on the page that has ``column``."""
     return next(df.value for df in at.dataframe if column in df.value.columns or df.value.index.name == column)
