@@ -156,6 +156,8 @@ def _line_from_json(data: dict[str, Any]) -> LedgerLine:
 
 
 def _report_json(report: CleaningReport) -> dict[str, Any]:
+    """Every field, exactly (:meth:`CleaningReport.as_json` is for people: rounded, and without what a page needs to
+    draw the report again, such as the examples' columns and the date decision)."""
     decision = report.date_decision
     return {
         "rows_read": report.rows_read,
