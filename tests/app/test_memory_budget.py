@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rfm.reading import memory
-from tests.support.app import TINY, app_test, upload
+from tests.support.app import TINY, app_test, open_box, upload
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +60,27 @@ def test_handing_freed_memory_back_runs_here():
     before = server_memory_mb()
     release_freed_memory()
     assert 0 < server_memory_mb() <= before + 1  # it never takes memory
+
+
+def test_a_file_is_read_once_per_session_and_held_until_another_is_chosen(monkeypatch):
+    """The rows are held by reference in the session (not pickled into Streamlit's cache): one reading serves the
+    Data page's steps and every rerun, and choosing the demo lets them go."""
+    import rfm.reading.scan
+    import ui
+
+    reads = []
+    opened = rfm.reading.scan.open_transactions
+    monkeypatch.setattr(rfm.reading.scan, "open_transactions", lambda *a, **k: reads.append(a[1]) or opened(*a, **k))
+    at = upload(app_test().run(), "tiny.csv", TINY)
+    assert not at.exception and reads == ["tiny.csv"]
+    (digest, sheets), raw = at.session_state[ui.state.RAW]
+    assert sheets == ()  # every sheet
+    assert digest == at.session_state[ui.DATASET].digest and raw.n_rows == 3
+    at = open_box(at, "cleaning_open")
+    next(box for box in at.text_input if box.label == "Cancelled invoices start with").set_value("")
+    at.button(key="FormSubmitter:cleaning-Apply cleaning options").click().run()  # a new analysis of the same rows
+    at.run()
+    assert not at.exception and reads == ["tiny.csv"]
+    assert "cancelled invoice" not in str(at.dataframe[1].value["rule"].tolist())  # it was analysed again
+    at.button(key="demo").click().run()
+    assert ui.state.RAW not in at.session_state  # the demo is shown from its summary: nothing is held
