@@ -99,7 +99,7 @@ def _shipped(dataset: Dataset, choices: Choices):
     """What the Data page shows of the demo, from the summary written with it (:mod:`rfm.cleaning.summary`), while
     the session shows the demo as it comes (every sheet, the detected columns, the default cleaning); else ``None``.
     A new session opens from it without reading the workbook or starting the engine: the other pages read it."""
-    if not dataset.is_demo or (choices.sheets, choices.overrides, choices.settings) != (Choices.sheets, Choices.overrides, Choices.settings):
+    if not dataset.is_demo or replace(choices, profit_margin=Choices().profit_margin) != Choices():  # the page shows no margin
         return None
     return _demo_summary(dataset.digest)
 

@@ -114,9 +114,9 @@ class Admissions:
                 self._promised[key] = (needed, now)
             return message
 
-    def release(self, key: str | None) -> None:
+    def release(self, key: str) -> None:
         with self._lock:
-            self._promised.pop(key, None)  # type: ignore[arg-type]
+            self._promised.pop(key, None)
 
     def promised_mb(self) -> float:
         with self._lock:
@@ -167,6 +167,6 @@ def rss_kib(pid: int) -> int:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
-    except FileNotFoundError:
+    except OSError:  # gone since it was listed
         return 0
     return 0
