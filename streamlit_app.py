@@ -11,6 +11,7 @@ import streamlit as st
 import ui
 
 st.set_page_config(page_title="RFM Studio", page_icon=":material/bar_chart:", layout="wide")
+ui.calm_reruns()
 
 entry = ui.who_enters()
 if entry.role is None:  # sign in, no access, or a configuration to fix: that page alone, no menu, no data

@@ -200,7 +200,8 @@ ledger = report.ledger_frame()
 ledger["share of rows"] = ledger["rows"] / report.rows_read
 ledger["revenue"] = ledger["revenue"].round(2)
 ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
-st.dataframe(
+rules_tab, waterfall_tab = st.tabs(["Rules", "Waterfall"], key="ledger_view", on_change="rerun")
+rules_tab.dataframe(
     ledger[["rule", "applied", "rows", "share of rows", "revenue", "example", "description"]],
     hide_index=True,
     width="stretch",
@@ -221,8 +222,8 @@ if examples_box.open:
             if line.examples:
                 st.markdown(f"**{line.rule}** ({'removed' if line.applied else 'would remove'} {line.rows:,} rows)")
                 st.dataframe(line.example_dicts(), hide_index=True, width="stretch")
-# Vega-Lite, drawn by Streamlit's own front end: the app opens without loading plotly in the browser (bench/RESULTS.md).
-st.vega_lite_chart(ledger_waterfall_spec(report), width="stretch")
+if waterfall_tab.open:  # Vega-Lite, Streamlit's own: no plotly in the browser; drawn only when asked for (bench/RESULTS.md)
+    waterfall_tab.vega_lite_chart(ledger_waterfall_spec(report), width="stretch")
 
 st.markdown("#### Clean transactions (first rows)")
 st.dataframe(

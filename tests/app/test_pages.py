@@ -39,7 +39,10 @@ def test_opens_on_demo_data():
     assert int(metrics["Customers"].replace(",", "")) > 2_000
     # The demo workbook's two sheets overlap, so the ledger merges repeated invoices.
     assert any("Rows read" in caption.value for caption in at.caption)
-    # The waterfall is Streamlit's own Vega-Lite: opening the app loads no plotly in the browser.
+    # The waterfall is Streamlit's own Vega-Lite (no plotly in the browser), drawn when its tab is opened.
+    assert not at.get("vega_lite_chart") and not at.get("plotly_chart")
+    at = open_box(at, "ledger_view", "Waterfall")
+    assert not at.exception
     assert len(at.get("vega_lite_chart")) == 1 and not at.get("plotly_chart")
 
 
@@ -609,7 +612,7 @@ def test_an_unexpected_error_is_logged_with_a_reference_and_the_app_stays_usable
         raise RuntimeError("boom in the waterfall")
 
     monkeypatch.setattr(rfm.outputs.charts, "ledger_waterfall_spec", broken)
-    at = app_test().run()
+    at = open_box(app_test(), "ledger_view", "Waterfall")
     assert not at.exception
     reference = _apology(at)
     logged = [r for r in server_log if reference in r.getMessage()]

@@ -108,8 +108,14 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "1-data-demo.png")
 
-        # 2. Upload the shared workbook: heading, metrics, ledger and waterfall follow.
+        # 2. Upload the shared workbook: heading, metrics, ledger and waterfall follow. While the file is read, what
+        # the last run drew is dimmed in one step, not faded over a second (ui.calm_reruns): a fade painted in software
+        # takes the CPU the read needs.
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(workbook)
+        durations = page.wait_for_function(
+            "() => { const e = document.querySelector('[data-stale=\"true\"]'); return e && getComputedStyle(e).transitionDuration; }"
+        ).json_value()
+        assert set(durations.split(", ")) == {"0s"}, durations
         expect(page.get_by_role("heading", name=workbook.name)).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_role("heading", name="Demo data:")).to_have_count(0)
         expect(metric_value(page, "Rows read")).to_have_text(f"{ROWS_READ:,}", timeout=WAIT_MS)
@@ -129,6 +135,8 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
             expect(row.locator('[aria-colindex="2"]')).to_have_text("removed")
             expect(row.locator('[aria-colindex="3"]')).to_have_text(str(rows))
 
+        page.get_by_role("tab", name="Waterfall").click()
+        settled(page)  # a tab change reruns the page (the waterfall draws only when open)
         waterfall = live(page, ':has([data-testid="stVegaLiteChart"])').get_by_test_id("stVegaLiteChart")
         expect(waterfall).to_be_visible()
         expect(waterfall.locator("svg.marks").first).to_be_visible()

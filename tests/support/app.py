@@ -96,9 +96,10 @@ def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
     return at.run()
 
 
-def open_box(at: AppTest, key: str) -> AppTest:
-    """Open the expander keyed ``key`` (one drawn only when open: ``on_change="rerun"``), as a click does."""
-    at.session_state[key] = True
+def open_box(at: AppTest, key: str, tab: str | None = None) -> AppTest:
+    """Open the expander keyed ``key``, or its ``tab`` if ``key`` keys tabs (drawn only when open:
+    ``on_change="rerun"``), as a click does."""
+    at.session_state[key] = True if tab is None else tab
     return at.run()
 
 
