@@ -20,7 +20,7 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 
 ## Install and open the app (on the built-in demo data).
 run: $(VENV)/.installed
-	$(BIN)/python -m streamlit run streamlit_app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
 ## Install the test dependencies and run the whole suite.
 test: $(VENV)/.installed-test

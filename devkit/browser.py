@@ -58,13 +58,14 @@ def healthy(url: str) -> bool:
 def start_server(
     port: int, log_path: Path, environ: dict[str, str] | None = None, secrets_file: Path | None = None
 ) -> subprocess.Popen:
-    """``streamlit run streamlit_app.py`` on 127.0.0.1:PORT, headless, no proxy, its own process group; ``environ``
+    """``streamlit run app.py`` (as ``make run`` does; ``streamlit_app.py`` in a checkout from before app.py) on
+    127.0.0.1:PORT, headless, no proxy, its own process group; ``environ``
     adds to (or replaces in) this process's environment, e.g. a workspace of its own; ``secrets_file`` is read
     instead of .streamlit/secrets.toml (e.g. sign-in against a provider on loopback)."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES} | (environ or {})
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        sys.executable, "-m", "streamlit", "run", "app.py" if (REPO / "app.py").exists() else "streamlit_app.py",
         "--server.headless", "true",
         "--server.address", "127.0.0.1",
         "--server.port", str(port),

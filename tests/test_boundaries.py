@@ -38,12 +38,12 @@ def _calls(path: Path) -> set[str]:
 
 def test_nothing_unpickles_or_evaluates_user_data():
     forbidden = {"eval", "exec", "pickle.load", "pickle.loads", "joblib.load"}
-    sources = LIBRARY + sorted((ROOT / "pages").glob("*.py")) + sorted((ROOT / "ui").glob("*.py")) + [ROOT / "streamlit_app.py"]
+    sources = LIBRARY + sorted((ROOT / "pages").glob("*.py")) + sorted((ROOT / "ui").glob("*.py")) + [ROOT / "streamlit_app.py", ROOT / "app.py"]
     offenders = {path.name: sorted(_calls(path) & forbidden) for path in sources if _calls(path) & forbidden}
     assert offenders == {}
 
 
-APP_SCRIPTS = sorted([ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py"), *ROOT.glob("ui*.py"), *(ROOT / "ui").rglob("*.py")])
+APP_SCRIPTS = sorted([ROOT / "app.py", ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py"), *ROOT.glob("ui*.py"), *(ROOT / "ui").rglob("*.py")])
 
 
 def test_icons_are_material_icons_not_emoji():

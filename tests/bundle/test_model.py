@@ -255,7 +255,7 @@ def test_no_code_is_ever_loaded_from_a_file():
         if pattern.search(line)
     ] + [
         f"{name}:{number}"
-        for name in ("streamlit_app.py",)
+        for name in ("app.py", "streamlit_app.py")
         for number, line in enumerate((ROOT / name).read_text().splitlines(), 1)
         if pattern.search(line)
     ]
