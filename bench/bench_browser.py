@@ -50,7 +50,7 @@ from rfm.reading.memory import process_tree_rss_mb  # noqa: E402
 PAGES = ("RFM", "Clusters", "Segments", "Trends", "Value", "Export", "What if")
 #: The last element each page draws: a visit is over when it is on screen (and nothing is running or stale).
 LAST_ELEMENT = {
-    "Data": ".st-key-ledger", "RFM": ".st-key-hist_monetary", "Clusters": ".st-key-compare", "Segments": ".st-key-pca",
+    "Data": ':has([data-testid="stPageLink"])', "RFM": ".st-key-hist_monetary", "Clusters": ".st-key-compare", "Segments": ".st-key-pca",
     "Trends": ".st-key-trends_sizes", "Value": ".st-key-value_box", "Export": ".st-key-model", "What if": ".st-key-whatif_pca",
 }
 TIMEOUT_MS = 300_000

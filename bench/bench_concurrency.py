@@ -233,7 +233,7 @@ async def workbook_steps(page, url: str, result: UserResult, step, visible, text
         else:
             await text(metric_value(page, "Rows read"), f"{expected['rows']:,}")()
             await text(metric_value(page, "Customers"), f"{expected['customers']:,}")()
-            await visible(live(page, LAST_ELEMENT["Data"]).get_by_test_id("stDataFrame"))()
+            await visible(live(page, LAST_ELEMENT["Data"]).first)()
 
     ok = await step("open", lambda: page.goto(url, timeout=600_000),
                     visible(page.get_by_role("heading", name="Demo data: demo_online_retail.xlsx")),
