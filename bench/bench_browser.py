@@ -72,15 +72,16 @@ def server_rss_mib(pid: int) -> float:
     return process_tree_rss_mb(pid) * 1e6 / 2**20
 
 
-def timed(label: str, action, pid: int, rows: list, since: float | None = None) -> None:
+def timed(label: str, action, pid: int, rows: list, since: float | None = None):
     """Run ``action`` (which returns the page it acted on) and print how long until that page was drawn and settled,
-    from ``since`` (seconds since the epoch) when given, else from the action's start."""
+    from ``since`` (seconds since the epoch) when given, else from the action's start; the page."""
     started, wall = time.perf_counter(), time.time()
     page = action()
     settled_s = time.perf_counter() - started + (wall - since if since else 0.0)
     drawn = last_change(page) - (since or wall)
     rows.append((label, drawn, settled_s, server_rss_mib(pid)))
     print(f"{label:<44} {drawn:8.2f} s drawn {settled_s:8.2f} s settled   server {rows[-1][3]:8.0f} MiB", flush=True)
+    return page
 
 
 def visit(page, name: str):
@@ -134,9 +135,8 @@ def main() -> int:
 
             timed("cold open (server start -> Data page)", lambda: open_app(page), server.pid, rows, since=started)
             for label, new_page in (("warm open (a new tab, same browser)", user.new_page), ("warm open (a new browser profile)", new_profile)):
-                opened = []
-                timed(label, lambda: opened.append(open_app(new_page())) or opened[0], server.pid, rows)
-                opened[0].close()  # an idle tab left open is a live session, and shares the browser's work
+                # Closed after: an idle tab left open is a live session, and pushes the measured tab to the background.
+                timed(label, lambda new_page=new_page: open_app(new_page()), server.pid, rows).close()
 
             def upload():
                 page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(args.file)

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -55,19 +56,35 @@ def healthy(url: str) -> bool:
         return False
 
 
+def wait_until_healthy(url: str, server: subprocess.Popen, log_path: Path) -> None:
+    """Until the server at ``url`` answers its health check; RuntimeError with the end of its log when it exits or
+    takes longer than HEALTH_TIMEOUT_S."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while not healthy(url):
+        if server.poll() is not None or time.monotonic() > deadline:
+            state = f"exited with code {server.returncode}" if server.poll() is not None else f"not healthy after {HEALTH_TIMEOUT_S} s"
+            raise RuntimeError(f"streamlit server {state}; log:\n{log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.1)
+
+
 def start_server(
-    port: int, log_path: Path, environ: dict[str, str] | None = None, secrets_file: Path | None = None
+    port: int,
+    log_path: Path,
+    environ: dict[str, str] | None = None,
+    secrets_file: Path | None = None,
+    headless: bool = True,
 ) -> subprocess.Popen:
     """``streamlit run app.py`` (as ``make run`` does; ``streamlit_app.py`` in a checkout from before app.py) on
-    127.0.0.1:PORT, headless, no proxy, its own process group; ``environ``
-    adds to (or replaces in) this process's environment, e.g. a workspace of its own; ``secrets_file`` is read
-    instead of .streamlit/secrets.toml (e.g. sign-in against a provider on loopback)."""
+    127.0.0.1:PORT, no proxy, its own process group; ``environ`` adds to (or replaces in) this process's
+    environment, e.g. a workspace of its own; ``secrets_file`` is read instead of .streamlit/secrets.toml (e.g.
+    sign-in against a provider on loopback); ``headless=False`` as on a user's desktop (it opens their browser)."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES} | (environ or {})
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py" if (REPO / "app.py").exists() else "streamlit_app.py",
-        "--server.headless", "true",
+        "--server.headless", str(headless).lower(),
         "--server.address", "127.0.0.1",
+        "--browser.serverAddress", "127.0.0.1",
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +22,6 @@ APP_PACKAGES = ("ui", "rfm", "pandas", "pyarrow", "numpy")
 
 def first_visit(**environ: str) -> dict:
     """What a first visit in a fresh interpreter shows and imports."""
-    import os
-
     done = subprocess.run(
         [sys.executable, "-c", FIRST_VISIT], check=False, cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ | environ
     )

@@ -7,7 +7,6 @@ Skips cleanly when Chromium, the Playwright package or the shared workbook is mi
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,11 @@ import pytest
 from devkit.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    HEALTH_TIMEOUT_S,
     PROXY_VARIABLES,
     free_port,
-    healthy,
     start_server,
     stop,
+    wait_until_healthy,
 )
 from devkit.data import WORKBOOK
 from tests.support.browser import unavailable
@@ -69,12 +67,10 @@ def served_app(tmp_path_factory: pytest.TempPathFactory):
     # A workspace of its own: a DuckDB file admits one process, and the tests' own process may hold theirs.
     server = start_server(port, log_path, {"RFM_WORKSPACE": str(folder / "workspace.duckdb")})
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with code {server.returncode}" if server.poll() is not None else f"not healthy after {HEALTH_TIMEOUT_S} s"
-                pytest.fail(f"streamlit server {state}; log:\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
-            time.sleep(0.2)
+        try:
+            wait_until_healthy(url, server, log_path)
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
         yield url
     finally:
         stop(server)
