@@ -3,9 +3,10 @@ current session's ``current_*`` accessors that show a bad-input message and stop
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -31,6 +32,44 @@ from ui.state import (
 #: After reading a file of this many rows, the freed memory is handed back to the system (see
 #: :func:`ui.state.release_freed_memory`).
 TRIM_AFTER_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """What a cached computation raised: the data cannot give this result (a model that does not converge, too few
+    customers)."""
+
+    error: RFMInputError
+
+
+def cached_outcome(max_entries: int):
+    """``st.cache_data`` that also keeps a refusal (:class:`RFMInputError`) and raises it again on the next call.
+
+    ``st.cache_data`` keeps only what a function returns, so a computation the data refuses ran again on every rerun
+    of every page that asks for it: on the 1M-row benchmark workbook, whose customers the purchase models cannot be
+    fitted to, 0.2 s more of each run of the Trends, Value, Export and What-if pages (each slider move included).
+    The same inputs give the same refusal, so it is kept like a result; other exceptions are not kept.
+    """
+
+    def decorate(function):
+        @st.cache_data(show_spinner=False, max_entries=max_entries)
+        @functools.wraps(function)
+        def outcome(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except RFMInputError as error:
+                return _Refusal(error)
+
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            result = outcome(*args, **kwargs)
+            if isinstance(result, _Refusal):
+                raise result.error
+            return result
+
+        return call
+
+    return decorate
 
 
 def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
@@ -186,7 +225,7 @@ def analysis_with_progress(dataset: Dataset, choices: Choices):
     return result
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached_outcome(max_entries=16)
 def _segment(digest: str, name: str, choices: Choices, settings: SegmentSettings, _data: bytes):
     from rfm.scoring.classic import segment_customers
 
@@ -208,7 +247,7 @@ def _sweep_settings(clustering):
     return replace(clustering, min_cluster_share=defaults.min_cluster_share, eps=defaults.eps)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached_outcome(max_entries=16)
 def _cached_sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, _data: bytes):
     from rfm.backtest.separation import sweep_with_separation
     from rfm.clustering.fit import run_sweep
@@ -223,14 +262,14 @@ def _sweep(digest: str, name: str, choices: Choices, segments: SegmentSettings, 
     return _cached_sweep(digest, name, choices, replace(segments, lifecycle=None), _sweep_settings(clustering), _data)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached_outcome(max_entries=32)
 def _clusters(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
     from rfm.clustering.fit import fit_clusters
 
     return fit_clusters(_segment(digest, name, choices, segments, _data).customers, clustering, k, algorithm, renames)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached_outcome(max_entries=64)
 def _comparison(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, _data: bytes):
     """One algorithm's row of the comparison, scored on the very fit the Fit section shows (``_clusters``, cached):
     the table and the fit agree by construction, and choosing that algorithm afterwards costs nothing."""
@@ -334,7 +373,7 @@ def _import_clustering() -> None:
         pass
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _run(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, _data: bytes):
     from rfm.segment_run import segment_run
 
@@ -373,7 +412,7 @@ def current_period(analysis) -> tuple:
     return stored[1], stored[2]
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _model_selection(digest: str, name: str, choices: Choices, _data: bytes):
     from rfm.value.predict import compare_purchase_models
 
@@ -381,7 +420,7 @@ def _model_selection(digest: str, name: str, choices: Choices, _data: bytes):
     return compare_purchase_models(analysis.orders, analysis.report.analysis_date)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _value_model(digest: str, name: str, choices: Choices, purchase_model: str, _data: bytes):
     from rfm.value.predict import fit_value
 
@@ -407,7 +446,7 @@ def value_model_or_none():
         return None
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached_outcome(max_entries=16)
 def _values(digest: str, name: str, choices: Choices, settings, _data: bytes):
     from rfm.value.predict import customer_value
 
@@ -423,7 +462,7 @@ def current_values():
     return _values(dataset.digest, dataset.name, choices, current_value_settings(), dataset.data)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached_outcome(max_entries=16)
 def _holdout(digest: str, name: str, choices: Choices, days: int, purchase_model: str, _data: bytes):
     from rfm.value.predict import holdout
 
@@ -467,7 +506,7 @@ def _trend_bundle(digest: str, name: str, choices: Choices, model: tuple, _data:
     return _run(digest, name, choices, segments, clustering, k, algorithm, renames, _data).bundle
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached_outcome(max_entries=16)
 def _migration(digest: str, name: str, choices: Choices, model: tuple, period: tuple, _data: bytes, _model: bytes | None):
     from rfm.trends.migration import migrate
 
@@ -482,7 +521,7 @@ def current_migration(model: tuple, from_date, to_date, by: str, active_days: in
     return guarded(lambda: _migration(dataset.digest, dataset.name, choices, model, period, dataset.data, saved and saved.data))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached_outcome(max_entries=16)
 def _sizes(digest: str, name: str, choices: Choices, model: tuple, every: str, by: str, active_days, _data: bytes, _model: bytes | None):
     from rfm.trends.timeline import date_range, sizes_over_time, snapshot_days
 
@@ -497,7 +536,7 @@ def current_sizes(model: tuple, every: str, by: str, active_days: int | None):
     return guarded(lambda: _sizes(dataset.digest, dataset.name, choices, model, every, by, active_days, dataset.data, saved and saved.data))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _cohorts(digest: str, name: str, choices: Choices, _data: bytes):
     from rfm.trends.cohorts import cohort_table
 
@@ -512,7 +551,7 @@ def current_cohorts():
     return _cohorts(dataset.digest, dataset.name, choices, dataset.data)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _bundle(digest: str, _data: bytes):
     from rfm.bundle.model import load_bundle
 
@@ -525,7 +564,7 @@ def saved_bundle():
     return None if model is None else guarded(lambda: _bundle(model.digest, model.data))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _scored(digest: str, name: str, choices: Choices, model_digest: str, _model: bytes, _data: bytes):
     from rfm.segment_run import score_run
 
@@ -543,7 +582,7 @@ def scored_with_saved_model():
     return guarded(lambda: _scored(dataset.digest, dataset.name, choices, model.digest, model.data, dataset.data))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached_outcome(max_entries=8)
 def _backtest(digest: str, name: str, choices: Choices, settings, _data: bytes):
     from rfm.backtest.run import backtest
 
