@@ -18,8 +18,32 @@ ui.require_router()
 st.title("Trends")
 
 # Stateful tabs, drawn only when open: the cohorts need neither a model nor two dates (they show even when the
-# segments' tab cannot), and the segments' tab scores every customer at each snapshot.
-segments_tab, cohorts_tab = st.tabs(["Segments over time", "Cohorts"], key="trends_tab", on_change="rerun")
+# segments' tabs cannot), and the sizes tab scores every customer at each snapshot. One tab's charts at a time also
+# keep a revisit under a second in Chromium (bench/RESULTS.md).
+moved_tab, sizes_tab, cohorts_tab = st.tabs(["Who moved", "Sizes over time", "Cohorts"], key="trends_tab", on_change="rerun")
+LEAVE_OPTIONS = {90: "90 days", 180: "180 days", 365: "1 year", 730: "2 years", 0: "never"}
+
+
+def labelling(by_column, left_column) -> tuple:
+    """The controls both segment tabs share (by what customers are named, when they count as Left, and with which
+    model; the widgets keep their keys from tab to tab): ``(run, by, active_days, model)``."""
+    with st.spinner("Fitting the clusters and labelling every customer…"):  # the k-sweep and fit, if not made yet
+        run = ui.current_run()
+    by = by_column.radio("Name customers by", list(LABELS), format_func=LABELS.get, horizontal=True, key="trends_by")
+    leave = left_column.selectbox(
+        "A customer has left after", list(LEAVE_OPTIONS), index=2, format_func=LEAVE_OPTIONS.get, key="trends_left",
+        help="Without an order for this long before a date, a customer counts as Left at that date.",
+    )
+    saved = ui.saved_model()
+    use_saved = saved is not None and st.radio(
+        "Model", ["session", "saved"], horizontal=True, key="trends_model",
+        format_func={"session": "This session's segments", "saved": f"Uploaded model ({saved.name})"}.get,
+        help="Label customers with the segments fitted here, or with a model saved earlier (e.g. last quarter's).",
+    ) == "saved"
+    if use_saved:
+        ui.saved_bundle()  # a model that cannot be used says why here and stops the page
+    return run, by, leave or None, ui.trend_model(use_saved)
+
 
 if cohorts_tab.open:
     with cohorts_tab:
@@ -83,29 +107,21 @@ if cohorts_tab.open:
                 mime="text/csv", on_click="ignore", icon=":material/download:", key="trends_download_revenue",
             )
 
-if segments_tab.open:
-    with segments_tab:
+if moved_tab.open:
+    with moved_tab:
         st.caption(
             "Customers are scored as of two dates with the same model (the same cut points, rules and clusters), so a "
             "change of segment is a change in the customer, not in the rules. Pick the dates, see who moved where, and "
             "download the customers of any move."
         )
-        with st.spinner("Fitting the clusters and labelling every customer…"):  # the k-sweep and fit, if not made yet
-            run = ui.current_run()
+        dates_column, by_column, left_column = st.columns([2, 2, 1])
+        run, by, active_days, model = labelling(by_column, left_column)
         analysis = run.analysis
         first, last = date_range(analysis.orders)
         saved_from, saved_to = ui.current_period(analysis)
-
-        LEAVE_OPTIONS = {90: "90 days", 180: "180 days", 365: "1 year", 730: "2 years", 0: "never"}
-        dates_column, by_column, left_column = st.columns([2, 2, 1])
         picked = dates_column.date_input(
             "Compare", value=(saved_from, saved_to), min_value=first, max_value=last, key="trends_dates",
             help="The first and the second analysis date: e.g. the end of last quarter and the latest purchase.",
-        )
-        by = by_column.radio("Name customers by", list(LABELS), format_func=LABELS.get, horizontal=True, key="trends_by")
-        leave = left_column.selectbox(
-            "A customer has left after", list(LEAVE_OPTIONS), index=2, format_func=LEAVE_OPTIONS.get, key="trends_left",
-            help="Without an order for this long before a date, a customer counts as Left at that date.",
         )
         if len(picked) != 2:
             st.info("Pick the second date too.")
@@ -115,16 +131,6 @@ if segments_tab.open:
             st.warning(f"The first date ({from_date}) must be before the second ({to_date}).")
             st.stop()
         ui.set_period(from_date, to_date)
-        active_days = leave or None
-        saved = ui.saved_model()
-        use_saved = saved is not None and st.radio(
-            "Model", ["session", "saved"], horizontal=True, key="trends_model",
-            format_func={"session": "This session's segments", "saved": f"Uploaded model ({saved.name})"}.get,
-            help="Label both dates with the segments fitted here, or with a model saved earlier (e.g. last quarter's).",
-        ) == "saved"
-        if use_saved:
-            ui.saved_bundle()  # a model that cannot be used says why here and stops the page
-        model = ui.trend_model(use_saved)
 
         with st.spinner("Scoring customers at both dates…"):
             migration = ui.current_migration(model, from_date, to_date, by, active_days)
@@ -181,15 +187,25 @@ if segments_tab.open:
         if st.session_state.get("trends_flow") not in options:
             st.session_state["trends_flow"] = tuple(default)
 
-        st.plotly_chart(migration_sankey(migration, highlight=st.session_state["trends_flow"]), width="stretch", key="trends_sankey")
-        st.plotly_chart(
-            crosstab_heatmap(
-                migration.shares, migration.matrix, title=f"Migration matrix: where each group of {from_date} is on {to_date}",
-                x_title=f"on {to_date}", y_title=f"on {from_date}", clickable=True, share_title=f"share of the {from_date} group",
-            ),
-            width="stretch", key="trends_matrix", on_select="rerun", selection_mode="points",
-        )
-        st.caption("Click a cell to list its customers below.")
+        # The moves as a matrix or as flows, one drawn at a time: the Sankey diagram alone cost a revisit 0.3 s of
+        # drawing in Chromium (bench/RESULTS.md).
+        matrix_tab, flows_tab = st.tabs(["Matrix", "Flows"], key="trends_picture", on_change="rerun")
+        if matrix_tab.open:
+            matrix_tab.plotly_chart(
+                crosstab_heatmap(
+                    migration.shares, migration.matrix, title=f"Migration matrix: where each group of {from_date} is on {to_date}",
+                    x_title=f"on {to_date}", y_title=f"on {from_date}", clickable=True, share_title=f"share of the {from_date} group",
+                ),
+                width="stretch", key="trends_matrix", on_select="rerun", selection_mode="points",
+            )
+            matrix_tab.caption("Click a cell to list its customers below.")
+        if flows_tab.open:
+            flows_tab.plotly_chart(
+                migration_sankey(migration, highlight=st.session_state["trends_flow"]), width="stretch", key="trends_sankey"
+            )
+            flows_tab.caption("The flow chosen below is highlighted.")
+        if not matrix_tab.open:  # a click on the matrix drawn again is a new click, even on the same cell
+            st.session_state.pop("trends_clicked", None)
         with st.expander("The matrix as numbers"):
             st.dataframe(migration.matrix, width="stretch", key="trends_counts")
         with st.expander(f"How the counts on {to_date} add up to the Segments page's"):
@@ -237,8 +253,14 @@ if segments_tab.open:
             on_click="ignore", icon=":material/folder_zip:", key="trends_download_all",
         )
 
-        st.markdown("#### Segment sizes over time")
-        every_column, share_column = st.columns([2, 1])
+if sizes_tab.open:
+    with sizes_tab:
+        st.caption(
+            "Customers are scored with the same model at the end of every month (or week) of the file: how each segment "
+            "grew or shrank."
+        )
+        by_column, left_column, every_column, share_column = st.columns([2, 1, 1.4, 0.8])
+        _, by, active_days, model = labelling(by_column, left_column)
         every = every_column.radio(
             "Snapshots", ["month", "week"], format_func={"month": "Monthly", "week": "Weekly"}.get, horizontal=True, key="trends_every",
             help="Customers are scored with the same model at the end of every month (or week) of the file.",

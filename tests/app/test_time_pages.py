@@ -58,7 +58,10 @@ def test_trends_page_shows_the_libraries_migration():
     # Per segment, the counts add up to the Segments page's once the customers counted as Left are added back.
     reconcile = next(df.value for df in at.dataframe if "counted_as_left" in df.value.columns)
     assert reconcile.drop(index="Total")["customers"].to_dict() == run.labelled["rfm_segment"].value_counts().to_dict()
-    assert len(at.get("plotly_chart")) == 3  # Sankey, matrix, sizes over time
+    # One picture of the moves at a time: the matrix, and the Sankey diagram in its tab; the sizes have their own tab.
+    [matrix] = at.get("plotly_chart")
+    assert json.loads(matrix.proto.spec)["layout"]["title"]["text"].startswith("Migration matrix: where each group of")
+    assert [tab.label for tab in at.tabs] == ["Who moved", "Matrix", "Flows", "Sizes over time", "Cohorts"]
     counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
     pd.testing.assert_frame_equal(counts, expected.matrix)
     # The default flow is the largest move; its customers are listed and offered as a CSV.
@@ -93,16 +96,35 @@ def test_choosing_a_flow_lists_its_customers():
     assert stayed.startswith(f"{listing['from'].iloc[0]} (stayed)")
 
 
+def test_the_moves_as_flows_and_the_sizes_over_time_in_their_tabs():
+    at = open_page("pages/trends.py")
+    flow = at.selectbox(key="trends_flow").value
+    open_tab(at, "trends_picture", "Flows")
+    assert not at.exception
+    [sankey] = at.get("plotly_chart")
+    assert json.loads(sankey.proto.spec)["data"][0]["type"] == "sankey"
+    assert at.selectbox(key="trends_flow").value == flow  # the flow chosen below is the one highlighted
+    open_tab(at, "trends_tab", "Sizes over time")
+    assert not at.exception
+    [sizes] = at.get("plotly_chart")
+    assert json.loads(sizes.proto.spec)["layout"]["title"]["text"].startswith("Segment sizes over time")
+    assert any(c.value.startswith("Customers are scored with the same model at the end of every month") for c in at.caption)
+
+
 def test_trends_by_cluster_weekly_and_bad_dates():
     at = open_page("pages/trends.py")
     at.radio(key="trends_by").set_value("cluster_name").run()
+    open_tab(at, "trends_tab", "Sizes over time")
+    assert at.radio(key="trends_by").value == "cluster_name"  # the shared controls keep their values from tab to tab
     at.radio(key="trends_every").set_value("week").run()
     at.selectbox(key="trends_left").set_value(0).run()
     assert not at.exception
+    assert any("weekly" not in c.value and "snapshots from" in c.value for c in at.caption)
+    open_tab(at, "trends_tab", "Who moved")
+    assert at.radio(key="trends_by").value == "cluster_name" and at.selectbox(key="trends_left").value == 0
     counts = next(df.value for df in at.dataframe if df.value.index.name == "from")
     names = set(_demo_run().labelled["segment_name"])
     assert set(counts.columns) <= names and LEFT not in counts.columns  # nobody leaves
-    assert any("weekly" not in c.value and "snapshots from" in c.value for c in at.caption)
     first, last = at.date_input(key="trends_dates").value
     at.date_input(key="trends_dates").set_value((last, first)).run()
     assert not at.exception
@@ -116,7 +138,7 @@ def test_trends_cohorts_tab_shows_the_librarys_cohorts():
     at = app_test().run()
     at.session_state["trends_tab"] = "Cohorts"  # straight to the tab: it needs no segments, clusters or model
     at.switch_page("pages/trends.py").run()
-    assert [tab.label for tab in at.tabs] == ["Segments over time", "Cohorts"]
+    assert [tab.label for tab in at.tabs] == ["Who moved", "Sizes over time", "Cohorts"]
     assert not at.exception and not at.error
     metrics = metric_values(at)
     assert _count(metrics["Cohorts"]) == len(expected.sizes) and _count(metrics["Customers"]) == 2999 == expected.sizes.sum()
@@ -139,8 +161,8 @@ def test_trends_cohorts_tab_shows_the_librarys_cohorts():
     assert "cumulative revenue per customer" in figure["layout"]["title"]["text"]
     table = next(df.value for df in at.dataframe if "month_0" in df.value.columns)
     pd.testing.assert_frame_equal(table, expected.as_frames()["revenue"])
-    open_tab(at, "trends_tab", "Segments over time")  # the other tab is still whole
-    assert not at.exception and len(at.get("plotly_chart")) == 3
+    open_tab(at, "trends_tab", "Who moved")  # the other tabs are still whole
+    assert not at.exception and len(at.get("plotly_chart")) == 1
 
 
 def test_trends_cohorts_on_one_month_of_orders_warns():

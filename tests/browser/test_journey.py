@@ -283,10 +283,7 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         expect(metric_value(page, f"On {moves.from_date}")).to_have_text(f"{moves.customers_at_from_date:,}")
         expect(metric_value(page, "New since")).to_have_text(f"{(customers['from'] == 'New customer').sum():,}")
         expect(metric_value(page, f"Left by {moves.to_date}")).to_have_text(f"{moves.left_at_to_date:,}")
-        sankey = live(page, ".st-key-trends_sankey").locator(".js-plotly-plot")
-        expect(sankey).to_contain_text("New customer", timeout=WAIT_MS)
-        expect(live(page, ".st-key-trends_matrix").locator(".js-plotly-plot")).to_contain_text("Migration matrix")
-        expect(live(page, ".st-key-trends_sizes").locator(".js-plotly-plot")).to_contain_text("Segment sizes over time")
+        expect(live(page, ".st-key-trends_matrix").locator(".js-plotly-plot")).to_contain_text("Migration matrix", timeout=WAIT_MS)
         flows = moves.flows[moves.flows["from"] != moves.flows["to"]]
         largest = flows.sort_values("customers", ascending=False, kind="stable").iloc[0]
         flow_button = live(page, ".st-key-trends_download_flow").get_by_role("button")
@@ -314,6 +311,15 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
         )
         assert_no_exception(page)
         page.screenshot(path=tmp_path / "9a-trends.png")
+        # The same moves as flows, and the segments' sizes over time: each in its tab, drawn when opened.
+        page.get_by_role("tab", name="Flows").click()
+        sankey = live(page, ".st-key-trends_sankey").locator(".js-plotly-plot")
+        expect(sankey).to_contain_text("New customer", timeout=WAIT_MS)
+        page.get_by_role("tab", name="Sizes over time").click()
+        sizes = live(page, ".st-key-trends_sizes").locator(".js-plotly-plot")
+        expect(sizes).to_contain_text("Segment sizes over time", timeout=WAIT_MS)
+        settled(page)
+        assert_no_exception(page)
 
         # 10a'. Trends, Cohorts tab: the retention heat map of the workbook's monthly cohorts, as the library
         # computes them; the switch redraws it as revenue per customer; retention.csv downloads.
