@@ -51,7 +51,9 @@ PAGES = ("RFM", "Clusters", "Segments", "Trends", "Value", "Export", "What if")
 #: The last element each page draws: a visit is over when it is on screen (and nothing is running or stale).
 LAST_ELEMENT = {
     "Data": ':has([data-testid="stPageLink"])', "RFM": ".st-key-hist_monetary", "Clusters": ".st-key-compare", "Segments": ".st-key-pca",
-    "Trends": ".st-key-trends_sizes", "Value": ".st-key-value_box", "Export": ".st-key-model", "What if": ".st-key-whatif_pca",
+    "Trends": ".st-key-trends_download_all",
+    # A file the purchase models cannot be fitted to (the synthetic workbook) gets the page's warning instead.
+    "Value": ':is(.st-key-value_box, :has([data-testid="stAlertContentWarning"]))', "Export": ".st-key-model", "What if": ".st-key-whatif_pca",
 }
 TIMEOUT_MS = 300_000
 #: Records, in the page, when its document last changed (``window.__lastChange``, ms since the page's time origin).
