@@ -47,14 +47,20 @@ from devkit.browser import (  # noqa: E402
 )
 from rfm.reading.memory import process_tree_rss_mb  # noqa: E402
 
-PAGES = ("RFM", "Clusters", "Segments", "Trends", "Value", "Export", "What if")
+PAGES = ("RFM", "Clusters", "Segments", "Trends", "Value", "Backtest", "Audiences", "Export", "What if", "Score")
 #: The last element each page draws: a visit is over when it is on screen (and nothing is running or stale).
 LAST_ELEMENT = {
     "Data": ':has([data-testid="stPageLink"])', "RFM": ".st-key-hist_monetary", "Clusters": ".st-key-compare", "Segments": ".st-key-pca",
     "Trends": ".st-key-trends_download_all",
     # A file the purchase models cannot be fitted to (the synthetic workbook) gets the page's warning instead.
-    "Value": ':is(.st-key-value_box, :has([data-testid="stAlertContentWarning"]))', "Export": ".st-key-model", "What if": ".st-key-whatif_pca",
+    "Value": ':is(.st-key-value_box, :has([data-testid="stAlertContentWarning"]))',
+    "Backtest": ".st-key-backtest_gains",  # its last element, the segments' table, has no key class (a dataframe)
+    # Nothing published to the workspace, no model uploaded: their first elements, then the run's end (settled).
+    "Audiences": ':has([data-testid="stHeading"])', "Score": ".st-key-model_upload",
+    "Export": ".st-key-model", "What if": ".st-key-whatif_pca",
 }
+#: Page titles that are not the page's name in the menu.
+HEADINGS = {"Score": "Score with a saved model"}
 TIMEOUT_MS = 300_000
 #: Records, in the page, when its document last changed (``window.__lastChange``, ms since the page's time origin).
 LAST_CHANGE = (
@@ -88,7 +94,7 @@ def timed(label: str, action, pid: int, rows: list, since: float | None = None):
 
 def visit(page, name: str):
     page.get_by_test_id("stSidebarNavLink").filter(has_text=name).first.click()
-    page.get_by_role("heading", name=name, exact=True).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name=HEADINGS.get(name, name), exact=True).wait_for(timeout=TIMEOUT_MS)
     live(page, LAST_ELEMENT[name]).first.wait_for(timeout=TIMEOUT_MS)
     settled(page, TIMEOUT_MS)
     return page
