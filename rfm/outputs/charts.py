@@ -588,9 +588,11 @@ def pca_scatter(
         figure.add_scattergl(
             x=projection.coords[rows, 0], y=projection.coords[rows, 1], mode="markers", name=name,
             marker={"color": colour, "size": 6, "opacity": 0.7},
-            customdata=np.column_stack([labels.index[rows].astype(str), rfm_values[rows]]),
-            hovertemplate="customer %{customdata[0]}<br>recency %{customdata[1]} days, %{customdata[2]} orders<br>"
-            "monetary %{customdata[3]:,.2f}<extra>" + name + "</extra>",
+            # The ids as text and the numbers apart: one array of Python objects (ids and numbers together) took
+            # plotly 0.1 s to copy, on every visit of the page, for 5,000 points.
+            text=np.asarray(labels.index[rows].astype(str), dtype=str), customdata=rfm_values[rows],
+            hovertemplate="customer %{text}<br>recency %{customdata[0]} days, %{customdata[1]} orders<br>"
+            "monetary %{customdata[2]:,.2f}<extra>" + name + "</extra>",
         )
     centre_names = [cluster_name(names, i) for i in range(len(projection.center_coords))]
     figure.add_scatter(
