@@ -477,16 +477,28 @@ def current_holdout(days: int, purchase_model: str = "bgnbd"):
     return _holdout(dataset.digest, dataset.name, choices, days, purchase_model, dataset.data)
 
 
-def current_kpis(by: str):
-    """Campaign KPIs of the session's segments over the session's period (:func:`rfm.segment_run.segment_kpis`);
-    ``None`` when every order is on one day."""
+@cached_outcome(max_entries=16)
+def _kpis(digest: str, name: str, choices: Choices, segments: SegmentSettings, clustering, k: int, algorithm: str, renames, period,
+          by: str, _data: bytes):
     from rfm.segment_run import segment_kpis
+
+    return segment_kpis(_run(digest, name, choices, segments, clustering, k, algorithm, renames, _data), period, by)
+
+
+def current_kpis(by: str):
+    """Campaign KPIs of the session's segments over the session's period (:func:`rfm.segment_run.segment_kpis`,
+    cached); ``None`` when every order is on one day."""
     from rfm.trends.timeline import has_period
 
     run = current_run()
     if not has_period(run.analysis.orders, run.analysis.report.analysis_date):
         return None
-    return guarded(lambda: segment_kpis(run, current_period(run.analysis), by))
+    digest, name, choices, segments, clustering = _cluster_key()
+    k, algorithm = current_pick()
+    period = current_period(run.analysis)
+    return guarded(
+        lambda: _kpis(digest, name, choices, segments, clustering, k, algorithm, current_renames(), period, by, current_dataset().data)
+    )
 
 
 def trend_model(use_saved: bool = False) -> tuple:
