@@ -44,6 +44,7 @@ navigation = st.navigation(pages)
 ui.mark_routed()
 ui.sidebar_identity(entry)
 try:
-    navigation.run()
+    with ui.running():  # a preload waiting for a quiet server waits for this run (ui.preload)
+        navigation.run()
 except Exception as error:  # bad input is shown by ui.guarded; anything else is a bug: logged, apologised for
     ui.apologise(error)

@@ -105,6 +105,10 @@ def main() -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--pages", nargs="*", default=list(PAGES), choices=PAGES)
     parser.add_argument("--algorithm", choices=("K-Means", "Gaussian mixture", "DBSCAN", "HDBSCAN", "kmeans", "gmm", "dbscan", "hdbscan"))
+    parser.add_argument(
+        "--dwell", type=float, default=0.0,
+        help="seconds on the Data page after the upload before the first visit, as a user reading the ledger (default: none)",
+    )
     parser.add_argument("--root", type=Path, help="serve the app from this checkout instead (e.g. a git worktree of an earlier commit)")
     args = parser.parse_args()
     if args.root:
@@ -155,6 +159,9 @@ def main() -> int:
                 return page
 
             timed(f"upload {args.file.name} -> ledger", upload, server.pid, rows)
+            if args.dwell:
+                print(f"(on the Data page for {args.dwell:g} s)", flush=True)
+                time.sleep(args.dwell)
             for name in args.pages:
                 timed(f"{name}: first visit", lambda: visit(page, name), server.pid, rows)
                 if name == "Clusters" and algorithm:

@@ -39,7 +39,6 @@ from ui.cache import (
     fitted_cluster_names,
     mapping_guess,
     open_workspace,
-    preload_clustering,
     publish_current_run,
     published_customers,
     published_run,
@@ -58,6 +57,7 @@ from ui.errors import (
     safely,
     shown_or_none,
 )
+from ui.preload import preload_clustering, running
 from ui.state import (
     CHOICES,
     CLUSTER_PICK,
@@ -194,6 +194,7 @@ __all__ = [
     "require_router",
     "restore_segment_settings",
     "run_token",
+    "running",
     "safely",
     "saved_bundle",
     "saved_model",

@@ -4,8 +4,6 @@ current session's ``current_*`` accessors that show a bad-input message and stop
 from __future__ import annotations
 
 import functools
-import sys
-import threading
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -14,6 +12,7 @@ from rfm.errors import RFMInputError
 from rfm.scoring.classic import SegmentSettings
 from ui import state
 from ui.errors import guarded
+from ui.preload import preload_engine
 from ui.state import (
     CLUSTER_PICK,
     PERIOD,
@@ -330,47 +329,6 @@ def algorithm_comparison(k: int):
         rows.append(guarded(lambda algorithm=algorithm: _comparison(digest, name, choices, segments, clustering, k, algorithm, data)))
     bar.empty()
     return pd.concat(rows)
-
-
-def preload_clustering() -> None:
-    """Start importing what the Clusters page computes with (scikit-learn and SciPy: about 1.7 s of CPU on the 2-core
-    machine, most of a first visit's 3.5 s) in a background thread, once per process, so that the visit does not wait
-    for it. A page calls it last, once everything it shows has been sent; a visit that comes before the import ends
-    waits only for the rest of it (Python's import lock)."""
-    _in_background("preload-clustering", "sklearn.cluster", _import_clustering)
-
-
-def preload_engine() -> None:
-    """Start importing the engine (ibis and DuckDB, and a first connection: about half a second) in a background thread
-    while a file is being read: the app opens without it, and the first file should not wait for it after its read."""
-    _in_background("preload-engine", "ibis.backends.duckdb", _import_engine)
-
-
-def _in_background(name: str, module: str, target) -> None:
-    """``target`` in a daemon thread called ``name``, unless ``module`` is loaded or that thread is running. No state
-    of its own: the modules loaded, and the thread running by its name, say whether it is done or under way (two
-    sessions racing start two threads; the second finds the modules imported)."""
-    if module in sys.modules or any(thread.name == name for thread in threading.enumerate()):
-        return
-    threading.Thread(target=target, name=name, daemon=True).start()
-
-
-def _import_engine() -> None:
-    from rfm.cleaning import engine
-
-    engine.connect().disconnect()
-
-
-def _import_clustering() -> None:
-    from importlib import import_module
-
-    from rfm.clustering.threads import limit_threads
-
-    # In the order the Clusters page imports them, so that the page's own imports wait on these, never cross them.
-    for module in ("rfm.clustering.fit", "rfm.backtest.separation", "rfm.trends.timeline"):
-        import_module(module)
-    with limit_threads(1):  # makes, once, the controller the fits use (it lists every loaded library)
-        pass
 
 
 @cached_outcome(max_entries=8)

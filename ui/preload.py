@@ -1,0 +1,96 @@
+"""Libraries a later page needs, imported in a background thread before it is visited: scikit-learn and SciPy for
+every page that clusters, the engine (ibis and DuckDB) for cleaning a file.
+
+A background import shares the server's one interpreter lock with every script run and with the server answering the
+browser, so it is started either when a page has sent everything it shows (the RFM page: the Clusters page is next),
+or once the server has been quiet for a while (the Data page: a person reading the ledger, about to go anywhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+
+#: Seconds without a script run, in any session, before a preload asked to wait for quiet starts: time for the
+#: browser to draw what the last run sent (about 1.3 s at most in Chromium on 2 cores, bench/RESULTS.md).
+QUIET_S = 2.0
+
+_activity = threading.Condition()
+_runs = 0  # script runs under way, every session
+_last_end = 0.0  # time.monotonic() when the last of them ended
+_hurry = threading.Event()  # a page asked for the clustering libraries now: stop waiting for quiet
+
+
+@contextlib.contextmanager
+def running():
+    """Wraps a script run (the entry script's page run): a preload that waits for quiet waits for it, and for
+    :data:`QUIET_S` after it."""
+    global _runs, _last_end
+    with _activity:
+        _runs += 1
+    try:
+        yield
+    finally:
+        with _activity:
+            _runs -= 1
+            _last_end = time.monotonic()
+            _activity.notify_all()
+
+
+def _wait_for_quiet(quiet_s: float) -> None:
+    while not _hurry.is_set():
+        with _activity:
+            if _runs == 0 and time.monotonic() - _last_end >= quiet_s:
+                return
+            _activity.wait(0.25)
+
+
+def preload_clustering(when_quiet: bool = False) -> None:
+    """Start importing what the Clusters page computes with (scikit-learn and SciPy: about 1.7 s of CPU on the 2-core
+    machine, most of a first visit's 3.5 s) in a background thread, once per process, so that the visit does not wait
+    for it; a visit that comes before the import ends waits only for the rest of it (Python's import lock).
+
+    A page calls it last, once everything it shows has been sent. ``when_quiet``: the import starts only once no
+    script has run for :data:`QUIET_S` seconds (or a page asks for it now), so that it does not slow what the user
+    does next if that comes at once."""
+    if not when_quiet:
+        _hurry.set()
+        with _activity:
+            _activity.notify_all()  # a preload waiting for quiet starts now
+    _in_background("preload-clustering", "sklearn.cluster", _import_clustering)
+
+
+def preload_engine() -> None:
+    """Start importing the engine (ibis and DuckDB, and a first connection: about half a second) in a background thread
+    while a file is being read: the app opens without it, and the first file should not wait for it after its read."""
+    _in_background("preload-engine", "ibis.backends.duckdb", _import_engine)
+
+
+def _in_background(name: str, module: str, target) -> None:
+    """``target`` in a daemon thread called ``name``, unless ``module`` is loaded or that thread is running. No state
+    of its own: the modules loaded, and the thread running by its name, say whether it is done or under way (two
+    sessions racing start two threads; the second finds the modules imported)."""
+    if module in sys.modules or any(thread.name == name for thread in threading.enumerate()):
+        return
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def _import_engine() -> None:
+    from rfm.cleaning import engine
+
+    engine.connect().disconnect()
+
+
+def _import_clustering() -> None:
+    from importlib import import_module
+
+    _wait_for_quiet(QUIET_S)
+    from rfm.clustering.threads import limit_threads
+
+    # In the order the Clusters page imports them, so that the page's own imports wait on these, never cross them.
+    for module in ("rfm.clustering.fit", "rfm.backtest.separation", "rfm.trends.timeline"):
+        import_module(module)
+    with limit_threads(1):  # makes, once, the controller the fits use (it lists every loaded library)
+        pass
