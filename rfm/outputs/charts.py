@@ -588,8 +588,8 @@ def pca_scatter(
         figure.add_scattergl(
             x=projection.coords[rows, 0], y=projection.coords[rows, 1], mode="markers", name=name,
             marker={"color": colour, "size": 6, "opacity": 0.7},
-            # The ids as text and the numbers apart: one array of Python objects (ids and numbers together) took
-            # plotly 0.1 s to copy, on every visit of the page, for 5,000 points.
+            # The ids as text and the numbers apart: plotly copies one array of Python objects (ids and numbers
+            # together) item by item, on every draw (bench/RESULTS.md).
             text=np.asarray(labels.index[rows].astype(str), dtype=str), customdata=rfm_values[rows],
             hovertemplate="customer %{text}<br>recency %{customdata[0]} days, %{customdata[1]} orders<br>"
             "monetary %{customdata[2]:,.2f}<extra>" + name + "</extra>",
