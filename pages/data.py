@@ -234,5 +234,6 @@ st.dataframe(
 )
 st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon=":material/arrow_forward:")
 st.page_link("pages/score.py", label="Or score this file with a saved model (model.json)", icon=":material/calculate:")
-# Any page from here may cluster: scikit-learn is imported while the user reads the ledger, not when they click.
-ui.preload_clustering(when_quiet=True)
+# Any page from here may cluster: scikit-learn's import, the k-sweep and the fit are made while the user reads the
+# ledger, not when they click.
+ui.prepare_clusters()

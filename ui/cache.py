@@ -12,9 +12,10 @@ from rfm.errors import RFMInputError
 from rfm.scoring.classic import SegmentSettings
 from ui import state
 from ui.errors import guarded
-from ui.preload import preload_engine
+from ui.preload import ahead, preload_engine, when_quiet
 from ui.state import (
     CLUSTER_PICK,
+    CLUSTERING,
     PERIOD,
     PUBLISHED,
     Choices,
@@ -80,6 +81,8 @@ def _read(digest: str, name: str, sheets: tuple[str, ...], _data: bytes):
     """
     from rfm.reading.scan import open_transactions
 
+    if ahead():  # the session's rows are its own: no file is read ahead of its user (ui.preload.when_quiet)
+        raise LookupError(f"{name} is not read ahead of the user")
     key = (digest, sheets)
     held = st.session_state.get(state.RAW)
     if held is not None and held[0] == key:
@@ -290,6 +293,29 @@ def current_sweep():
     """The k-sweep for the current data and clustering settings (cached)."""
     digest, name, choices, segments, clustering = _cluster_key()
     return guarded(lambda: _sweep(digest, name, choices, segments, clustering, current_dataset().data))
+
+
+def prepare_clusters() -> None:
+    """For a file of the user's, what every clustering page starts with, made while the server is quiet
+    (:func:`ui.preload.when_quiet`), once a page has shown what it shows: scikit-learn's import, the k-sweep of the
+    session's settings and the fit of the chosen (else the recommended) k. The pages then find them in the cache."""
+    dataset = current_dataset()
+    if dataset.is_demo:  # shown from its summary, not read: a new visitor's first page loads nothing more
+        return
+    choices, segments, renames = current_choices(), current_segment_settings(), current_renames()
+    clustering = st.session_state.get(CLUSTERING)  # None: the defaults (reading them imports scikit-learn)
+    pick = st.session_state.get(CLUSTER_PICK)
+
+    def prepare() -> None:
+        from rfm.clustering.fit import ClusterSettings
+
+        settings = clustering or ClusterSettings()
+        sweep = _sweep(dataset.digest, dataset.name, choices, segments, settings, dataset.data)
+        k, algorithm = pick or (sweep.recommended_k, "kmeans")
+        if k:
+            _clusters(dataset.digest, dataset.name, choices, segments, settings, k, algorithm, renames, dataset.data)
+
+    when_quiet(f"prepare-clusters-{dataset.digest[:16]}", prepare)
 
 
 def current_pick() -> tuple[int, str]:

@@ -1,31 +1,34 @@
-"""Libraries a later page needs, imported in a background thread before it is visited: scikit-learn and SciPy for
-every page that clusters, the engine (ibis and DuckDB) for cleaning a file.
+"""What a later page needs, made in a background thread before it is visited: scikit-learn and SciPy for every page
+that clusters, the engine (ibis and DuckDB) for cleaning a file, and (:func:`when_quiet`) a session's own results.
 
-A background import shares the server's one interpreter lock with every script run and with the server answering the
-browser, so it is started either when a page has sent everything it shows (the RFM page: the Clusters page is next),
-or once the server has been quiet for a while (the Data page: a person reading the ledger, about to go anywhere).
+Background work shares the server's one interpreter lock with every script run and with the server answering the
+browser, so it starts either when a page has sent everything it shows (the RFM page: the Clusters page is next), or
+once the server has been quiet for a while (the Data page after an upload: a person reading the ledger, about to go
+anywhere).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 
-#: Seconds without a script run, in any session, before a preload asked to wait for quiet starts: time for the
-#: browser to draw what the last run sent (about 1.3 s at most in Chromium on 2 cores, bench/RESULTS.md).
+#: Seconds without a script run, in any session, before work ahead of the user starts: time for the browser to draw
+#: what the last run sent (about 1.3 s at most in Chromium on 2 cores, bench/RESULTS.md).
 QUIET_S = 2.0
 
 _activity = threading.Condition()
 _runs = 0  # script runs under way, every session
 _last_end = 0.0  # time.monotonic() when the last of them ended
-_hurry = threading.Event()  # a page asked for the clustering libraries now: stop waiting for quiet
+_thread = threading.local()  # .ahead: this thread works ahead of the user (when_quiet)
 
 
 @contextlib.contextmanager
 def running():
-    """Wraps a script run (the entry script's page run): a preload that waits for quiet waits for it, and for
+    """Wraps a script run (the entry script's page run): work ahead of the user waits for it, and for
     :data:`QUIET_S` after it."""
     global _runs, _last_end
     with _activity:
@@ -36,29 +39,47 @@ def running():
         with _activity:
             _runs -= 1
             _last_end = time.monotonic()
-            _activity.notify_all()
 
 
-def _wait_for_quiet(quiet_s: float) -> None:
-    while not _hurry.is_set():
+def _wait_for_quiet() -> None:
+    while True:
         with _activity:
-            if _runs == 0 and time.monotonic() - _last_end >= quiet_s:
+            if _runs == 0 and time.monotonic() - _last_end >= QUIET_S:
                 return
-            _activity.wait(0.25)
+        time.sleep(0.25)
 
 
-def preload_clustering(when_quiet: bool = False) -> None:
+def when_quiet(name: str, task: Callable[[], object]) -> None:
+    """Run ``task`` in a daemon thread called ``name`` once no script has run for :data:`QUIET_S` seconds, unless a
+    thread of that name is already there: work ahead of the user, on results a page will ask the cache for. A page
+    that asks while it runs waits for it (the cache computes a key once) instead of computing it again.
+
+    An exception ends the task, logged: the page computes the result itself when it is visited. Code that must not
+    run ahead (reading a file, which is the session's) checks :func:`ahead`."""
+    if any(thread.name == name for thread in threading.enumerate()):
+        return
+
+    def work() -> None:
+        _wait_for_quiet()
+        _thread.ahead = True
+        try:
+            task()
+        except Exception:  # ahead of the user: the page computes it again when visited, and says what is wrong
+            logging.getLogger(__name__).info("%s: not made ahead", name, exc_info=True)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+
+
+def ahead() -> bool:
+    """Whether this thread works ahead of the user (:func:`when_quiet`)."""
+    return getattr(_thread, "ahead", False)
+
+
+def preload_clustering() -> None:
     """Start importing what the Clusters page computes with (scikit-learn and SciPy: about 1.7 s of CPU on the 2-core
     machine, most of a first visit's 3.5 s) in a background thread, once per process, so that the visit does not wait
-    for it; a visit that comes before the import ends waits only for the rest of it (Python's import lock).
-
-    A page calls it last, once everything it shows has been sent. ``when_quiet``: the import starts only once no
-    script has run for :data:`QUIET_S` seconds (or a page asks for it now), so that it does not slow what the user
-    does next if that comes at once."""
-    if not when_quiet:
-        _hurry.set()
-        with _activity:
-            _activity.notify_all()  # a preload waiting for quiet starts now
+    for it. A page calls it last, once everything it shows has been sent; a visit that comes before the import ends
+    waits only for the rest of it (Python's import lock)."""
     _in_background("preload-clustering", "sklearn.cluster", _import_clustering)
 
 
@@ -86,7 +107,6 @@ def _import_engine() -> None:
 def _import_clustering() -> None:
     from importlib import import_module
 
-    _wait_for_quiet(QUIET_S)
     from rfm.clustering.threads import limit_threads
 
     # In the order the Clusters page imports them, so that the page's own imports wait on these, never cross them.

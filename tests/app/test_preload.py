@@ -1,13 +1,22 @@
-"""The Clusters page's libraries and the engine load in a background thread, once per process
-(``ui.preload.preload_clustering``, ``ui.preload.preload_engine``); the Data page's preload waits for a quiet server."""
+"""Work ahead of the user (``ui.preload``): the Clusters page's libraries and the engine load in a background thread,
+once per process; after an upload, the k-sweep and the fit are made once the server is quiet, and the pages then find
+them in the cache."""
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
+
+import ui.preload
+from rfm.demo import DEMO_PATH
+from tests.support.app import app_test, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Fresh interpreters: in the test process scikit-learn is long imported, and the preload would do nothing.
+# A fresh interpreter: in the test process scikit-learn is long imported, and the preload would do nothing.
 ONCE = """
 import sys, threading
 from ui.preload import preload_clustering, preload_engine
@@ -28,50 +37,81 @@ assert "rfm.backtest.separation" in sys.modules
 preloaded(preload_engine, "preload-engine", "ibis.backends.duckdb")
 """
 
-WHEN_QUIET = """
-import sys, threading, time
-import ui.preload
-from ui.preload import preload_clustering, running
 
-ui.preload.QUIET_S = 0.5
-with running():  # a page is running, in some session: the preload waits
-    preload_clustering(when_quiet=True)
-    [waiting] = [t for t in threading.enumerate() if t.name == "preload-clustering"]
-    time.sleep(1.0)
-    assert "sklearn" not in sys.modules
-ended = time.monotonic()
-waiting.join(120)  # then starts once nothing has run for QUIET_S
-assert "sklearn.cluster" in sys.modules and time.monotonic() - ended >= 0.5
-"""
-
-HURRIED = """
-import sys, threading, time
-from ui.preload import preload_clustering, running
-
-with running():
-    preload_clustering(when_quiet=True)
-    [waiting] = [t for t in threading.enumerate() if t.name == "preload-clustering"]
-    time.sleep(0.5)
-    assert "sklearn" not in sys.modules
-    preload_clustering()  # a page asks for it now (the RFM page): the waiting thread starts, no second one
-    assert [t for t in threading.enumerate() if t.name == "preload-clustering"] == [waiting]
-    waiting.join(120)
-    assert "sklearn.cluster" in sys.modules  # while the run is still going
-"""
-
-
-def _run(script: str) -> None:
-    done = subprocess.run([sys.executable, "-c", script], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
+def test_preload_imports_the_clustering_libraries_and_the_engine_once_in_a_background_thread():
+    done = subprocess.run([sys.executable, "-c", ONCE], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
 
 
-def test_preload_imports_the_clustering_libraries_and_the_engine_once_in_a_background_thread():
-    _run(ONCE)
+def _join(prefix: str, timeout_s: float = 10) -> None:
+    """Until the thread(s) whose names start with ``prefix`` are done (gone already, if quick)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(prefix):
+            thread.join(timeout_s)
 
 
-def test_a_preload_asked_to_wait_for_quiet_waits_for_every_run_to_end_and_then_some():
-    _run(WHEN_QUIET)
+def test_work_ahead_waits_until_no_run_has_gone_on_for_the_quiet_time(monkeypatch):
+    monkeypatch.setattr(ui.preload, "QUIET_S", 0.5)
+    done: list[tuple[float, bool]] = []
+    with ui.preload.running():  # a page is running, in some session
+        ui.preload.when_quiet("test-ahead", lambda: done.append((time.monotonic(), ui.preload.ahead())))
+        ui.preload.when_quiet("test-ahead", lambda: done.append((0.0, False)))  # one at a time: not a second one
+        time.sleep(1.0)
+        assert done == []
+    ended = time.monotonic()
+    _join("test-ahead")
+    [(started, ahead)] = done
+    assert started - ended >= 0.5 and ahead and not ui.preload.ahead()
 
 
-def test_a_page_that_asks_for_the_libraries_now_starts_the_waiting_preload():
-    _run(HURRIED)
+def test_a_failure_ahead_of_the_user_is_logged_not_raised(monkeypatch, caplog):
+    monkeypatch.setattr(ui.preload, "QUIET_S", 0.0)
+    caplog.set_level("INFO", logger="ui.preload")
+    ui.preload.when_quiet("test-fails", lambda: 1 / 0)
+    _join("test-fails")
+    assert "test-fails: not made ahead" in caplog.text and "ZeroDivisionError" in caplog.text
+
+
+def test_after_an_upload_the_sweep_and_the_fit_are_made_ahead_and_the_pages_find_them(monkeypatch):
+    import rfm.clustering.fit as fit
+
+    monkeypatch.setattr(ui.preload, "QUIET_S", 0.2)
+    at = app_test().run()
+    assert not [t for t in threading.enumerate() if t.name.startswith("prepare-clusters-")]  # the demo: nothing ahead
+    at = upload(at, "orders.xlsx", DEMO_PATH.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert not at.exception
+    _join("prepare-clusters-", 300)
+    made = []
+    for name in ("run_sweep", "fit_clusters"):
+        original = getattr(fit, name)
+        monkeypatch.setattr(fit, name, lambda *args, _original=original, _name=name, **kwargs: made.append(_name) or _original(*args, **kwargs))
+    at.switch_page("pages/clusters.py").run()
+    assert not at.exception
+    assert made == [], f"the Clusters page made {made} again"
+    assert at.info[0].value.startswith("**Recommended k = ")
+    at.switch_page("pages/cluster_segments.py").run()
+    assert not at.exception and made == []
+
+
+def test_nothing_is_read_ahead_of_the_user(monkeypatch):
+    from ui.cache import _read
+
+    monkeypatch.setattr(ui.preload, "QUIET_S", 0.0)
+    raised = []
+
+    def read():
+        try:
+            _read("digest", "orders.csv", (), b"Invoice\n1\n")
+        except LookupError as error:
+            raised.append(str(error))
+
+    ui.preload.when_quiet("test-read", read)
+    _join("test-read")
+    assert raised == ["orders.csv is not read ahead of the user"]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left():
+    yield
+    _join("test-")
+    _join("prepare-clusters-", 300)
