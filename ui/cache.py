@@ -4,6 +4,7 @@ current session's ``current_*`` accessors that show a bad-input message and stop
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -295,6 +296,10 @@ def current_sweep():
     return guarded(lambda: _sweep(digest, name, choices, segments, clustering, current_dataset().data))
 
 
+#: The file's digest -> the last choices the Data page asked to prepare clusters for (their hash).
+_prepare_latest: dict[str, str] = {}
+
+
 def prepare_clusters() -> None:
     """For a file of the user's, what every clustering page starts with, made while the server is quiet
     (:func:`ui.preload.when_quiet`), once a page has shown what it shows: scikit-learn's import, the k-sweep of the
@@ -305,17 +310,21 @@ def prepare_clusters() -> None:
     choices, segments, renames = current_choices(), current_segment_settings(), current_renames()
     clustering = st.session_state.get(CLUSTERING)  # None: the defaults (reading them imports scikit-learn)
     pick = st.session_state.get(CLUSTER_PICK)
+    key = hashlib.sha256(repr((dataset.digest, choices, segments, clustering, pick, renames)).encode()).hexdigest()[:16]
+    _prepare_latest[dataset.digest] = key
 
     def prepare() -> None:
         from rfm.clustering.fit import ClusterSettings
 
+        if _prepare_latest.get(dataset.digest) != key:  # the choices changed while it waited: made for the new ones
+            return
         settings = clustering or ClusterSettings()
         sweep = _sweep(dataset.digest, dataset.name, choices, segments, settings, dataset.data)
         k, algorithm = pick or (sweep.recommended_k, "kmeans")
         if k:
             _clusters(dataset.digest, dataset.name, choices, segments, settings, k, algorithm, renames, dataset.data)
 
-    when_quiet(f"prepare-clusters-{dataset.digest[:16]}", prepare)
+    when_quiet(f"prepare-clusters-{key}", prepare)
 
 
 def current_pick() -> tuple[int, str]:

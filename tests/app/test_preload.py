@@ -12,7 +12,7 @@ import pytest
 
 import ui.preload
 from rfm.demo import DEMO_PATH
-from tests.support.app import app_test, upload
+from tests.support.app import app_test, open_box, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,24 +73,46 @@ def test_a_failure_ahead_of_the_user_is_logged_not_raised(monkeypatch, caplog):
 
 
 def test_after_an_upload_the_sweep_and_the_fit_are_made_ahead_and_the_pages_find_them(monkeypatch):
-    import rfm.clustering.fit as fit
-
     monkeypatch.setattr(ui.preload, "QUIET_S", 0.2)
     at = app_test().run()
     assert not [t for t in threading.enumerate() if t.name.startswith("prepare-clusters-")]  # the demo: nothing ahead
     at = upload(at, "orders.xlsx", DEMO_PATH.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert not at.exception
     _join("prepare-clusters-", 300)
-    made = []
-    for name in ("run_sweep", "fit_clusters"):
-        original = getattr(fit, name)
-        monkeypatch.setattr(fit, name, lambda *args, _original=original, _name=name, **kwargs: made.append(_name) or _original(*args, **kwargs))
+    made = _counting(monkeypatch)
     at.switch_page("pages/clusters.py").run()
     assert not at.exception
     assert made == [], f"the Clusters page made {made} again"
     assert at.info[0].value.startswith("**Recommended k = ")
     at.switch_page("pages/cluster_segments.py").run()
     assert not at.exception and made == []
+
+
+def _counting(monkeypatch, names=("run_sweep", "fit_clusters")) -> list[str]:
+    """What the library's sweep and fit are called for from now on."""
+    import rfm.clustering.fit as fit
+
+    made: list[str] = []
+    for name in names:
+        original = getattr(fit, name)
+        monkeypatch.setattr(fit, name, lambda *args, _original=original, _name=name, **kwargs: made.append(_name) or _original(*args, **kwargs))
+    return made
+
+
+def test_choices_changed_while_it_waits_are_prepared_once_for_the_new_ones(monkeypatch):
+    monkeypatch.setattr(ui.preload, "QUIET_S", 3600.0)
+    at = upload(app_test().run(), "orders.xlsx", DEMO_PATH.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at = open_box(at, "cleaning_open")
+    [duplicates] = [box for box in at.checkbox if box.label == "Remove exact duplicate rows"]
+    duplicates.check()
+    [apply] = [button for button in at.button if button.label == "Apply cleaning options"]
+    apply.click().run()
+    assert not at.exception
+    assert len([t for t in threading.enumerate() if t.name.startswith("prepare-clusters-")]) == 2  # one per choices
+    made = _counting(monkeypatch)
+    monkeypatch.setattr(ui.preload, "QUIET_S", 0.0)
+    _join("prepare-clusters-", 300)
+    assert made == ["run_sweep", "fit_clusters"]  # for the new choices only
 
 
 def test_nothing_is_read_ahead_of_the_user(monkeypatch):
