@@ -153,8 +153,7 @@ def main() -> int:
             def upload():
                 page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(args.file)
                 page.get_by_role("heading", name=args.file.name, exact=True).wait_for(timeout=TIMEOUT_MS)
-                expect(live(page).get_by_test_id("stDataFrame").filter(has_text="rows read").or_(
-                    live(page).get_by_test_id("stDataFrame").filter(has_text="rule"))).to_have_count(1, timeout=TIMEOUT_MS)
+                expect(live(page).get_by_test_id("stTable").filter(has_text="rule")).to_have_count(1, timeout=TIMEOUT_MS)
                 settled(page, TIMEOUT_MS)
                 return page
 

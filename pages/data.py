@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -88,12 +89,9 @@ for field in schema.FIELDS:
             "how": "chosen by you" if by_hand else guess.reason_of(field),
         }
     )
-st.dataframe(
-    mapping_rows,
-    hide_index=True,
-    width="stretch",
-    column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="%.2f")},
-)
+# Static tables (the mapping, the ledger) and the clean rows behind a click: the first page a visitor sees then needs
+# none of the interactive grid's scripts, 0.3-0.4 s of a new browser's first visit (bench/RESULTS.md).
+ui.static_table(pd.DataFrame(mapping_rows).set_index("field"), {"confidence": "{:.0%}"})
 
 # The forms and the examples are drawn when opened: every widget costs the browser time on every visit (a new
 # session opened in 2.4 s instead of 2.9 s, bench/RESULTS.md).
@@ -201,18 +199,9 @@ ledger["share of rows"] = ledger["rows"] / report.rows_read
 ledger["revenue"] = ledger["revenue"].round(2)
 ledger["applied"] = ledger["applied"].map({True: "removed", False: "off: would remove"})
 rules_tab, waterfall_tab = st.tabs(["Rules", "Waterfall"], key="ledger_view", on_change="rerun")
-rules_tab.dataframe(
+ui.static_table(
     ledger[["rule", "applied", "rows", "share of rows", "revenue", "example", "description"]],
-    hide_index=True,
-    width="stretch",
-    height="content",
-    column_config={
-        "rows": ui.fitted_number_column(ledger["rows"], format="localized"),
-        "share of rows": st.column_config.NumberColumn(format="percent"),
-        "revenue": ui.fitted_number_column(ledger["revenue"], format="localized"),
-        "example": st.column_config.TextColumn("first example (original row)", width="large"),
-    },
-    key="ledger",
+    {"rows": "{:,}", "share of rows": "{:.1%}", "revenue": "{:,.2f}"}, rules_tab, hide_index=True,
 )
 st.caption(f"Rows read {report.rows_read:,} = rows kept {report.rows_clean:,} + removed {report.rows_removed:,}.")
 examples_box = st.expander("Example rows for each rule, as they are in the file", key="examples_open", on_change="rerun")
@@ -225,13 +214,16 @@ if examples_box.open:
 if waterfall_tab.open:  # Vega-Lite, Streamlit's own: no plotly in the browser; drawn only when asked for (bench/RESULTS.md)
     waterfall_tab.vega_lite_chart(ledger_waterfall_spec(report), width="stretch")
 
-st.markdown("#### Clean transactions (first rows)")
-st.dataframe(
-    result.preview.dropna(axis="columns", how="all"),
-    hide_index=True,
-    width="stretch",
-    column_config={c: st.column_config.NumberColumn(format="%.2f") for c in (schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)},
-)
+preview = result.preview.dropna(axis="columns", how="all")
+preview_box = st.expander(f"The clean transactions: the first {len(preview):,} rows", key="preview_open", on_change="rerun")
+if preview_box.open:
+    preview_box.dataframe(
+        preview,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.2f") for c in (schema.UNIT_PRICE, schema.AMOUNT, schema.LINE_VALUE)},
+        key="preview",
+    )
 st.page_link("pages/rfm_table.py", label="Next: the RFM table", icon=":material/arrow_forward:")
 st.page_link("pages/score.py", label="Or score this file with a saved model (model.json)", icon=":material/calculate:")
 # Any page from here may cluster: scikit-learn's import, the k-sweep and the fit are made while the user reads the

@@ -109,6 +109,7 @@ from ui.widgets import (
     QUICK_WORKBOOK_CELLS,
     XLSX_MIME,
     apply_or_explain,
+    as_text,
     calm_reruns,
     choose_lists,
     clicked_cell,
@@ -117,6 +118,7 @@ from ui.widgets import (
     kpi_columns,
     money,
     platform_download,
+    static_table,
     summary_columns,
 )
 
@@ -147,6 +149,7 @@ __all__ = [
     "analysis_with_progress",
     "apologise",
     "apply_or_explain",
+    "as_text",
     "calm_reruns",
     "change_number_of_scores",
     "choices_key",
@@ -216,6 +219,7 @@ __all__ = [
     "sidebar_identity",
     "signed_in_email",
     "state_key",
+    "static_table",
     "summary_columns",
     "trend_model",
     "update_choices",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -24,6 +25,26 @@ def calm_reruns() -> None:
     """Dim what a rerun replaces in one step instead of a fade (see :data:`CALM_RERUNS_CSS`). Style only: Streamlit
     sends it outside the page's layout, so it takes no space."""
     st.html(CALM_RERUNS_CSS)
+
+
+#: ASCII punctuation, which Markdown may read as markup.
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def as_text(value: object) -> str:
+    """``value`` as it is, in a cell that Streamlit reads as Markdown (st.table): every ASCII punctuation mark
+    escaped, so that a file's ``*``, ``_``, ``$`` or ``<`` is shown, not taken for emphasis, maths or a tag."""
+    return _MARKUP.sub(r"\\\1", str(value))
+
+
+def static_table(frame, formats: Mapping[str, str] | None = None, container=st, hide_index: bool = False) -> None:
+    """``frame`` as a static table (``st.table``, horizontal rules): small tables the first page shows, which need
+    none of the interactive grid's scripts. ``formats``: a format string per number column; every other cell is
+    shown as text, as it is (:func:`as_text`)."""
+    formats = dict(formats or {})
+    text = [column for column in frame.columns if column not in formats]
+    styler = frame.style.format(formats).format(as_text, subset=text, na_rep="").format_index(as_text)
+    container.table(styler.hide(axis="index") if hide_index else styler, border="horizontal")
 
 
 def apply_or_explain(build: Callable, apply: Callable) -> None:

@@ -231,18 +231,49 @@ def test_rfm_page_has_scores_segments_and_tiers():
     ]
 
 
-def test_ledger_number_columns_are_wide_enough_for_their_numbers():
-    """The grid sized columns from the numbers before formatting and clipped the widest on the left ("128,427.39"
-    read "28,427.39", "-30,123.04" read "30,123.04"): the ledger's number columns carry a width that fits them."""
-    import json
+def test_the_ledger_shows_its_numbers_whole_and_formatted():
+    """The ledger is a static table, which sizes its columns to what they show: the grid it was once drawn in clipped
+    the widest number on the left ("128,427.39" read "28,427.39", "-30,123.04" read "30,123.04")."""
+    import pyarrow as pa
 
     at = app_test().run()
-    ledger = next(df for df in at.dataframe if "rule" in df.value.columns)
-    widths = {column.get("name", key): column.get("width") for key, column in json.loads(ledger.proto.columns).items()}
-    for column in ("rows", "revenue"):
-        widest = max(len(f"{value:,.2f}") for value in ledger.value[column])
-        assert widths[column] is not None and widths[column] >= 9 * widest, (column, widths[column], widest)
-    assert (ledger.value["revenue"] < 0).any()  # the demo has a negative line: its sign must show
+    ledger = next(table for table in at.table if "rule" in table.value.columns)
+    shown = pa.ipc.open_stream(ledger.proto.arrow_data.styler.display_values).read_all().to_pandas()
+    assert shown["rows"].tolist() == [f"{rows:,}" for rows in ledger.value["rows"]]
+    assert shown["revenue"].tolist() == [f"{revenue:,.2f}" for revenue in ledger.value["revenue"]]
+    assert shown["share of rows"].tolist() == [f"{share:.1%}" for share in ledger.value["share of rows"]]
+    assert (ledger.value["revenue"] < 0).any()  # the demo has a negative line: its sign shows
+    assert not at.dataframe  # nothing on the first page needs the grid's scripts; the clean rows are behind a click
+    at = open_box(at, "preview_open")
+    [preview] = at.dataframe
+    assert len(preview.value) == 200 and at.expander[-1].label == "The clean transactions: the first 200 rows"
+
+
+def test_the_data_pages_tables_show_the_files_text_as_it_is():
+    """Streamlit reads a static table's cells as Markdown: a header with underscores or a product called "*RED* $5
+    <SET>" must not turn into emphasis, maths or a tag. Every text cell is escaped (ui.as_text)."""
+    import pyarrow as pa
+
+    rows = "Invoice,Customer_ID,InvoiceDate,Quantity,Price,Description\n"
+    rows += "C1,A_1,2024-01-01 10:00,-1,5,*RED* $5 <SET>\n2,A_1,2024-01-02 10:00,1,5,plain\n3,B_2,2024-01-03 10:00,2,3,plain\n"
+    at = upload(app_test().run(), "markup.csv", rows.encode())
+    assert not at.exception
+
+    def shown(table):
+        return pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
+
+    mapping = next(table for table in at.table if "how" in table.value.columns)
+    assert mapping.value.loc["Customer ID", "column"] == "Customer_ID"
+    assert "Customer\\_ID" in shown(mapping)["column"].tolist()
+    ledger = next(table for table in at.table if "rule" in table.value.columns)
+    [example] = [text for rule, text in zip(ledger.value["rule"], shown(ledger)["example"]) if rule == "cancelled invoice"]
+    assert "\\*RED\\* \\$5 \\<SET\\>" in example
+
+
+def test_as_text_escapes_every_ascii_punctuation_mark_and_nothing_else():
+    assert ui.as_text("SET/6 *RED* $5_a <b> [x](y) #1 ~z~ `c` |d| é 1 2") == (
+        "SET\\/6 \\*RED\\* \\$5\\_a \\<b\\> \\[x\\]\\(y\\) \\#1 \\~z\\~ \\`c\\` \\|d\\| é 1 2"
+    )
 
 
 def test_changing_the_number_of_scores():

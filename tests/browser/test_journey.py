@@ -127,13 +127,13 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
             f"Rows read {ROWS_READ:,} = rows kept {ROWS_KEPT:,} + removed {removed:,}."
         )
 
-        ledger = live(page).get_by_test_id("stDataFrame").filter(has_text="repeated across sheets")
+        ledger = live(page).get_by_test_id("stTable").filter(has_text="repeated across sheets")
         expect(ledger).to_have_count(1)
         for rule, rows in LEDGER.items():
-            row = ledger.locator('tr[role="row"]').filter(has_text=rule)  # canvas fallback: no ARIA roles for Playwright
-            expect(row.locator('[aria-colindex="1"]')).to_have_text(rule)
-            expect(row.locator('[aria-colindex="2"]')).to_have_text("removed")
-            expect(row.locator('[aria-colindex="3"]')).to_have_text(str(rows))
+            cells = ledger.locator("tbody tr").filter(has_text=rule).locator("td")
+            expect(cells.nth(0)).to_have_text(rule)
+            expect(cells.nth(1)).to_have_text("removed")
+            expect(cells.nth(2)).to_have_text(f"{rows:,}")
 
         page.get_by_role("tab", name="Waterfall").click()
         settled(page)  # a tab change reruns the page (the waterfall draws only when open)

@@ -26,8 +26,13 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
+def ledger_table(at: AppTest):
+    """The Data page's ledger (a static table): one row per rule."""
+    return next(table.value for table in at.table if "rule" in table.value.columns)
+
+
 def ledger_rows(at: AppTest) -> dict[str, int]:
-    frame = next(df.value for df in at.dataframe if "rule" in df.value.columns)
+    frame = ledger_table(at)
     return dict(zip(frame["rule"], frame["rows"]))
 
 
@@ -44,7 +49,7 @@ def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTe
 
 def data_page_figures(at: AppTest) -> tuple:
     """Everything the Data page reports about the cleaning: the cards and every ledger line."""
-    frame = next(df.value for df in at.dataframe if "rule" in df.value.columns)
+    frame = ledger_table(at)
     return metric_values(at), frame[["rule", "applied", "rows", "revenue"]].to_dict("records")
 
 
