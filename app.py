@@ -20,14 +20,13 @@ import webbrowser
 import streamlit as st
 
 #: What the Data page imports before a file is chosen (tests/app/test_first_open.py checks that this covers it):
-#: pandas' Styler formats its static tables, and the two pyarrow modules are what Streamlit loads to send them.
+#: the two pyarrow modules are loaded by the page after the rest of pyarrow.
 FIRST_PAGE_MODULES = (
     "ui",
     "rfm.cleaning.analyse",
     "rfm.cleaning.summary",
     "rfm.demo",
     "rfm.outputs.charts",
-    "pandas.io.formats.style",
     "pyarrow.pandas_compat",
     "pyarrow.vendored.version",
 )

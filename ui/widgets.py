@@ -38,13 +38,33 @@ def as_text(value: object) -> str:
 
 
 def static_table(frame, formats: Mapping[str, str] | None = None, container=st, hide_index: bool = False) -> None:
-    """``frame`` as a static table (``st.table``, horizontal rules): small tables the first page shows, which need
-    none of the interactive grid's scripts. ``formats``: a format string per number column; every other cell is
-    shown as text, as it is (:func:`as_text`)."""
+    """``frame`` as a Markdown table: small tables the first page shows, drawn with no table scripts at all (neither
+    the interactive grid's nor the Arrow reader that ``st.table`` needs; 0.4-0.6 s of a new browser's first visit,
+    bench/RESULTS.md). ``formats``: a format string per number column, right-aligned; every other cell is shown as
+    text, as it is (:func:`as_text`), on one line."""
+    import pandas as pd
+
     formats = dict(formats or {})
-    text = [column for column in frame.columns if column not in formats]
-    styler = frame.style.format(formats).format(as_text, subset=text, na_rep="").format_index(as_text)
-    container.table(styler.hide(axis="index") if hide_index else styler, border="horizontal")
+
+    def cell(column, value) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return ""
+        if column in formats:
+            return formats[column].format(value)
+        return " ".join(as_text(value).splitlines())
+
+    columns = list(frame.columns)
+    header = columns if hide_index else [frame.index.name or "", *columns]
+    rule = ["---:" if column in formats else "---" for column in columns]
+    lines = [_row(as_text(name) for name in header), _row(rule if hide_index else ["---", *rule])]
+    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        cells = [cell(column, value) for column, value in zip(columns, values)]
+        lines.append(_row(cells if hide_index else [cell(None, label), *cells]))
+    container.markdown("\n".join(lines))
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(cells) + " |"
 
 
 def apply_or_explain(build: Callable, apply: Callable) -> None:

@@ -18,6 +18,7 @@ from tests.support.app import (
     frame_with,
     keyed,
     ledger_rows,
+    markdown_table,
     metric_values,
     open_box,
     open_page,
@@ -232,42 +233,42 @@ def test_rfm_page_has_scores_segments_and_tiers():
 
 
 def test_the_ledger_shows_its_numbers_whole_and_formatted():
-    """The ledger is a static table, which sizes its columns to what they show: the grid it was once drawn in clipped
-    the widest number on the left ("128,427.39" read "28,427.39", "-30,123.04" read "30,123.04")."""
-    import pyarrow as pa
+    """The ledger is a Markdown table, which sizes its columns to what they show: the grid it was once drawn in
+    clipped the widest number on the left ("128,427.39" read "28,427.39", "-30,123.04" read "30,123.04")."""
+    from rfm.cleaning.summary import read_summary, summary_path
+    from rfm.demo import DEMO_PATH
 
     at = app_test().run()
-    ledger = next(table for table in at.table if "rule" in table.value.columns)
-    shown = pa.ipc.open_stream(ledger.proto.arrow_data.styler.display_values).read_all().to_pandas()
-    assert shown["rows"].tolist() == [f"{rows:,}" for rows in ledger.value["rows"]]
-    assert shown["revenue"].tolist() == [f"{revenue:,.2f}" for revenue in ledger.value["revenue"]]
-    assert shown["share of rows"].tolist() == [f"{share:.1%}" for share in ledger.value["share of rows"]]
-    assert (ledger.value["revenue"] < 0).any()  # the demo has a negative line: its sign shows
-    assert not at.dataframe  # nothing on the first page needs the grid's scripts; the clean rows are behind a click
+    digest = at.session_state[ui.DATASET].digest
+    expected = read_summary(summary_path(DEMO_PATH), digest).report.ledger_frame()
+    shown = markdown_table(at, "rule")
+    assert shown["rule"].tolist() == expected["rule"].tolist()
+    assert shown["rows"].tolist() == [f"{rows:,}" for rows in expected["rows"]]
+    assert shown["revenue"].tolist() == [f"{revenue:,.2f}" for revenue in expected["revenue"]]
+    assert any(revenue.startswith("-") for revenue in shown["revenue"])  # the demo has a negative line: its sign shows
+    assert "share of rows" in shown and "example" in shown and "description" in shown
+    mapping = markdown_table(at, "confidence")
+    assert mapping["field"].iloc[0] == "Customer ID" and mapping["confidence"].iloc[0].endswith("%")
+    # Nothing on the first page needs the table scripts (the grid's, or Arrow's); the clean rows are behind a click.
+    assert not at.dataframe and not at.table
     at = open_box(at, "preview_open")
     [preview] = at.dataframe
     assert len(preview.value) == 200 and at.expander[-1].label == "The clean transactions: the first 200 rows"
 
 
 def test_the_data_pages_tables_show_the_files_text_as_it_is():
-    """Streamlit reads a static table's cells as Markdown: a header with underscores or a product called "*RED* $5
-    <SET>" must not turn into emphasis, maths or a tag. Every text cell is escaped (ui.as_text)."""
-    import pyarrow as pa
-
+    """Streamlit reads Markdown: a header with underscores, or a product called "*RED* $5 <SET>" or "A | B", must not
+    turn into emphasis, maths, a tag or a new cell. Every text cell is escaped (ui.as_text)."""
     rows = "Invoice,Customer_ID,InvoiceDate,Quantity,Price,Description\n"
-    rows += "C1,A_1,2024-01-01 10:00,-1,5,*RED* $5 <SET>\n2,A_1,2024-01-02 10:00,1,5,plain\n3,B_2,2024-01-03 10:00,2,3,plain\n"
+    rows += "C1,A_1,2024-01-01 10:00,-1,5,*RED* $5 <SET> A | B\n2,A_1,2024-01-02 10:00,1,5,plain\n3,B_2,2024-01-03 10:00,2,3,plain\n"
     at = upload(app_test().run(), "markup.csv", rows.encode())
     assert not at.exception
-
-    def shown(table):
-        return pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
-
-    mapping = next(table for table in at.table if "how" in table.value.columns)
-    assert mapping.value.loc["Customer ID", "column"] == "Customer_ID"
-    assert "Customer\\_ID" in shown(mapping)["column"].tolist()
-    ledger = next(table for table in at.table if "rule" in table.value.columns)
-    [example] = [text for rule, text in zip(ledger.value["rule"], shown(ledger)["example"]) if rule == "cancelled invoice"]
-    assert "\\*RED\\* \\$5 \\<SET\\>" in example
+    mapping = markdown_table(at, "confidence").set_index("field")
+    assert mapping.loc["Customer ID", "column"] == "Customer_ID"
+    ledger = markdown_table(at, "rule").set_index("rule")
+    assert "Description=*RED* $5 <SET> A | B" in ledger.loc["cancelled invoice", "example"]
+    source = "\n".join(element.value for element in at.markdown)
+    assert "Customer\\_ID" in source and "\\*RED\\* \\$5 \\<SET\\> A \\| B" in source
 
 
 def test_as_text_escapes_every_ascii_punctuation_mark_and_nothing_else():

@@ -127,7 +127,7 @@ def test_upload_workbook_then_rfm_page(browser, app_url: str, workbook: Path, tm
             f"Rows read {ROWS_READ:,} = rows kept {ROWS_KEPT:,} + removed {removed:,}."
         )
 
-        ledger = live(page).get_by_test_id("stTable").filter(has_text="repeated across sheets")
+        ledger = live(page).get_by_test_id("stMarkdownContainer").locator("table").filter(has_text="repeated across sheets")
         expect(ledger).to_have_count(1)
         for rule, rows in LEDGER.items():
             cells = ledger.locator("tbody tr").filter(has_text=rule).locator("td")

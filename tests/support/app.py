@@ -26,9 +26,28 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
+def markdown_table(at: AppTest, column: str):
+    """The Markdown table on the page (``ui.static_table``) with ``column``: its cells as shown, unescaped (text)."""
+    import re
+
+    import pandas as pd
+
+    def cells(line: str) -> list[str]:
+        return [re.sub(r"\\(.)", r"\1", cell.strip()) for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+    for element in at.markdown:
+        lines = element.value.splitlines()
+        if len(lines) > 1 and lines[0].startswith("| ") and column in cells(lines[0]):
+            return pd.DataFrame([cells(line) for line in lines[2:]], columns=cells(lines[0]))
+    raise LookupError(f"no table with a column {column!r}")
+
+
 def ledger_table(at: AppTest):
-    """The Data page's ledger (a static table): one row per rule."""
-    return next(table.value for table in at.table if "rule" in table.value.columns)
+    """The Data page's ledger: one row per rule, its rows and revenue as numbers again."""
+    frame = markdown_table(at, "rule")
+    return frame.assign(
+        rows=frame["rows"].str.replace(",", "").astype(int), revenue=frame["revenue"].str.replace(",", "").astype(float)
+    )
 
 
 def ledger_rows(at: AppTest) -> dict[str, int]:
