@@ -153,7 +153,9 @@ def main() -> int:
             def upload():
                 page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(args.file)
                 page.get_by_role("heading", name=args.file.name, exact=True).wait_for(timeout=TIMEOUT_MS)
-                ledger = live(page).get_by_test_id("stMarkdownContainer").locator("table").filter(has_text="description")
+                # A Markdown table since issue 20's fourth session; a grid before (for --root of an earlier checkout).
+                ledger = live(page).get_by_test_id("stMarkdownContainer").locator("table").filter(has_text="description").or_(
+                    live(page).get_by_test_id("stDataFrame").filter(has_text="rule"))
                 expect(ledger).to_have_count(1, timeout=TIMEOUT_MS)
                 settled(page, TIMEOUT_MS)
                 return page

@@ -24,6 +24,7 @@ _activity = threading.Condition()
 _runs = 0  # script runs under way, every session
 _last_end = 0.0  # time.monotonic() when the last of them ended
 _thread = threading.local()  # .ahead: this thread works ahead of the user (when_quiet)
+_one_at_a_time = threading.Lock()  # work ahead, one task at a time: ten sessions' fits do not pile up in memory
 
 
 @contextlib.contextmanager
@@ -41,18 +42,16 @@ def running():
             _last_end = time.monotonic()
 
 
-def _wait_for_quiet() -> None:
-    while True:
-        with _activity:
-            if _runs == 0 and time.monotonic() - _last_end >= QUIET_S:
-                return
-        time.sleep(0.25)
+def _quiet() -> bool:
+    with _activity:
+        return _runs == 0 and time.monotonic() - _last_end >= QUIET_S
 
 
 def when_quiet(name: str, task: Callable[[], object]) -> None:
     """Run ``task`` in a daemon thread called ``name`` once no script has run for :data:`QUIET_S` seconds, unless a
     thread of that name is already there: work ahead of the user, on results a page will ask the cache for. A page
-    that asks while it runs waits for it (the cache computes a key once) instead of computing it again.
+    that asks while it runs waits for it (the cache computes a key once) instead of computing it again. Such tasks
+    run one at a time, each once the server is quiet.
 
     An exception ends the task, logged: the page computes the result itself when it is visited. Code that must not
     run ahead (reading a file, which is the session's) checks :func:`ahead`."""
@@ -60,12 +59,17 @@ def when_quiet(name: str, task: Callable[[], object]) -> None:
         return
 
     def work() -> None:
-        _wait_for_quiet()
         _thread.ahead = True
-        try:
-            task()
-        except Exception:  # ahead of the user: the page computes it again when visited, and says what is wrong
-            logging.getLogger(__name__).info("%s: not made ahead", name, exc_info=True)
+        while True:
+            if _quiet():
+                with _one_at_a_time:
+                    if _quiet():  # still, once the task before it is done
+                        try:
+                            task()
+                        except Exception:  # ahead of the user: the page makes it again when visited, and says why
+                            logging.getLogger(__name__).info("%s: not made ahead", name, exc_info=True)
+                        return
+            time.sleep(0.25)
 
     threading.Thread(target=work, name=name, daemon=True).start()
 

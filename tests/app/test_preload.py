@@ -2,6 +2,7 @@
 once per process; after an upload, the k-sweep and the fit are made once the server is quiet, and the pages then find
 them in the cache."""
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -62,6 +63,22 @@ def test_work_ahead_waits_until_no_run_has_gone_on_for_the_quiet_time(monkeypatc
     _join("test-ahead")
     [(started, ahead)] = done
     assert started - ended >= 0.5 and ahead and not ui.preload.ahead()
+
+
+def test_work_ahead_runs_one_task_at_a_time(monkeypatch):
+    monkeypatch.setattr(ui.preload, "QUIET_S", 0.0)
+    spans: list[tuple[float, float]] = []
+
+    def task():
+        started = time.monotonic()
+        time.sleep(0.3)
+        spans.append((started, time.monotonic()))
+
+    for n in range(3):
+        ui.preload.when_quiet(f"test-one-{n}", task)
+    _join("test-one-")
+    spans.sort()
+    assert len(spans) == 3 and all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
 
 
 def test_a_failure_ahead_of_the_user_is_logged_not_raised(monkeypatch, caplog):
