@@ -67,20 +67,24 @@ def test_upload_real_workbook():
     assert not at.exception
     metrics = metric_values(at)
     assert (metrics["Rows read"], metrics["Rows kept"], metrics["Customers"]) == ("34,766", "32,959", "260")
+    assert at.expander[0].label == "Sheets to combine: every sheet with transaction columns"
+    at = open_box(at, "sheets_open")  # the choice is drawn when opened
     assert keyed(at.multiselect, "sheets").options == ["Year 2009-2010", "Year 2010-2011"]
 
 
 @pytest.mark.skipif(not WORKBOOK.exists(), reason="real data not present")
 def test_choices_of_one_file_do_not_leak_into_the_next():
     at = upload(app_test().run(), WORKBOOK.name, WORKBOOK.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    keyed(at.multiselect, "sheets").select("Year 2010-2011").run()
+    keyed(open_box(at, "sheets_open").multiselect, "sheets").select("Year 2010-2011").run()
     assert metric_values(at)["Rows read"] == "20,497"
+    assert at.expander[0].label == "Sheets to combine: Year 2010\\-2011"  # shown as it is (ui.as_text)
     at = upload(at, "tiny.csv", TINY)
     assert not at.exception and not at.error
     assert metric_values(at)["Rows read"] == "3"
     at.button(key="demo").click().run()
     assert not at.exception and not at.error
-    assert keyed(at.multiselect, "sheets").value == []  # the demo starts on every sheet again
+    assert at.expander[0].label == "Sheets to combine: every sheet with transaction columns"  # the demo: every sheet again
+    assert keyed(open_box(at, "sheets_open").multiselect, "sheets").value == []
 
 
 def test_bad_file_shows_one_clear_error_and_the_app_stays_usable():
