@@ -25,7 +25,8 @@ st.caption(
     "K-Means groups customers whose (log-scaled, standardised) recency, frequency and monetary value are alike. "
     "Choose what to cluster on, then pick k with the evidence below."
 )
-# scikit-learn takes seconds to import: the RFM page starts it in the background (ui.preload_clustering); a visit
+# scikit-learn takes seconds to import: the RFM page starts it in the background (ui.preload_clustering), and so does
+# the Data page once the server is quiet after an upload (ui.prepare_clusters, with the sweep and the fit); a visit
 # that comes first, or before it is done, says what it waits for.
 with st.spinner("Loading the clustering library (scikit-learn)…"):
     from rfm.clustering.fit import MAX_CLUSTERS, ClusterSettings, smallest_cluster
