@@ -18,6 +18,7 @@ from ui.state import (
     CLUSTER_PICK,
     CLUSTERING,
     PERIOD,
+    PREPARED,
     PUBLISHED,
     Choices,
     Dataset,
@@ -296,10 +297,6 @@ def current_sweep():
     return guarded(lambda: _sweep(digest, name, choices, segments, clustering, current_dataset().data))
 
 
-#: The file's digest -> the last choices the Data page asked to prepare clusters for (their hash).
-_prepare_latest: dict[str, str] = {}
-
-
 def prepare_clusters() -> None:
     """For a file of the user's, what every clustering page starts with, made while the server is quiet
     (:func:`ui.preload.when_quiet`), once a page has shown what it shows: scikit-learn's import, the k-sweep of the
@@ -311,12 +308,13 @@ def prepare_clusters() -> None:
     clustering = st.session_state.get(CLUSTERING)  # None: the defaults (reading them imports scikit-learn)
     pick = st.session_state.get(CLUSTER_PICK)
     key = hashlib.sha256(repr((dataset.digest, choices, segments, clustering, pick, renames)).encode()).hexdigest()[:16]
-    _prepare_latest[dataset.digest] = key
+    latest = st.session_state.setdefault(PREPARED, [None])  # the session's own, read by the task
+    latest[0] = key
 
     def prepare() -> None:
         from rfm.clustering.fit import ClusterSettings
 
-        if _prepare_latest.get(dataset.digest) != key:  # the choices changed while it waited: made for the new ones
+        if latest[0] != key:  # the choices changed while it waited: made for the new ones
             return
         settings = clustering or ClusterSettings()
         sweep = _sweep(dataset.digest, dataset.name, choices, segments, settings, dataset.data)

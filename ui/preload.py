@@ -19,51 +19,63 @@ from collections.abc import Callable
 #: Seconds without a script run, in any session, before work ahead of the user starts: time for the browser to draw
 #: what the last run sent (about 1.3 s at most in Chromium on 2 cores, bench/RESULTS.md).
 QUIET_S = 2.0
-
-_activity = threading.Condition()
-_runs = 0  # script runs under way, every session
-_last_end = 0.0  # time.monotonic() when the last of them ended
-_thread = threading.local()  # .ahead: this thread works ahead of the user (when_quiet)
-_one_at_a_time = threading.Lock()  # work ahead, one task at a time: ten sessions' fits do not pile up in memory
+#: The names of the threads that work ahead of the user start with this (:func:`ahead`).
+AHEAD = "ahead:"
 
 
-@contextlib.contextmanager
+class _Activity:
+    """Every session's script runs, as work ahead of the user needs to know them: how many are under way and when the
+    last one ended (a count and a time: no session's data), and one lock so that such work runs one task at a time.
+    The server's one instance is :data:`_ACTIVITY` (tests/browser/test_isolation.py allows it by name)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs = 0
+        self.last_end = 0.0
+        self.one_at_a_time = threading.Lock()  # ten sessions' fits do not pile up in memory
+
+    def quiet(self) -> bool:
+        with self.lock:
+            return self.runs == 0 and time.monotonic() - self.last_end >= QUIET_S
+
+    @contextlib.contextmanager
+    def running(self):
+        with self.lock:
+            self.runs += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.runs -= 1
+                self.last_end = time.monotonic()
+
+
+_ACTIVITY = _Activity()
+
+
 def running():
     """Wraps a script run (the entry script's page run): work ahead of the user waits for it, and for
     :data:`QUIET_S` after it."""
-    global _runs, _last_end
-    with _activity:
-        _runs += 1
-    try:
-        yield
-    finally:
-        with _activity:
-            _runs -= 1
-            _last_end = time.monotonic()
-
-
-def _quiet() -> bool:
-    with _activity:
-        return _runs == 0 and time.monotonic() - _last_end >= QUIET_S
+    return _ACTIVITY.running()
 
 
 def when_quiet(name: str, task: Callable[[], object]) -> None:
-    """Run ``task`` in a daemon thread called ``name`` once no script has run for :data:`QUIET_S` seconds, unless a
-    thread of that name is already there: work ahead of the user, on results a page will ask the cache for. A page
+    """Run ``task`` in a daemon thread called ``AHEAD + name`` once no script has run for :data:`QUIET_S` seconds,
+    unless a thread of that name is already there: work ahead of the user, on results a page will ask the cache for. A page
     that asks while it runs waits for it (the cache computes a key once) instead of computing it again. Such tasks
     run one at a time, each once the server is quiet.
 
     An exception ends the task, logged: the page computes the result itself when it is visited. Code that must not
     run ahead (reading a file, which is the session's) checks :func:`ahead`."""
+    name = AHEAD + name
     if any(thread.name == name for thread in threading.enumerate()):
         return
 
     def work() -> None:
-        _thread.ahead = True
         while True:
-            if _quiet():
-                with _one_at_a_time:
-                    if _quiet():  # still, once the task before it is done
+            if _ACTIVITY.quiet():
+                with _ACTIVITY.one_at_a_time:
+                    if _ACTIVITY.quiet():  # still, once the task before it is done
                         try:
                             task()
                         except Exception:  # ahead of the user: the page makes it again when visited, and says why
@@ -76,7 +88,7 @@ def when_quiet(name: str, task: Callable[[], object]) -> None:
 
 def ahead() -> bool:
     """Whether this thread works ahead of the user (:func:`when_quiet`)."""
-    return getattr(_thread, "ahead", False)
+    return threading.current_thread().name.startswith(AHEAD)
 
 
 def preload_clustering() -> None:

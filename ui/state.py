@@ -55,6 +55,9 @@ WORKBOOK = "workbook"  # (digest of what it lists, bytes): the last big workbook
 
 
 PUBLISHED = "published"  # (run token, rfm.workspace.publish.Published): the session's run as last published
+#: [hash of the file and choices]: what this session last asked to have its clusters prepared for, ahead of it
+#: (ui.cache.prepare_clusters); a task for older choices, still waiting, does nothing.
+PREPARED = "prepared_for"
 SCORES_RESET = "scores_reset"  # (note, previous SegmentSettings) after a new number of scores reset the user's own
 
 

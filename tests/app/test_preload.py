@@ -60,7 +60,7 @@ def test_work_ahead_waits_until_no_run_has_gone_on_for_the_quiet_time(monkeypatc
         time.sleep(1.0)
         assert done == []
     ended = time.monotonic()
-    _join("test-ahead")
+    _join("ahead:test-ahead")
     [(started, ahead)] = done
     assert started - ended >= 0.5 and ahead and not ui.preload.ahead()
 
@@ -76,7 +76,7 @@ def test_work_ahead_runs_one_task_at_a_time(monkeypatch):
 
     for n in range(3):
         ui.preload.when_quiet(f"test-one-{n}", task)
-    _join("test-one-")
+    _join("ahead:test-one-")
     spans.sort()
     assert len(spans) == 3 and all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
 
@@ -85,17 +85,17 @@ def test_a_failure_ahead_of_the_user_is_logged_not_raised(monkeypatch, caplog):
     monkeypatch.setattr(ui.preload, "QUIET_S", 0.0)
     caplog.set_level("INFO", logger="ui.preload")
     ui.preload.when_quiet("test-fails", lambda: 1 / 0)
-    _join("test-fails")
+    _join("ahead:test-fails")
     assert "test-fails: not made ahead" in caplog.text and "ZeroDivisionError" in caplog.text
 
 
 def test_after_an_upload_the_sweep_and_the_fit_are_made_ahead_and_the_pages_find_them(monkeypatch):
     monkeypatch.setattr(ui.preload, "QUIET_S", 0.2)
     at = app_test().run()
-    assert not [t for t in threading.enumerate() if t.name.startswith("prepare-clusters-")]  # the demo: nothing ahead
+    assert not [t for t in threading.enumerate() if t.name.startswith("ahead:prepare-clusters-")]  # the demo: nothing ahead
     at = upload(at, "orders.xlsx", DEMO_PATH.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert not at.exception
-    _join("prepare-clusters-", 300)
+    _join("ahead:prepare-clusters-", 300)
     made = _counting(monkeypatch)
     at.switch_page("pages/clusters.py").run()
     assert not at.exception
@@ -125,10 +125,10 @@ def test_choices_changed_while_it_waits_are_prepared_once_for_the_new_ones(monke
     [apply] = [button for button in at.button if button.label == "Apply cleaning options"]
     apply.click().run()
     assert not at.exception
-    assert len([t for t in threading.enumerate() if t.name.startswith("prepare-clusters-")]) == 2  # one per choices
+    assert len([t for t in threading.enumerate() if t.name.startswith("ahead:prepare-clusters-")]) == 2  # one per choices
     made = _counting(monkeypatch)
     monkeypatch.setattr(ui.preload, "QUIET_S", 0.0)
-    _join("prepare-clusters-", 300)
+    _join("ahead:prepare-clusters-", 300)
     assert made == ["run_sweep", "fit_clusters"]  # for the new choices only
 
 
@@ -145,12 +145,12 @@ def test_nothing_is_read_ahead_of_the_user(monkeypatch):
             raised.append(str(error))
 
     ui.preload.when_quiet("test-read", read)
-    _join("test-read")
+    _join("ahead:test-read")
     assert raised == ["orders.csv is not read ahead of the user"]
 
 
 @pytest.fixture(autouse=True)
 def no_thread_left():
     yield
-    _join("test-")
-    _join("prepare-clusters-", 300)
+    _join("ahead:test-")
+    _join("ahead:prepare-clusters-", 300)
