@@ -92,8 +92,8 @@ for field in schema.FIELDS:
             "how": "chosen by you" if by_hand else guess.reason_of(field),
         }
     )
-# Static tables (the mapping, the ledger) and the clean rows behind a click: the first page a visitor sees then needs
-# none of the interactive grid's scripts, 0.3-0.4 s of a new browser's first visit (bench/RESULTS.md).
+# Markdown tables (the mapping, the ledger) and the clean rows behind a click: the first page a visitor sees then needs
+# no table scripts, neither the grid's nor Arrow's reader (bench/RESULTS.md).
 ui.static_table(pd.DataFrame(mapping_rows).set_index("field"), {"confidence": "{:.0%}"})
 
 # The forms and the examples are drawn when opened: every widget costs the browser time on every visit (a new

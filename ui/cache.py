@@ -318,25 +318,34 @@ def prepare_clusters() -> None:
             return
         settings = clustering or ClusterSettings()
         sweep = _sweep(dataset.digest, dataset.name, choices, segments, settings, dataset.data)
-        k, algorithm = pick or (sweep.recommended_k, "kmeans")
-        if k:
-            _clusters(dataset.digest, dataset.name, choices, segments, settings, k, algorithm, renames, dataset.data)
+        k, algorithm = pick or _recommended_pick(sweep)  # as current_pick will choose
+        _clusters(dataset.digest, dataset.name, choices, segments, settings, k, algorithm, renames, dataset.data)
 
     when_quiet(f"prepare-clusters-{key}", prepare)
+
+
+def _recommended_pick(sweep) -> tuple[int, str]:
+    return sweep.recommended_k or 2, "kmeans"
 
 
 def current_pick() -> tuple[int, str]:
     """(k, algorithm): the user's choice, else the sweep's recommended k with K-Means."""
     if CLUSTER_PICK not in st.session_state:
-        st.session_state[CLUSTER_PICK] = (current_sweep().recommended_k or 2, "kmeans")
+        st.session_state[CLUSTER_PICK] = _recommended_pick(current_sweep())
     return st.session_state[CLUSTER_PICK]
+
+
+def _fit_key() -> tuple:
+    """What the session's fit and run are cached on, but the file's bytes: (digest, name, choices, segment settings,
+    cluster settings, k, algorithm, renames)."""
+    digest, name, choices, segments, clustering = _cluster_key()
+    return (digest, name, choices, segments, clustering, *current_pick(), current_renames())
 
 
 def current_clusters():
     """The fitted, named clusters for the current choices (cached)."""
-    digest, name, choices, segments, clustering = _cluster_key()
-    k, algorithm = current_pick()
-    return guarded(lambda: _clusters(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+    key = _fit_key()
+    return guarded(lambda: _clusters(*key, current_dataset().data))
 
 
 def fitted_cluster_names():
@@ -379,9 +388,8 @@ def _run(digest: str, name: str, choices: Choices, segments: SegmentSettings, cl
 
 def current_run():
     """The session's whole run (:class:`rfm.segment_run.SegmentRun`): labelled customers and the model bundle (cached)."""
-    digest, name, choices, segments, clustering = _cluster_key()
-    k, algorithm = current_pick()
-    return guarded(lambda: _run(digest, name, choices, segments, clustering, k, algorithm, current_renames(), current_dataset().data))
+    key = _fit_key()
+    return guarded(lambda: _run(*key, current_dataset().data))
 
 
 def run_token() -> tuple:
@@ -484,12 +492,8 @@ def current_kpis(by: str):
     run = current_run()
     if not has_period(run.analysis.orders, run.analysis.report.analysis_date):
         return None
-    digest, name, choices, segments, clustering = _cluster_key()
-    k, algorithm = current_pick()
-    period = current_period(run.analysis)
-    return guarded(
-        lambda: _kpis(digest, name, choices, segments, clustering, k, algorithm, current_renames(), period, by, current_dataset().data)
-    )
+    key, period = _fit_key(), current_period(run.analysis)
+    return guarded(lambda: _kpis(*key, period, by, current_dataset().data))
 
 
 def trend_model(use_saved: bool = False) -> tuple:

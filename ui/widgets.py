@@ -32,7 +32,7 @@ _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def as_text(value: object) -> str:
-    """``value`` as it is, in a cell that Streamlit reads as Markdown (st.table): every ASCII punctuation mark
+    """``value`` as it is, in text that Streamlit reads as Markdown (:func:`static_table`): every ASCII punctuation mark
     escaped, so that a file's ``*``, ``_``, ``$`` or ``<`` is shown, not taken for emphasis, maths or a tag."""
     return _MARKUP.sub(r"\\\1", str(value))
 
