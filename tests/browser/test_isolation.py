@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.browser import assert_no_exception, caption, live, metric_value
+from devkit.browser import assert_no_exception, caption, live, metric_value, settled
 from devkit.data import customer_ids, transactions_csv
 from tests.browser.conftest import launched_chromium, served_app
 
@@ -177,6 +177,7 @@ def _check_export(page, name: str, expected: dict[str, int]) -> None:
     expect(everyone).to_contain_text(f"Every customer ({expected['customers']:,}, one CSV)", timeout=WAIT_MS)
     buttons = live(page, '[class*="st-key-export_csv_"]').get_by_role("button")
     expect(buttons.first).to_have_text(re.compile(r".+ \(\d[\d,]*\)$"), timeout=WAIT_MS)
+    settled(page, WAIT_MS)  # every segment's button drawn, not only the first (CI once read two of three)
     sizes = [
         int(re.search(r"\((\d[\d,]*)\)$", button.get_by_test_id("stMarkdownContainer").inner_text().strip()).group(1).replace(",", ""))
         for button in buttons.all()
